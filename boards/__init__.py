@@ -1,0 +1,1 @@
+"""Board manifests (one JSON file per board), installed as package data."""

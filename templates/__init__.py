@@ -1,0 +1,1 @@
+"""Jinja templates and C kernels, installed as package data."""

@@ -1,0 +1,18 @@
+#ifndef TG_CONV2D_H
+#define TG_CONV2D_H
+
+#include <stdint.h>
+
+typedef struct {
+  int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, filter_c;
+  int32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+  int32_t input_offset, output_offset, act_min, act_max;
+  const int32_t *multiplier, *shift; /* per output channel */
+  const int8_t *weights;             /* [out_c][kernel_h][kernel_w][filter_c] */
+  const int32_t *bias;               /* [out_c] or NULL */
+} tg_conv2d_params;
+
+/* 2-D convolution, NHWC int8, grouped when in_c is a multiple of filter_c. */
+void tg_conv2d_s8(const tg_conv2d_params *p, const int8_t *input, int8_t *output);
+
+#endif

@@ -1,0 +1,37 @@
+/* Reference depthwise convolution: taps outside the input contribute nothing. */
+#include "depthwise_conv2d.h"
+
+#include "tg_common.h"
+
+static int32_t accumulate(const tg_depthwise_conv2d_params *p, const int8_t *image, int32_t y0, int32_t x0,
+                          int32_t in_channel, int32_t out_channel) {
+  int32_t acc = 0;
+  for (int32_t ky = 0; ky < p->kernel_h; ++ky) {
+    const int32_t y = y0 + ky * p->dilation_h;
+    if (y < 0 || y >= p->in_h) continue;
+    for (int32_t kx = 0; kx < p->kernel_w; ++kx) {
+      const int32_t x = x0 + kx * p->dilation_w;
+      if (x < 0 || x >= p->in_w) continue;
+      const int32_t in = image[(y * p->in_w + x) * p->in_c + in_channel];
+      acc += p->weights[(ky * p->kernel_w + kx) * p->out_c + out_channel] * (in + p->input_offset);
+    }
+  }
+  return acc;
+}
+
+void tg_depthwise_conv2d_s8(const tg_depthwise_conv2d_params *p, const int8_t *input, int8_t *output) {
+  for (int32_t b = 0; b < p->batches; ++b) {
+    const int8_t *image = input + b * p->in_h * p->in_w * p->in_c;
+    for (int32_t oy = 0; oy < p->out_h; ++oy) {
+      for (int32_t ox = 0; ox < p->out_w; ++ox) {
+        for (int32_t oc = 0; oc < p->out_c; ++oc) {
+          int32_t acc = accumulate(p, image, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left,
+                                   oc / p->depth_multiplier, oc);
+          if (p->bias) acc += p->bias[oc];
+          acc = tg_requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
+          *output++ = (int8_t)tg_clamp_i32(acc, p->act_min, p->act_max);
+        }
+      }
+    }
+  }
+}

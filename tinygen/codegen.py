@@ -1,0 +1,165 @@
+"""Print a `Program` as C through the Jinja templates. Nothing is decided here, only printed."""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from tinygen.compiler import Program
+from tinygen.ir import Tensor
+from tinygen.ops import Array, Call, Scratch, Struct
+
+CTYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
+          "int64": "int64_t", "float32": "float", "bool": "uint8_t", "uint16": "uint16_t",
+          "uint32": "uint32_t", "float64": "double"}
+DTYPE_CODES = {"float32": 0, "int8": 1, "uint8": 2, "int16": 3, "int32": 4}
+
+
+def templates_dir() -> Path:
+    return Path(str(resources.files("tinygen.templates")))
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
+                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+                              undefined=jinja2.StrictUndefined)
+
+
+def c_number(value) -> str:
+    """A C literal that reads back as exactly this value (hex floats for floats)."""
+    if isinstance(value, (float, np.floating)):
+        if np.isinf(value):
+            return "INFINITY" if value > 0 else "-INFINITY"
+        return float(np.float32(value)).hex() + "f"
+    v = int(value)
+    if v == -(1 << 31):
+        return "(-2147483647 - 1)"
+    if v == -(1 << 63):
+        return "(-9223372036854775807LL - 1)"
+    return str(v) if abs(v) < (1 << 31) else f"{v}LL"
+
+
+def c_array_body(values: np.ndarray, per_line: int = 20) -> str:
+    flat = values.ravel()
+    if flat.dtype.kind == "f":
+        items = [c_number(v) for v in flat.tolist()]
+    elif flat.dtype == np.bool_:
+        items = [str(int(v)) for v in flat.tolist()]
+    else:
+        items = [c_number(v) for v in flat.tolist()] if flat.dtype.itemsize >= 4 else [str(v) for v in flat.tolist()]
+    if not items:
+        return "0"
+    return ",\n".join("  " + ", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line))
+
+
+@dataclass
+class ConstArray:
+    name: str
+    ctype: str
+    body: str
+    length: int
+    comment: str = ""
+
+
+class _Printer:
+    """Turns call arguments into C expressions, collecting the constant data they need."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.arrays: list[ConstArray] = []
+        self.structs: list[tuple[str, str, str]] = []  # (ctype, name, initializer)
+        self._tensor_arrays: dict[int, str] = {}
+        self._array_cache: dict[tuple, str] = {}
+
+    def tensor(self, t: Tensor) -> str:
+        ctype = CTYPES[t.dtype]
+        if t.is_const:
+            name = self._tensor_arrays.get(id(t))
+            if name is None:
+                name = f"tensor{t.index}"
+                self._tensor_arrays[id(t)] = name
+                self.arrays.append(ConstArray(name, ctype, c_array_body(t.data), max(t.size, 1),
+                                              f"'{t.name}' {'x'.join(map(str, t.shape))}"))
+            return name
+        return f"(({ctype} *)(tinygen_arena + {self.program.offset(t)}))"
+
+    def array(self, a: Array, hint: str) -> str:
+        key = (a.ctype, a.values.dtype.str, a.values.tobytes())
+        name = self._array_cache.get(key)
+        if name is None:
+            name = hint
+            self._array_cache[key] = name
+            self.arrays.append(ConstArray(name, a.ctype, c_array_body(a.values), max(a.values.size, 1)))
+        return name
+
+    def value(self, arg, hint: str) -> str:
+        if arg is None:
+            return "NULL"
+        if isinstance(arg, Tensor):
+            return self.tensor(arg)
+        if isinstance(arg, Array):
+            return self.array(arg, hint)
+        if isinstance(arg, Scratch):
+            return f"((void *)(tinygen_arena + {self.program.offset(arg)}))"
+        if isinstance(arg, Struct):
+            return "&" + self.struct(arg, hint)
+        if isinstance(arg, (list, tuple)):
+            return "{" + ", ".join(self.value(v, hint) for v in arg) + "}"
+        return c_number(arg)
+
+    def struct(self, s: Struct, name: str) -> str:
+        fields = ",\n".join(f"  .{k} = {self.value(v, f'{name}_{k}')}" for k, v in s.fields.items())
+        self.structs.append((s.ctype, name, fields))
+        return name
+
+
+def _io(program: Program, tensors: list[Tensor]) -> list[dict]:
+    out = []
+    for t in tensors:
+        quant = t.quant
+        out.append({"name": t.name, "ctype": CTYPES[t.dtype], "dtype": t.dtype, "dtype_code": DTYPE_CODES[t.dtype],
+                    "shape": list(t.shape) or [1], "bytes": t.nbytes, "offset": program.offset(t),
+                    "scale": c_number(float(quant.s) if quant else 0.0), "zero_point": quant.zp if quant else 0})
+    return out
+
+
+def render(program: Program, out_dir: Path, host_app: bool = True) -> list[Path]:
+    """Write model.h, model.c and the kernels the model uses into out_dir (which must exist)."""
+    printer = _Printer(program)
+    steps = []
+    kernels: set[str] = set()
+    for i, (op, call) in enumerate(program.calls):
+        args = ", ".join(printer.value(a, f"op{i}_{'params' if isinstance(a, Struct) else f'arg{j}'}")
+                         for j, a in enumerate(call.args))
+        shapes = " ".join("x".join(map(str, t.shape)) for t in op.inputs if t is not None and not t.is_const)
+        steps.append({"comment": f"{op.kind} [{shapes}] -> {'x'.join(map(str, op.outputs[0].shape))}",
+                      "call": f"{call.function}({args});"})
+        kernels.update([call.kernel, *call.extra_kernels])
+    context = {
+        "model_name": program.graph.name, "arena_bytes": max(program.plan.arena_bytes, 1),
+        "inputs": _io(program, program.graph.inputs), "outputs": _io(program, program.graph.outputs),
+        "arrays": printer.arrays, "structs": printer.structs, "steps": steps,
+        "kernel_headers": sorted(kernels),
+    }
+    env = _environment()
+    written = []
+    for template, name in [("model.h.j2", "model.h"), ("model.c.j2", "model.c")] + (
+            [("host/main.c.j2", "main.c"), ("host/Makefile.j2", "Makefile")] if host_app else []):
+        path = out_dir / name
+        path.write_text(env.get_template(template).render(**context))
+        written.append(path)
+    written += copy_kernels(sorted(kernels), out_dir / "kernels")
+    return written
+
+
+def copy_kernels(kernels: list[str], dest: Path) -> list[Path]:
+    source = templates_dir() / "kernels"
+    dest.mkdir(parents=True, exist_ok=True)
+    files = [p for p in sorted(source.iterdir()) if p.suffix == ".h" or (p.suffix == ".c" and p.stem in kernels)]
+    for p in files:
+        shutil.copyfile(p, dest / p.name)
+    return [dest / p.name for p in files]

@@ -1,0 +1,3 @@
+from tinygen.frontend.reader import load_model
+
+__all__ = ["load_model"]

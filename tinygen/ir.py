@@ -1,0 +1,101 @@
+"""The intermediate representation: tensors and ops in execution order.
+
+Small on purpose: passes rewrite `Graph.ops` and tensors' fields; codegen only reads them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Quant:
+    scale: np.ndarray  # float32, one per tensor or one per channel
+    zero_point: np.ndarray  # int64, same length as scale
+    axis: int = 0
+
+    @property
+    def per_channel(self) -> bool:
+        return len(self.scale) > 1
+
+    @property
+    def s(self) -> float:
+        """The per-tensor scale as the float32 TFLM uses."""
+        return np.float32(self.scale[0])
+
+    @property
+    def zp(self) -> int:
+        return int(self.zero_point[0])
+
+
+@dataclass(eq=False)
+class Tensor:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str  # numpy dtype name
+    quant: Quant | None = None
+    data: np.ndarray | None = None  # set for constants
+    index: int = -1  # index in the source model, for messages
+
+    @property
+    def is_const(self) -> bool:
+        return self.data is not None
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * np.dtype(self.dtype).itemsize
+
+    def describe(self) -> str:
+        return f"tensor {self.index} '{self.name}'"
+
+    def __repr__(self):
+        return f"Tensor({self.index}, {self.name!r}, {self.shape}, {self.dtype})"
+
+
+@dataclass(eq=False)
+class Op:
+    kind: str  # TFLite builtin name, e.g. "CONV_2D"
+    inputs: list[Tensor | None]  # None where an optional input is absent
+    outputs: list[Tensor]
+    options: dict = field(default_factory=dict)
+    index: int = -1  # position in the source model, for messages
+
+    def describe(self) -> str:
+        name = self.outputs[0].name if self.outputs else ""
+        out = f" -> '{name if len(name) <= 60 else name[:57] + '...'}'" if name else ""
+        return f"op {self.index} ({self.kind}{out})"
+
+    def input(self, i: int) -> Tensor | None:
+        return self.inputs[i] if i < len(self.inputs) else None
+
+
+@dataclass(eq=False)
+class Graph:
+    name: str
+    tensors: list[Tensor]
+    ops: list[Op]
+    inputs: list[Tensor]
+    outputs: list[Tensor]
+
+    def consumers(self, tensor: Tensor) -> list[Op]:
+        return [op for op in self.ops if any(t is tensor for t in op.inputs)]
+
+    def producer(self, tensor: Tensor) -> Op | None:
+        return next((op for op in self.ops if any(t is tensor for t in op.outputs)), None)
+
+    def is_boundary(self, tensor: Tensor) -> bool:
+        return any(t is tensor for t in self.inputs + self.outputs)
+
+    def live_tensors(self) -> list[Tensor]:
+        """Every non-constant tensor the ops read or write, in first-use order."""
+        seen: dict[int, Tensor] = {id(t): t for t in self.inputs}
+        for op in self.ops:
+            for t in op.inputs + op.outputs:
+                if t is not None and not t.is_const:
+                    seen.setdefault(id(t), t)
+        return list(seen.values())

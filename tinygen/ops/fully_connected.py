@@ -1,0 +1,43 @@
+"""FULLY_CONNECTED: int8 activations and weights (per-tensor or per-channel), int32 bias."""
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.errors import TinygenError
+from tinygen.ir import Op
+from tinygen.ops import Array, Call, Struct, register
+from tinygen.quant import activation_range, per_channel_multipliers, quantize_multiplier, require_int8
+
+
+def _multipliers(op: Op, units: int) -> tuple[np.ndarray, np.ndarray]:
+    x, w, out = op.inputs[0], op.inputs[1], op.outputs[0]
+    if w.quant.per_channel:
+        return per_channel_multipliers(x, w, out, units)
+    # TFLM's per-tensor path multiplies the two scales in float32 before widening to double.
+    real = float(np.float32(x.quant.s * w.quant.s)) / float(out.quant.s)
+    multiplier, shift = quantize_multiplier(real)
+    return np.full(units, multiplier, np.int32), np.full(units, shift, np.int32)
+
+
+@register("FULLY_CONNECTED")
+def lower_fully_connected(op: Op) -> Call:
+    x, w, bias, out = op.input(0), op.input(1), op.input(2), op.outputs[0]
+    require_int8(op, x, w, out)
+    if not w.is_const or len(w.shape) != 2:
+        raise TinygenError(f"{op.describe()}: weights must be a constant 2-D tensor")
+    if op.options.get("weights_format", 0) != 0:
+        raise TinygenError(f"{op.describe()}: shuffled weights format is not supported")
+    if bias is not None and (bias.dtype != "int32" or not bias.is_const):
+        raise TinygenError(f"{op.describe()}: bias must be a constant int32 tensor (got {bias.dtype})")
+    if any(int(z) != 0 for z in w.quant.zero_point):
+        raise TinygenError(f"{op.describe()}: weights must be symmetric (zero point 0)")
+    units, depth = w.shape
+    multipliers, shifts = _multipliers(op, units)
+    act_min, act_max = activation_range(op.options["activation"], out)
+    params = Struct("tg_fully_connected_params", {
+        "batches": x.size // depth, "depth": depth, "units": units,
+        "input_offset": -x.quant.zp, "output_offset": out.quant.zp, "act_min": act_min, "act_max": act_max,
+        "multiplier": Array(multipliers, "int32_t"), "shift": Array(shifts, "int32_t"),
+        "weights": w, "bias": bias,
+    })
+    return Call("fully_connected", "tg_fully_connected_s8", [params, x, out], macs=x.size // depth * units * depth)

@@ -1,0 +1,84 @@
+"""Generation-time quantization arithmetic, exactly as TFLite Micro computes it at Prepare time.
+
+Bit-exactness depends on doing these in the same precision as TFLM (float32 where it uses float,
+double where it uses double), so the conversions here are deliberate.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinygen.errors import TinygenError
+from tinygen.ir import Op, Tensor
+
+INT8_MIN, INT8_MAX = -128, 127
+
+
+def round_half_away(x: float) -> int:
+    """C's round(): halves go away from zero (Python's round() goes to even)."""
+    return int(math.copysign(math.floor(abs(x) + 0.5), x))
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """A real multiplier as (Q31 significand, power-of-two exponent), TFLM's QuantizeMultiplier."""
+    if real == 0.0:
+        return 0, 0
+    q, shift = math.frexp(real)
+    q_fixed = round_half_away(q * (1 << 31))
+    if q_fixed == 1 << 31:
+        q_fixed //= 2
+        shift += 1
+    if shift < -31:
+        return 0, 0
+    return q_fixed, shift
+
+
+def quantize_multiplier_smaller_than_one(real: float) -> tuple[int, int]:
+    """TFLM's variant for multipliers in (0, 1): same result, the exponent is never positive."""
+    multiplier, shift = quantize_multiplier(real)
+    assert shift <= 0, real
+    return multiplier, shift
+
+
+def quantize_value(scale: float, zero_point: int, value: float) -> int:
+    """TFLM's Quantize(): float32 division, rounded half away from zero."""
+    return zero_point + round_half_away(float(np.float32(value) / np.float32(scale)))
+
+
+def activation_range(activation: str, output: Tensor, qmin: int = INT8_MIN, qmax: int = INT8_MAX) -> tuple[int, int]:
+    """The clamp a fused activation applies to a quantized output (CalculateActivationRangeQuantized)."""
+    scale, zp = output.quant.s, output.quant.zp
+    if activation == "NONE":
+        return qmin, qmax
+    if activation == "RELU":
+        return max(qmin, quantize_value(scale, zp, 0.0)), qmax
+    if activation == "RELU6":
+        return max(qmin, quantize_value(scale, zp, 0.0)), min(qmax, quantize_value(scale, zp, 6.0))
+    if activation == "RELU_N1_TO_1":
+        return max(qmin, quantize_value(scale, zp, -1.0)), min(qmax, quantize_value(scale, zp, 1.0))
+    raise TinygenError(f"fused activation {activation} is not supported on quantized outputs")
+
+
+def per_channel_multipliers(input: Tensor, weights: Tensor, output: Tensor, channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-output-channel (multiplier, shift) as TFLM's PopulateConvolutionQuantizationParams.
+
+    The product input_scale * weight_scale / output_scale is taken in double.
+    """
+    scales = weights.quant.scale
+    multipliers, shifts = np.zeros(channels, np.int32), np.zeros(channels, np.int32)
+    for c in range(channels):
+        weight_scale = float(scales[c] if len(scales) > 1 else scales[0])
+        real = float(input.quant.s) * weight_scale / float(output.quant.s)
+        multipliers[c], shifts[c] = quantize_multiplier(real)
+    return multipliers, shifts
+
+
+def require_int8(op: Op, *tensors: Tensor | None) -> None:
+    for t in tensors:
+        if t is None:
+            continue
+        if t.dtype != "int8":
+            raise TinygenError(f"{op.describe()}: {t.describe()} is {t.dtype}; this op is supported for int8 only")
+        if t.quant is None:
+            raise TinygenError(f"{op.describe()}: {t.describe()} has no quantization parameters")

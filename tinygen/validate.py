@@ -1,0 +1,111 @@
+"""Bit-exactness check: the generated C, built for the host, against TFLite Micro on the same inputs."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tinygen import codegen
+from tinygen.compiler import Program, compile_model
+from tinygen.errors import TinygenError
+from tinygen.inputs import load_inputs, random_inputs
+from tinygen.ir import Tensor
+from tinygen.oracle import run_tflm
+
+HOST_CFLAGS = ["-O2", "-std=c99", "-Wall", "-Wextra"]
+
+
+@dataclass
+class OutputReport:
+    name: str
+    shape: list[int]
+    dtype: str
+    max_abs_diff: float
+    mismatched_samples: int
+
+
+@dataclass
+class Report:
+    model: str
+    samples: int
+    max_abs_diff: float
+    outputs: list[OutputReport] = field(default_factory=list)
+    arena_bytes: int = 0
+
+    @property
+    def exact(self) -> bool:
+        return self.max_abs_diff == 0
+
+
+def host_compiler() -> str:
+    cc = os.environ.get("CC", "cc")
+    if shutil.which(cc) is None:
+        raise TinygenError(f"no host C compiler '{cc}' on PATH (set CC, or install gcc)")
+    return cc
+
+
+def build_host(program: Program, build_dir: Path) -> Path:
+    """Generate the model with the host runner into build_dir and compile it; returns the executable."""
+    codegen.render(program, build_dir, host_app=True)
+    sources = [str(build_dir / "main.c"), str(build_dir / "model.c")] + sorted(
+        str(p) for p in (build_dir / "kernels").glob("*.c"))
+    exe = build_dir / "model"
+    result = subprocess.run([host_compiler(), *HOST_CFLAGS, "-I", str(build_dir), "-o", str(exe), *sources, "-lm"],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        first_error = next((line for line in result.stderr.splitlines() if "error" in line), result.stderr.strip())
+        raise TinygenError(f"the generated C did not compile: {first_error}")
+    return exe
+
+
+def run_host(exe: Path, program: Program, samples: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+    stdin = b"".join(np.ascontiguousarray(x, dtype=t.dtype).tobytes()
+                     for sample in samples for x, t in zip(sample, program.graph.inputs))
+    result = subprocess.run([str(exe)], input=stdin, capture_output=True)
+    if result.returncode != 0:
+        raise TinygenError(f"the generated model crashed on the host (exit {result.returncode})")
+    return _split_outputs(result.stdout, program.graph.outputs, len(samples))
+
+
+def _split_outputs(raw: bytes, outputs: list[Tensor], count: int) -> list[list[np.ndarray]]:
+    per_sample = sum(t.nbytes for t in outputs)
+    if len(raw) != per_sample * count:
+        raise TinygenError(f"the generated model wrote {len(raw)} bytes, expected {per_sample * count}")
+    results, pos = [], 0
+    for _ in range(count):
+        sample = []
+        for t in outputs:
+            sample.append(np.frombuffer(raw, dtype=t.dtype, count=t.size, offset=pos).reshape(t.shape))
+            pos += t.nbytes
+        results.append(sample)
+    return results
+
+
+def compare(program: Program, ours: list[list[np.ndarray]], reference: list[list[np.ndarray]]) -> list[OutputReport]:
+    reports = []
+    for i, t in enumerate(program.graph.outputs):
+        diffs = [np.abs(np.asarray(o[i], np.float64) - np.asarray(r[i], np.float64).reshape(t.shape)).max(initial=0)
+                 for o, r in zip(ours, reference)]
+        worst = max(diffs, default=0.0)
+        reports.append(OutputReport(t.name, list(t.shape), t.dtype, int(worst) if worst == int(worst) else worst,
+                                    sum(d > 0 for d in diffs)))
+    return reports
+
+
+def validate(model: str | Path, samples: int = 20, input_files: tuple = (), seed: int = 0,
+             progress=None) -> Report:
+    model = Path(model)
+    program = compile_model(model)
+    inputs = random_inputs(program.graph, samples, seed) + load_inputs(program.graph, input_files)
+    with tempfile.TemporaryDirectory(prefix="tinygen-validate-") as tmp:
+        exe = build_host(program, Path(tmp))
+        ours = run_host(exe, program, inputs)
+    reference = run_tflm(model, inputs, len(program.graph.outputs))
+    outputs = compare(program, ours, reference)
+    worst = max((o.max_abs_diff for o in outputs), default=0)
+    return Report(str(model), len(inputs), worst, outputs, program.plan.arena_bytes)
