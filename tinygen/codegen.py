@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import jinja2
@@ -12,6 +11,7 @@ import numpy as np
 from tinygen.compiler import Program
 from tinygen.ir import Tensor
 from tinygen.ops import Array, Call, Scratch, Struct
+from tinygen.resources import data_dir
 
 CTYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
           "int64": "int64_t", "float32": "float", "bool": "uint8_t", "uint16": "uint16_t",
@@ -20,7 +20,7 @@ DTYPE_CODES = {"float32": 0, "int8": 1, "uint8": 2, "int16": 3, "int32": 4}
 
 
 def templates_dir() -> Path:
-    return Path(str(resources.files("tinygen.templates")))
+    return data_dir("templates")
 
 
 def _environment() -> jinja2.Environment:
@@ -43,8 +43,9 @@ def c_number(value) -> str:
     return str(v) if abs(v) < (1 << 31) else f"{v}LL"
 
 
-def c_array_body(values: np.ndarray, per_line: int = 20) -> str:
+def c_array_body(values: np.ndarray) -> str:
     flat = values.ravel()
+    per_line = 20 if flat.dtype.itemsize == 1 else 8
     if flat.dtype.kind == "f":
         items = [c_number(v) for v in flat.tolist()]
     elif flat.dtype == np.bool_:
@@ -159,7 +160,9 @@ def render(program: Program, out_dir: Path, host_app: bool = True) -> list[Path]
 def copy_kernels(kernels: list[str], dest: Path) -> list[Path]:
     source = templates_dir() / "kernels"
     dest.mkdir(parents=True, exist_ok=True)
-    files = [p for p in sorted(source.iterdir()) if p.suffix == ".h" or (p.suffix == ".c" and p.stem in kernels)]
+    # Shared headers are tg_*.h; every other file belongs to one kernel.
+    files = [p for p in sorted(source.iterdir())
+             if p.name.startswith("tg_") and p.suffix == ".h" or p.suffix in (".c", ".h") and p.stem in kernels]
     for p in files:
         shutil.copyfile(p, dest / p.name)
     return [dest / p.name for p in files]

@@ -1,0 +1,35 @@
+"""Every real model in ../shared/models generates, compiles and matches TFLite Micro bit for bit."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import SHARED_MODELS, shared_or_skip
+
+MODEL_NAMES = [p.stem for p in SHARED_MODELS] or ["(../shared/models absent)"]
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_shared_model_is_bit_exact(name):
+    model = shared_or_skip(f"models/{name}.tflite")
+    result = subprocess.run([sys.executable, "-m", "tinygen", "validate", str(model), "--samples", "20", "--json"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr or result.stdout
+    report = json.loads(result.stdout)
+    assert report["samples"] == 20
+    assert report["max_abs_diff"] == 0
+    assert all(o["max_abs_diff"] == 0 for o in report["outputs"])
+
+
+def test_validate_accepts_images_and_npy(tmp_path):
+    import numpy as np
+
+    model = shared_or_skip("models/tflm_person_detect_int8.tflite")
+    image = shared_or_skip("images/person.bmp")
+    sample = tmp_path / "x.npy"
+    np.save(sample, np.zeros((1, 96, 96, 1), np.int8))
+    result = subprocess.run([sys.executable, "-m", "tinygen", "validate", str(model), "--samples", "1",
+                             "--input", str(image), "--input", str(sample), "--json"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["samples"] == 3
