@@ -1,0 +1,50 @@
+"""PAD and PADV2 (int8, constant paddings, rank <= 5): a byte copy into a frame of the pad value.
+
+Like TFLM, the values are copied unchanged: no requantization between input and output.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.errors import TinygenError
+from tinygen.ir import Op
+from tinygen.ops import Call, Struct, register
+from tinygen.quant import require_int8
+
+MAX_RANK = 5
+
+
+def _pad_value(op: Op) -> int:
+    """PAD fills with the output zero point; PADV2 with its constant, which TFLM requires to be
+    quantized like the output."""
+    value, out = op.input(2), op.outputs[0]
+    if value is None:
+        return out.quant.zp
+    require_int8(op, value)
+    if not value.is_const or value.size != 1:
+        raise TinygenError(f"{op.describe()}: the pad value must be a constant scalar")
+    if value.quant.zp != out.quant.zp or value.quant.s != out.quant.s:
+        raise TinygenError(f"{op.describe()}: the pad value is quantized differently from the output")
+    return int(value.data.ravel()[0])
+
+
+@register("PAD", "PADV2")
+def lower_pad(op: Op) -> Call:
+    x, paddings, out = op.inputs[0], op.inputs[1], op.outputs[0]
+    require_int8(op, x, out)
+    rank = len(x.shape)
+    if not paddings.is_const or paddings.dtype != "int32" or paddings.size != 2 * rank:
+        raise TinygenError(f"{op.describe()}: paddings must be a constant int32 {rank}x2 tensor")
+    if rank > MAX_RANK:
+        raise TinygenError(f"{op.describe()}: rank {rank} is above the supported {MAX_RANK}")
+    p = paddings.data.astype(np.int64).reshape(rank, 2)
+    if (p < 0).any():
+        raise TinygenError(f"{op.describe()}: negative paddings are not supported")
+    if tuple(int(d) for d in np.array(x.shape) + p.sum(axis=1)) != tuple(out.shape):
+        raise TinygenError(f"{op.describe()}: output shape {out.shape} is not {x.shape} padded by {p.tolist()}")
+    lead = [1] * (MAX_RANK - rank)
+    params = Struct("tg_pad_params", {
+        "in_dims": lead + list(x.shape), "out_dims": lead + list(out.shape),
+        "before": [0] * (MAX_RANK - rank) + [int(v) for v in p[:, 0]], "value": _pad_value(op),
+    })
+    return Call("pad", "tg_pad_s8", [params, x, out])

@@ -1,0 +1,39 @@
+"""AVERAGE_POOL_2D and MAX_POOL_2D: int8 NHWC; out-of-bounds taps are skipped, not zero-padded."""
+from __future__ import annotations
+
+from tinygen.errors import TinygenError
+from tinygen.ir import Op
+from tinygen.ops import Call, Struct, register
+from tinygen.ops.window import window_padding
+from tinygen.quant import activation_range, require_int8
+
+
+def _params(op: Op) -> Struct:
+    x, out = op.inputs[0], op.outputs[0]
+    require_int8(op, x, out)
+    if len(x.shape) != 4:
+        raise TinygenError(f"{op.describe()}: input must be 4-D NHWC, got {x.shape}")
+    # TFLM's Prepare refuses pools that would need requantization; they only move or average raw values.
+    if float(abs(x.quant.s - out.quant.s)) > 1e-6 or x.quant.zp != out.quant.zp:
+        raise TinygenError(f"{op.describe()}: input and output quantization differ "
+                           f"({x.quant.s}, {x.quant.zp}) vs ({out.quant.s}, {out.quant.zp})")
+    o = op.options
+    pad_top, pad_left = window_padding(op, o["filter_height"], o["filter_width"])
+    act_min, act_max = activation_range(o["activation"], out)
+    return Struct("tg_pool2d_params", {
+        "batches": x.shape[0], "in_h": x.shape[1], "in_w": x.shape[2], "channels": x.shape[3],
+        "out_h": out.shape[1], "out_w": out.shape[2],
+        "filter_h": o["filter_height"], "filter_w": o["filter_width"],
+        "stride_h": o["stride_h"], "stride_w": o["stride_w"], "pad_top": pad_top, "pad_left": pad_left,
+        "act_min": act_min, "act_max": act_max,
+    })
+
+
+@register("AVERAGE_POOL_2D")
+def lower_average_pool(op: Op) -> Call:
+    return Call("avg_pool2d", "tg_avg_pool2d_s8", [_params(op), op.inputs[0], op.outputs[0]])
+
+
+@register("MAX_POOL_2D")
+def lower_max_pool(op: Op) -> Call:
+    return Call("max_pool2d", "tg_max_pool2d_s8", [_params(op), op.inputs[0], op.outputs[0]])

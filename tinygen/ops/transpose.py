@@ -1,0 +1,36 @@
+"""TRANSPOSE (int8, constant permutation, rank <= 6): a gather with permuted input strides.
+
+Like TFLM, values are moved unchanged whatever the output's quantization says.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.errors import TinygenError
+from tinygen.ir import Op
+from tinygen.ops import Call, Struct, register
+from tinygen.quant import require_int8
+
+MAX_RANK = 6
+
+
+@register("TRANSPOSE")
+def lower_transpose(op: Op) -> Call:
+    x, perm, out = op.inputs[0], op.inputs[1], op.outputs[0]
+    require_int8(op, x, out)
+    rank = len(x.shape)
+    if perm is None or not perm.is_const or perm.dtype != "int32":
+        raise TinygenError(f"{op.describe()}: the permutation must be a constant int32 tensor")
+    order = [int(p) for p in perm.data.ravel()]
+    if sorted(order) != list(range(rank)):
+        raise TinygenError(f"{op.describe()}: {order} is not a permutation of {rank} axes")
+    if rank > MAX_RANK:
+        raise TinygenError(f"{op.describe()}: rank {rank} is above the supported {MAX_RANK}")
+    if tuple(out.shape) != tuple(x.shape[p] for p in order):
+        raise TinygenError(f"{op.describe()}: output shape {out.shape} is not {x.shape} permuted by {order}")
+    strides = [int(np.prod(x.shape[a + 1:], dtype=np.int64)) for a in range(rank)]
+    lead = MAX_RANK - rank
+    params = Struct("tg_transpose_params", {
+        "out_dims": [1] * lead + list(out.shape), "in_stride": [0] * lead + [strides[p] for p in order],
+    })
+    return Call("transpose", "tg_transpose_s8", [params, x, out])
