@@ -1,6 +1,13 @@
-"""The reference: TFLite Micro's own interpreter (the `tflite-micro` package), not LiteRT."""
+"""The reference: TFLite Micro's own interpreter (the `tflite-micro` package), not LiteRT.
+
+It runs in a child process: TFLM aborts the whole process on some inputs (a failed check inside
+a kernel), and that must become a clear error rather than kill the caller.
+"""
 from __future__ import annotations
 
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -10,24 +17,38 @@ from tinygen.errors import TinygenError
 ORACLE_ARENA_BYTES = 64 << 20
 
 
-def tflm_interpreter(model: Path):
+def run_tflm(model: Path, samples: list[list[np.ndarray]], num_outputs: int) -> list[list[np.ndarray]]:
+    """Outputs of TFLM for each sample (a list with one array per model input)."""
+    with tempfile.TemporaryDirectory(prefix="tinygen-oracle-") as tmp:
+        inputs, outputs = Path(tmp) / "inputs.npz", Path(tmp) / "outputs.npz"
+        np.savez(inputs, **{f"s{s}_i{i}": x for s, sample in enumerate(samples) for i, x in enumerate(sample)})
+        result = subprocess.run([sys.executable, "-m", "tinygen.oracle", str(model), str(inputs), str(outputs),
+                                 str(len(samples)), str(num_outputs)], capture_output=True, text=True)
+        if result.returncode != 0:
+            last = (result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
+            raise TinygenError(f"{model}: the TFLite Micro reference failed ({last})")
+        with np.load(outputs) as data:
+            return [[data[f"s{s}_o{o}"] for o in range(num_outputs)] for s in range(len(samples))]
+
+
+def _serve(model: str, inputs: str, outputs: str, count: int, num_outputs: int) -> None:
     try:
         from tflite_micro.python.tflite_micro import runtime
     except ImportError:
-        raise TinygenError("the tflite-micro package is needed as the reference: pip install tflite-micro") from None
-    try:
-        return runtime.Interpreter.from_file(str(model), arena_size=ORACLE_ARENA_BYTES)
-    except Exception as e:  # the binding raises plain RuntimeError with TFLM's log
-        raise TinygenError(f"{model}: TFLite Micro cannot load this model ({str(e).strip().splitlines()[-1]})") from None
+        sys.exit("the tflite-micro package is needed as the reference: pip install tflite-micro")
+    interpreter = runtime.Interpreter.from_file(model, arena_size=ORACLE_ARENA_BYTES)
+    results = {}
+    with np.load(inputs) as data:
+        for s in range(count):
+            i = 0
+            while f"s{s}_i{i}" in data:
+                interpreter.set_input(data[f"s{s}_i{i}"], i)
+                i += 1
+            interpreter.invoke()
+            for o in range(num_outputs):
+                results[f"s{s}_o{o}"] = np.array(interpreter.get_output(o))
+    np.savez(outputs, **results)
 
 
-def run_tflm(model: Path, samples: list[list[np.ndarray]], num_outputs: int) -> list[list[np.ndarray]]:
-    """Outputs of TFLM for each sample (a list with one array per model input)."""
-    interpreter = tflm_interpreter(model)
-    results = []
-    for sample in samples:
-        for i, x in enumerate(sample):
-            interpreter.set_input(x, i)
-        interpreter.invoke()
-        results.append([np.array(interpreter.get_output(i)) for i in range(num_outputs)])
-    return results
+if __name__ == "__main__":
+    _serve(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
