@@ -1,0 +1,26 @@
+#ifndef TG_BINARY_H
+#define TG_BINARY_H
+
+#include <stdint.h>
+
+#define TG_BINARY_MAX_RANK 6
+
+typedef enum { TG_BINARY_ADD, TG_BINARY_SUB, TG_BINARY_MUL } tg_binary_op;
+
+typedef struct {
+  int32_t op; /* tg_binary_op */
+  /* The output walked as `rank` dims, outermost first; an input's stride is 0 along a dim it
+   * broadcasts. Dims that walk both inputs contiguously are merged at generation time. */
+  int32_t rank;
+  int32_t shape[TG_BINARY_MAX_RANK];
+  int32_t a_stride[TG_BINARY_MAX_RANK], b_stride[TG_BINARY_MAX_RANK];
+  /* ADD/SUB only: both inputs are first rescaled to a common scale at 2^left_shift resolution. */
+  int32_t left_shift, a_multiplier, a_shift, b_multiplier, b_shift;
+  int32_t multiplier, shift; /* to the output scale */
+  int32_t a_offset, b_offset, output_offset, act_min, act_max;
+} tg_binary_params;
+
+/* Element-wise ADD, SUB or MUL of int8 tensors with numpy broadcasting. */
+void tg_binary_s8(const tg_binary_params *p, const int8_t *a, const int8_t *b, int8_t *output);
+
+#endif

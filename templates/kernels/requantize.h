@@ -1,0 +1,16 @@
+#ifndef TG_REQUANTIZE_H
+#define TG_REQUANTIZE_H
+
+#include <stdint.h>
+
+typedef struct {
+  int32_t size;
+  int32_t input_unsigned, output_unsigned; /* uint8 rather than int8 */
+  int32_t input_zero_point, output_zero_point, multiplier, shift, out_min, out_max;
+} tg_requantize_params;
+
+/* 8-bit to 8-bit rescaling, clamped to [out_min, out_max]: QUANTIZE between integer types, and
+ * RELU/RELU6, which are this with a clamp at the quantized zero (and six). */
+void tg_requantize_8bit(const tg_requantize_params *p, const void *input, void *output);
+
+#endif
