@@ -1,5 +1,14 @@
-"""Static arena planning: buffer lifetimes over an op schedule and their placement at fixed offsets."""
-from memory_planner.buffers import Buffer
-from memory_planner.placement import Plan, place
+"""Static arena planning for a fixed op schedule.
 
-__all__ = ["Buffer", "Plan", "place"]
+- `lifetimes`: which buffers exist, when they are written first and read last, and which pairs
+  an op may overlap (a dying input and the output written over it);
+- `schedule`: execution orders of the same graph that keep fewer bytes live;
+- `placement`: byte offsets in one arena, and the lower bound any placement must respect;
+- `patches`: receptive fields and tiles for patch-based execution of a network's first stage.
+"""
+from memory_planner.buffers import Buffer, Overlap
+from memory_planner.lifetimes import StepUse, lifetimes
+from memory_planner.placement import Plan, lower_bound, place
+from memory_planner.schedule import low_memory_order
+
+__all__ = ["Buffer", "Overlap", "Plan", "StepUse", "lifetimes", "low_memory_order", "lower_bound", "place"]

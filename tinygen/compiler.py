@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from memory_planner import Buffer, Plan, place
+from memory_planner import Overlap, Plan, StepUse, lifetimes, low_memory_order, place
 from tinygen.errors import TinygenError
 from tinygen.frontend import load_model
 from tinygen.ir import Graph, Op, Tensor
@@ -40,7 +40,7 @@ def compile_model(path: str | Path) -> Program:
         steps = [Step(op, lower(op)) for op in graph.ops]
     except TinygenError as e:
         raise TinygenError(f"{path}: {e}") from None
-    plan, offsets = plan_memory(graph, steps)
+    steps, plan, offsets = plan_memory(graph, steps)
     return Program(graph, steps, plan, offsets)
 
 
@@ -54,43 +54,67 @@ def _scratches(call: Call) -> list[Scratch]:
     return found
 
 
-def plan_memory(graph: Graph, steps: list[Step]) -> tuple[Plan, dict]:
-    """Lifetimes of activations and scratch over the schedule, then placement in one arena."""
-    group: dict[int, Tensor] = {}  # tensor id -> the tensor whose bytes it uses (aliases)
+def _alias_roots(steps: list[Step]):
+    """Tensors that share bytes (reshapes) map to one root tensor."""
+    parent: dict[int, Tensor] = {}
 
     def root(t: Tensor) -> Tensor:
-        while id(t) in group:
-            t = group[id(t)]
+        while id(t) in parent:
+            t = parent[id(t)]
         return t
 
     for step in steps:
         if isinstance(step.call, Alias):
-            group[id(step.call.target)] = root(step.call.source)
+            parent[id(step.call.target)] = root(step.call.source)
+    return root
 
-    spans: dict[int, list] = {}  # root id -> [tensor, first, last]
 
-    def touch(t: Tensor, when: int) -> None:
-        r = root(t)
-        span = spans.setdefault(id(r), [r, when, when])
-        span[1], span[2] = min(span[1], when), max(span[2], when)
-
-    for t in graph.inputs:
-        touch(t, -1)
-    for i, step in enumerate(steps):
-        for t in step.op.inputs + step.op.outputs:
-            if t is not None and not t.is_const:
-                touch(t, i)
-    for t in graph.outputs:
-        touch(t, len(steps))
-
-    buffers = {key: Buffer(t.name, t.nbytes, first, last) for key, (t, first, last) in spans.items()}
-    scratch_buffers = {}
-    for i, step in enumerate(steps):
+def _uses(steps: list[Step], root) -> list[StepUse]:
+    uses = []
+    for step in steps:
+        live = lambda ts: [id(root(t)) for t in ts if t is not None and not t.is_const]  # noqa: E731
+        # An alias moves no data: it reads its source's bytes and writes nothing new.
+        use = StepUse(live(step.op.inputs), [] if isinstance(step.call, Alias) else live(step.op.outputs))
         if isinstance(step.call, Call):
-            for s in _scratches(step.call):
-                scratch_buffers[id(s)] = Buffer(f"scratch of op {step.op.index}", s.nbytes, i, i)
-    plan = place(list(buffers.values()) + list(scratch_buffers.values()))
-    offsets = {key: plan.offsets[b] for key, b in scratch_buffers.items()}
-    for t in graph.live_tensors():
-        offsets[id(t)] = plan.offsets[buffers[id(root(t))]]
-    return plan, offsets
+            use.scratch = [(id(s), s.nbytes) for s in _scratches(step.call)]
+            use.inplace = [(id(root(i.input)), id(root(step.op.outputs[0])), Overlap(i.forward, i.backward))
+                           for i in step.call.inplace]
+        uses.append(use)
+    return uses
+
+
+def plan_memory(graph: Graph, steps: list[Step]) -> tuple[list[Step], Plan, dict]:
+    """Choose the execution order, then lifetimes and placement of every activation and scratch buffer."""
+    root = _alias_roots(steps)
+    tensors = graph.live_tensors()
+    sizes = {id(root(t)): root(t).nbytes for t in tensors}
+    names = {id(root(t)): root(t).name for t in tensors}
+    inputs = [id(root(t)) for t in graph.inputs]
+    outputs = [id(root(t)) for t in graph.outputs]
+    best = None
+    for order in (list(range(len(steps))), low_memory_order(_uses(steps, root), sizes, outputs)):
+        ordered = [steps[i] for i in order]
+        buffers, overlaps = lifetimes(_uses(ordered, root), sizes, inputs, outputs, names)
+        plan = place(list(buffers.values()), overlaps)
+        if best is None or plan.arena_bytes < best[1].arena_bytes:
+            best = (ordered, plan, buffers)
+    ordered, plan, buffers = best
+    offsets = {key: plan.offsets[buf] for key, buf in buffers.items()}
+    for t in tensors:
+        offsets[id(t)] = offsets[id(root(t))]
+    for step in ordered:
+        _choose_direction(step, offsets)
+    return ordered, plan, offsets
+
+
+def _choose_direction(step: Step, offsets: dict) -> None:
+    """Run a kernel back to front where the planner put its output above an input it overwrites."""
+    if not isinstance(step.call, Call):
+        return
+    out_offset = offsets[id(step.op.outputs[0])]
+    for i in step.call.inplace:
+        d = out_offset - offsets[id(i.input)]
+        overlapping = d < i.input.nbytes and -d < step.op.outputs[0].nbytes
+        if overlapping and not (i.forward is not None and d <= i.forward):
+            assert i.backward is not None and d >= i.backward, "the planner only overlaps where it is safe"
+            step.call.args[0].fields["reverse"] = 1

@@ -20,22 +20,27 @@ static int32_t accumulate(const tg_conv2d_params *p, const int8_t *image, int32_
   return acc;
 }
 
-void tg_conv2d_s8(const tg_conv2d_params *p, const int8_t *input, int8_t *output) {
+static void pixel(const tg_conv2d_params *p, const int8_t *image, int32_t oy, int32_t ox, int8_t *out) {
   const int32_t filters_per_group = p->out_c / (p->in_c / p->filter_c);
   const int32_t filter_size = p->kernel_h * p->kernel_w * p->filter_c;
+  for (int32_t oc = 0; oc < p->out_c; ++oc) {
+    const int32_t group = oc / filters_per_group;
+    int32_t acc = accumulate(p, image, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left,
+                             group * p->filter_c, p->weights + oc * filter_size);
+    if (p->bias) acc += p->bias[oc];
+    acc = tg_requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
+    out[oc] = (int8_t)tg_clamp_i32(acc, p->act_min, p->act_max);
+  }
+}
+
+void tg_conv2d_s8(const tg_conv2d_params *p, const int8_t *input, int8_t *output) {
+  const int32_t pixels = p->out_h * p->out_w;
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *image = input + b * p->in_h * p->in_w * p->in_c;
-    for (int32_t oy = 0; oy < p->out_h; ++oy) {
-      for (int32_t ox = 0; ox < p->out_w; ++ox) {
-        for (int32_t oc = 0; oc < p->out_c; ++oc) {
-          const int32_t group = oc / filters_per_group;
-          int32_t acc = accumulate(p, image, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left,
-                                   group * p->filter_c, p->weights + oc * filter_size);
-          if (p->bias) acc += p->bias[oc];
-          acc = tg_requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
-          *output++ = (int8_t)tg_clamp_i32(acc, p->act_min, p->act_max);
-        }
-      }
+    int8_t *out = output + b * pixels * p->out_c;
+    for (int32_t i = 0; i < pixels; ++i) {
+      const int32_t k = p->reverse ? pixels - 1 - i : i;
+      pixel(p, image, k / p->out_w, k % p->out_w, out + k * p->out_c);
     }
   }
 }

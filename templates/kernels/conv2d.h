@@ -10,6 +10,7 @@ typedef struct {
   const int32_t *multiplier, *shift; /* per output channel */
   const int8_t *weights;             /* [out_c][kernel_h][kernel_w][filter_c] */
   const int32_t *bias;               /* [out_c] or NULL */
+  int32_t reverse;                   /* 1: last output pixel first, so the output may sit above its input */
 } tg_conv2d_params;
 
 /* 2-D convolution, NHWC int8, grouped when in_c is a multiple of filter_c. */

@@ -10,6 +10,7 @@ typedef struct {
   const int32_t *multiplier, *shift; /* per output channel */
   const int8_t *weights;             /* [1][kernel_h][kernel_w][out_c] */
   const int32_t *bias;               /* [out_c] or NULL */
+  int32_t reverse;                   /* 1: last output pixel first, so the output may sit above its input */
 } tg_depthwise_conv2d_params;
 
 /* Depthwise convolution, NHWC int8: output channel c*depth_multiplier + m reads input channel c. */

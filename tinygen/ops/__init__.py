@@ -50,6 +50,8 @@ class Call:
     # What the op computes, for `inspect` and profiling.
     macs: int = 0
     extra_kernels: list[str] = field(default_factory=list)
+    # InPlace entries (tinygen.ops.inplace): how the output may overlap an input it consumes.
+    inplace: list = field(default_factory=list)
 
 
 @dataclass

@@ -13,6 +13,7 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Struct, register
+from tinygen.ops.inplace import elementwise_inplace
 from tinygen.ops.quantize import requantize_params
 from tinygen.quant import INT8_MAX, INT8_MIN, quantize_multiplier, quantize_value, require_int8
 
@@ -31,7 +32,8 @@ def lower_relu(op: Op) -> Call:
     multiplier, shift = quantize_multiplier(float(x.quant.s) / float(out.quant.s))
     act_min = max(INT8_MIN, quantize_value(out.quant.s, out.quant.zp, 0.0))
     return Call("requantize", "tg_requantize_8bit",
-                [requantize_params(x, out, multiplier, shift, act_min, INT8_MAX), x, out])
+                [requantize_params(x, out, multiplier, shift, act_min, INT8_MAX), x, out],
+                inplace=elementwise_inplace(x, out))
 
 
 @register("RELU6")
@@ -42,7 +44,8 @@ def lower_relu6(op: Op) -> Call:
     six = min(INT8_MAX, max(INT8_MIN, quantize_value(x.quant.s, zero, 6.0)))
     multiplier, shift = quantize_multiplier(1.0)
     return Call("requantize", "tg_requantize_8bit",
-                [requantize_params(x, out, multiplier, shift, zero, six, zero_points=(0, 0)), x, out])
+                [requantize_params(x, out, multiplier, shift, zero, six, zero_points=(0, 0)), x, out],
+                inplace=elementwise_inplace(x, out))
 
 
 @register("RELU_N1_TO_1")
@@ -63,7 +66,7 @@ def lower_leaky_relu(op: Op) -> Call:
         "alpha_multiplier": abs(alpha_multiplier), "alpha_shift": alpha_shift,
         "alpha_negative": int(alpha_multiplier < 0),
     })
-    return Call("leaky_relu", "tg_leaky_relu_s8", [params, x, out])
+    return Call("leaky_relu", "tg_leaky_relu_s8", [params, x, out], inplace=elementwise_inplace(x, out))
 
 
 def _q15_multiplier(real: float) -> tuple[int, int]:
@@ -89,4 +92,4 @@ def lower_hard_swish(op: Op) -> Call:
         "output_multiplier": output_multiplier, "output_exponent": output_exponent,
         "reluish_multiplier": reluish_multiplier, "reluish_exponent": reluish_exponent,
     })
-    return Call("hard_swish", "tg_hard_swish_s8", [params, x, out])
+    return Call("hard_swish", "tg_hard_swish_s8", [params, x, out], inplace=elementwise_inplace(x, out))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, Struct, register
+from tinygen.ops.inplace import window_inplace
 from tinygen.ops.window import window_padding
 from tinygen.quant import activation_range, per_channel_multipliers, require_int8
 
@@ -35,7 +36,14 @@ def _common_fields(op: Op, kernel_h: int, kernel_w: int, channels: int) -> dict:
         "input_offset": -x.quant.zp, "output_offset": out.quant.zp, "act_min": act_min, "act_max": act_max,
         "multiplier": Array(multipliers, "int32_t"), "shift": Array(shifts, "int32_t"),
         "weights": w, "bias": op.input(2),
+        "reverse": 0,  # set by the memory planner when the output overlaps the input from above
     }
+
+
+def _window_inplace(op: Op, fields: dict) -> list:
+    f = fields
+    return window_inplace(op.inputs[0], op.outputs[0], f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"],
+                          f["kernel_h"], f["kernel_w"], f["dilation_h"], f["dilation_w"])
 
 
 @register("CONV_2D")
@@ -49,7 +57,8 @@ def lower_conv2d(op: Op) -> Call:
     fields = _common_fields(op, kernel_h, kernel_w, out_c)
     fields["filter_c"] = filter_c
     macs = out.size * kernel_h * kernel_w * filter_c
-    return Call("conv2d", "tg_conv2d_s8", [Struct("tg_conv2d_params", fields), x, out], macs=macs)
+    return Call("conv2d", "tg_conv2d_s8", [Struct("tg_conv2d_params", fields), x, out], macs=macs,
+                inplace=_window_inplace(op, fields))
 
 
 @register("DEPTHWISE_CONV_2D")
@@ -63,4 +72,4 @@ def lower_depthwise_conv2d(op: Op) -> Call:
     fields["depth_multiplier"] = out_c // x.shape[3]
     macs = out.size * kernel_h * kernel_w
     return Call("depthwise_conv2d", "tg_depthwise_conv2d_s8",
-                [Struct("tg_depthwise_conv2d_params", fields), x, out], macs=macs)
+                [Struct("tg_depthwise_conv2d_params", fields), x, out], macs=macs, inplace=_window_inplace(op, fields))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Struct, register
+from tinygen.ops.inplace import elementwise_inplace
 from tinygen.quant import activation_range, quantize_multiplier, require_int8
 
 MAX_RANK = 6  # TG_BINARY_MAX_RANK in binary.h
@@ -83,4 +84,6 @@ def lower_binary(op: Op) -> Call:
     fields.update({"a_offset": -a.quant.zp, "b_offset": -b.quant.zp, "output_offset": out.quant.zp,
                    "act_min": act_min, "act_max": act_max})
     params = Struct("tg_binary_params", fields)
-    return Call("binary", "tg_binary_s8", [params, a, b, out], macs=out.size)
+    # Only an operand with the output's own shape is walked in step with it.
+    inplace = [pair for t in (a, b) if tuple(t.shape) == tuple(out.shape) for pair in elementwise_inplace(t, out)]
+    return Call("binary", "tg_binary_s8", [params, a, b, out], macs=out.size, inplace=inplace)

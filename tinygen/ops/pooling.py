@@ -4,6 +4,7 @@ from __future__ import annotations
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Struct, register
+from tinygen.ops.inplace import InPlace, window_inplace
 from tinygen.ops.window import window_padding
 from tinygen.quant import activation_range, require_int8
 
@@ -29,11 +30,19 @@ def _params(op: Op) -> Struct:
     })
 
 
+def _call(op: Op, kernel: str) -> Call:
+    params = _params(op)
+    f = params.fields
+    inplace = [InPlace(i.input, i.forward) for i in window_inplace(  # the pool kernels run front to back only
+        op.inputs[0], op.outputs[0], f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], f["filter_h"], f["filter_w"])]
+    return Call(kernel, f"tg_{kernel}_s8", [params, op.inputs[0], op.outputs[0]], inplace=inplace)
+
+
 @register("AVERAGE_POOL_2D")
 def lower_average_pool(op: Op) -> Call:
-    return Call("avg_pool2d", "tg_avg_pool2d_s8", [_params(op), op.inputs[0], op.outputs[0]])
+    return _call(op, "avg_pool2d")
 
 
 @register("MAX_POOL_2D")
 def lower_max_pool(op: Op) -> Call:
-    return Call("max_pool2d", "tg_max_pool2d_s8", [_params(op), op.inputs[0], op.outputs[0]])
+    return _call(op, "max_pool2d")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
 from tinygen.ops import Call, Struct, register
+from tinygen.ops.inplace import elementwise_inplace
 from tinygen.quant import quantize_multiplier
 
 EIGHT_BIT_RANGE = {"int8": (-128, 127), "uint8": (0, 255)}
@@ -49,7 +50,8 @@ def lower_quantize(op: Op) -> Call:
     _per_tensor(op, x)
     multiplier, shift = quantize_multiplier(float(x.quant.s) / float(out.quant.s))
     lo, hi = EIGHT_BIT_RANGE[out.dtype]
-    return Call("requantize", "tg_requantize_8bit", [requantize_params(x, out, multiplier, shift, lo, hi), x, out])
+    return Call("requantize", "tg_requantize_8bit", [requantize_params(x, out, multiplier, shift, lo, hi), x, out],
+                inplace=elementwise_inplace(x, out))
 
 
 @register("DEQUANTIZE")

@@ -6,6 +6,7 @@ import math
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Struct, register
+from tinygen.ops.inplace import elementwise_inplace
 from tinygen.ops.softmax import input_radius
 from tinygen.quant import require_int8, round_half_away
 
@@ -33,9 +34,11 @@ def lower_logistic(op: Op) -> Call:
     params = _params(op)
     if op.outputs[0].quant.zp != -128:
         raise TinygenError(f"{op.describe()}: the int8 output must have zero point -128 (got {op.outputs[0].quant.zp})")
-    return Call("logistic", "tg_logistic_s8", [params, op.inputs[0], op.outputs[0]])
+    return Call("logistic", "tg_logistic_s8", [params, op.inputs[0], op.outputs[0]],
+                inplace=elementwise_inplace(op.inputs[0], op.outputs[0]))
 
 
 @register("TANH")
 def lower_tanh(op: Op) -> Call:
-    return Call("logistic", "tg_tanh_s8", [_params(op), op.inputs[0], op.outputs[0]])
+    return Call("logistic", "tg_tanh_s8", [_params(op), op.inputs[0], op.outputs[0]],
+                inplace=elementwise_inplace(op.inputs[0], op.outputs[0]))

@@ -1,0 +1,63 @@
+"""How far an op's output may overlap the input it consumes, given the order its kernel runs in.
+
+With d = output_start - input_start (bytes), a kernel writing its output front to back never
+overwrites an input byte it has yet to read when d <= `forward`; a kernel that can also run back
+to front (last output pixel first) is safe when d >= `backward`. The memory planner may place a
+dying input and the output at any such d, which takes models below "input + output"; the
+direction is then chosen from the offsets it picked.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinygen.ir import Tensor
+
+
+@dataclass
+class InPlace:
+    input: Tensor
+    forward: int | None  # largest safe d when running front to back
+    backward: int | None = None  # smallest safe d when running back to front (None: cannot)
+
+
+def elementwise_inplace(input: Tensor, output: Tensor) -> list[InPlace]:
+    """Output element i is written after input element i is read, and nothing before i is read again."""
+    if not input.is_const and input.size == output.size and input.nbytes == output.nbytes:
+        return [InPlace(input, 0)]
+    return []
+
+
+def window_inplace(input: Tensor, output: Tensor, stride_h: int, stride_w: int, pad_top: int, pad_left: int,
+                   kernel_h: int, kernel_w: int, dilation_h: int = 1, dilation_w: int = 1) -> list[InPlace]:
+    """For a sliding-window op (conv, depthwise conv, pool) that writes whole output pixels in
+    raster order, or in reverse raster order.
+
+    Front to back, pixel (y, x) and every later pixel read nothing before row
+    max(0, y*stride_h - pad_top), column max(0, x*stride_w - pad_left) -- except the next output
+    row, which may start from column 0. Back to front, pixel (y, x) and every earlier pixel read
+    nothing after the last tap of (y, x) -- except the previous row, which may reach its last column.
+    """
+    if input.is_const or input.shape[0] != 1 or input.nbytes != input.size or output.nbytes != output.size:
+        return []
+    _, in_h, in_w, in_c = input.shape
+    _, out_h, out_w, out_c = output.shape
+
+    def first(y: int, x: int) -> int:
+        return (min(max(0, y * stride_h - pad_top), in_h - 1) * in_w + min(max(0, x * stride_w - pad_left), in_w - 1))
+
+    def last(y: int, x: int) -> int:
+        row = min(in_h - 1, max(0, y * stride_h - pad_top + (kernel_h - 1) * dilation_h))
+        col = min(in_w - 1, max(0, x * stride_w - pad_left + (kernel_w - 1) * dilation_w))
+        return row * in_w + col
+
+    forward = backward = None
+    for y in range(out_h):
+        for x in range(out_w):
+            pixel = y * out_w + x
+            first_needed = min(first(y, x), first(y + 1, 0) if y + 1 < out_h else in_h * in_w)
+            last_needed = max(last(y, x), last(y - 1, out_w - 1) if y > 0 else 0)
+            slack = first_needed * in_c - (pixel + 1) * out_c
+            reach = (last_needed + 1) * in_c - pixel * out_c
+            forward = slack if forward is None else min(forward, slack)
+            backward = reach if backward is None else max(backward, reach)
+    return [InPlace(input, forward, backward)]
