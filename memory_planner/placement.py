@@ -39,6 +39,7 @@ class Plan:
     offsets: dict  # Buffer -> byte offset
     arena_bytes: int
     lower_bound_bytes: int  # the most bytes live at one step, in-place pairs counted at their best overlap
+    overlaps: dict  # the in-place pairs the placement was allowed to use
 
 
 def _pair_footprint(a: Buffer, b: Buffer, where: Overlap) -> int:
@@ -161,4 +162,4 @@ def place(buffers: list[Buffer], overlaps: Overlaps | None = None) -> Plan:
         arena = max((placed[b] + aligned(b.nbytes) for b in buffers), default=0)
         if best is None or arena < best[1]:
             best = (placed, arena)
-    return Plan(best[0], best[1], lower_bound(buffers, overlaps))
+    return Plan(best[0], best[1], lower_bound(buffers, overlaps), overlaps)

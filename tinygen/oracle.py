@@ -52,3 +52,19 @@ def _serve(model: str, inputs: str, outputs: str, count: int, num_outputs: int) 
 
 if __name__ == "__main__":
     _serve(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+
+
+def tflm_arena_bytes(model: Path) -> dict:
+    """TFLM's own arena figures for a model (RecordingMicroAllocator after one invoke): total, head, tail."""
+    script = ("import sys\nfrom tflite_micro.python.tflite_micro import runtime\n"
+              f"m = runtime.Interpreter.from_file(sys.argv[1], arena_size={ORACLE_ARENA_BYTES})\n"
+              "m.invoke()\nm.print_allocations()\n")
+    result = subprocess.run([sys.executable, "-c", script, str(model)], capture_output=True, text=True)
+    figures = {}
+    for line in (result.stdout + result.stderr).splitlines():
+        words = line.split()
+        if "Arena allocation" in line and len(words) >= 5:
+            figures[words[3]] = int(words[4])
+    if "total" not in figures:
+        raise TinygenError(f"{model}: TFLite Micro did not report its arena (exit {result.returncode})")
+    return figures
