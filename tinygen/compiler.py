@@ -24,6 +24,7 @@ class Program:
     steps: list[Step]
     plan: Plan
     offsets: dict  # id(tensor) or id(Scratch) -> arena offset
+    patch: dict | None = None  # the patch-based stage, when one is used: {"ops", "tiles", "mac_overhead", ...}
 
     def offset(self, item) -> int:
         return self.offsets[id(item)]
@@ -33,7 +34,11 @@ class Program:
         return [(s.op, s.call) for s in self.steps if isinstance(s.call, Call)]
 
 
-def compile_model(path: str | Path) -> Program:
+def compile_model(path: str | Path, patch: str = "off", max_mac_overhead: float = 0.2) -> Program:
+    """patch="auto" runs the memory-heaviest first stage tile by tile where that lowers peak SRAM
+    within `max_mac_overhead` extra MACs (a fraction of the model's MACs); "off" plans layer by layer."""
+    if patch not in ("auto", "off"):
+        raise TinygenError(f"--patch must be auto or off, not {patch!r}")
     graph = load_model(path)
     try:
         run_passes(graph)
