@@ -98,4 +98,12 @@ OPTIONS = {
     "RESIZE_NEAREST_NEIGHBOR": [("align_corners", "?", False), ("half_pixel_centers", "?", False)],
     "PACK": [("values_count", "i", 0), ("axis", "i", 0)],
     "GATHER": [("axis", "i", 0), ("batch_dims", "i", 0)],
+    "UNPACK": [("num", "i", 0), ("axis", "i", 0)],
+    "MIRROR_PAD": [("mode", "b", 0)],  # 0 REFLECT, 1 SYMMETRIC
+    "RESIZE_BILINEAR": [("new_height", "i", 0), ("new_width", "i", 0), ("align_corners", "?", False),
+                        ("half_pixel_centers", "?", False)],
+    "TRANSPOSE_CONV": [("padding", "b", 0), ("stride_w", "i", 0), ("stride_h", "i", 0), _ACT,
+                       ("quantized_bias_type", "b", 0)],
+    "BATCH_MATMUL": [("adj_x", "?", False), ("adj_y", "?", False), ("asymmetric_quantize_inputs", "?", False)],
+    "L2_NORMALIZATION": [_ACT],
 }
