@@ -118,6 +118,13 @@ class _Printer:
         return name
 
 
+def _describe_call(op, call: Call) -> str:
+    """The op and the shapes of the activations the call reads and writes (a patch tile's own)."""
+    shapes = ["x".join(map(str, a.shape)) for a in call.args if isinstance(a, Tensor) and not a.is_const]
+    what = op.kind if call.kernel != "tile_insert" else "tile into the stage output"
+    return f"{what} [{' '.join(shapes[:-1])}] -> {shapes[-1] if shapes else ''}"
+
+
 def _io(program: Program, tensors: list[Tensor]) -> list[dict]:
     out = []
     for t in tensors:
@@ -136,8 +143,7 @@ def render(program: Program, out_dir: Path, host_app: bool = True) -> list[Path]
     for i, (op, call) in enumerate(program.calls):
         args = ", ".join(printer.value(a, f"op{i}_{'params' if isinstance(a, Struct) else f'arg{j}'}")
                          for j, a in enumerate(call.args))
-        shapes = " ".join("x".join(map(str, t.shape)) for t in op.inputs if t is not None and not t.is_const)
-        steps.append({"comment": f"{op.kind} [{shapes}] -> {'x'.join(map(str, op.outputs[0].shape))}",
+        steps.append({"comment": _describe_call(op, call),
                       "call": f"{call.function}({args});"})
         kernels.update([call.kernel, *call.extra_kernels])
     context = {

@@ -10,12 +10,13 @@ from tinygen.frontend import load_model
 from tinygen.ir import Graph, Op, Tensor
 from tinygen.ops import Alias, Call, Scratch, Struct, lower
 from tinygen.passes import run_passes
+from tinygen.patch import Stage, candidate_stages, describe, tiled_macs_overhead
 
 
 @dataclass
 class Step:
     op: Op
-    call: Call | Alias
+    call: Call | Alias | Stage
 
 
 @dataclass
@@ -31,7 +32,18 @@ class Program:
 
     @property
     def calls(self) -> list[tuple[Op, Call]]:
-        return [(s.op, s.call) for s in self.steps if isinstance(s.call, Call)]
+        """Every kernel call in execution order, a patch stage's tile by tile."""
+        calls = []
+        for s in self.steps:
+            if isinstance(s.call, Stage):
+                calls.extend(s.call.calls)
+            elif isinstance(s.call, Call):
+                calls.append((s.op, s.call))
+        return calls
+
+    @property
+    def macs(self) -> int:
+        return sum(call.macs for _, call in self.calls)
 
 
 def compile_model(path: str | Path, patch: str = "off", max_mac_overhead: float = 0.2) -> Program:
@@ -45,8 +57,18 @@ def compile_model(path: str | Path, patch: str = "off", max_mac_overhead: float 
         steps = [Step(op, lower(op)) for op in graph.ops]
     except TinygenError as e:
         raise TinygenError(f"{path}: {e}") from None
-    steps, plan, offsets = plan_memory(graph, steps)
-    return Program(graph, steps, plan, offsets)
+    best = Program(graph, *plan_memory(graph, steps))
+    if patch == "auto":
+        model_macs = best.macs
+        for stage in candidate_stages(graph):
+            if tiled_macs_overhead(stage, model_macs) > max_mac_overhead:
+                continue
+            first = steps.index(next(s for s in steps if s.op is stage.ops[0]))
+            staged = steps[:first] + [Step(stage.ops[0], stage)] + steps[first + len(stage.ops):]
+            candidate = Program(graph, *plan_memory(graph, staged), patch=describe(stage, model_macs))
+            if candidate.plan.arena_bytes < best.plan.arena_bytes:
+                best = candidate
+    return choose_directions(best)
 
 
 def _scratches(call: Call) -> list[Scratch]:
@@ -79,6 +101,12 @@ def _uses(steps: list[Step], root) -> list[StepUse]:
     for step in steps:
         live = lambda ts: [id(root(t)) for t in ts if t is not None and not t.is_const]  # noqa: E731
         # An alias moves no data: it reads its source's bytes and writes nothing new.
+        if isinstance(step.call, Stage):
+            stage = step.call
+            use = StepUse(live([stage.input]), live([stage.output]), [(id(stage), stage.scratch_bytes)],
+                          [(id(root(stage.input)), id(root(stage.output)), stage.input_overlap)])
+            uses.append(use)
+            continue
         use = StepUse(live(step.op.inputs), [] if isinstance(step.call, Alias) else live(step.op.outputs))
         if isinstance(step.call, Call):
             use.scratch = [(id(s), s.nbytes) for s in _scratches(step.call)]
@@ -88,10 +116,19 @@ def _uses(steps: list[Step], root) -> list[StepUse]:
     return uses
 
 
+def _step_tensors(graph: Graph, steps: list[Step]) -> list[Tensor]:
+    """The activations the steps read and write (a patch stage hides its intermediates)."""
+    found = {id(t): t for t in graph.inputs + graph.outputs}
+    for step in steps:
+        touched = [step.call.input, step.call.output] if isinstance(step.call, Stage) else step.op.inputs + step.op.outputs
+        found.update((id(t), t) for t in touched if t is not None and not t.is_const)
+    return list(found.values())
+
+
 def plan_memory(graph: Graph, steps: list[Step]) -> tuple[list[Step], Plan, dict]:
     """Choose the execution order, then lifetimes and placement of every activation and scratch buffer."""
     root = _alias_roots(steps)
-    tensors = graph.live_tensors()
+    tensors = _step_tensors(graph, steps)
     sizes = {id(root(t)): root(t).nbytes for t in tensors}
     names = {id(root(t)): root(t).name for t in tensors}
     inputs = [id(root(t)) for t in graph.inputs]
@@ -108,18 +145,25 @@ def plan_memory(graph: Graph, steps: list[Step]) -> tuple[list[Step], Plan, dict
     for t in tensors:
         offsets[id(t)] = offsets[id(root(t))]
     for step in ordered:
-        _choose_direction(step, offsets)
+        if isinstance(step.call, Stage):
+            base = offsets[id(step.call)]
+            offsets.update({key: base + rel for key, rel in step.call.tile_offsets.items()})
     return ordered, plan, offsets
 
 
-def _choose_direction(step: Step, offsets: dict) -> None:
-    """Run a kernel back to front where the planner put its output above an input it overwrites."""
-    if not isinstance(step.call, Call):
-        return
-    out_offset = offsets[id(step.op.outputs[0])]
-    for i in step.call.inplace:
-        d = out_offset - offsets[id(i.input)]
-        overlapping = d < i.input.nbytes and -d < step.op.outputs[0].nbytes
-        if overlapping and not (i.forward is not None and d <= i.forward):
-            assert i.backward is not None and d >= i.backward, "the planner only overlaps where it is safe"
-            step.call.args[0].fields["reverse"] = 1
+def choose_directions(program: Program) -> Program:
+    """Run a kernel back to front where the plan put its output above an input it overwrites.
+
+    Decided once, for the program kept: candidate plans share the layer-based calls."""
+    for _, call in program.calls:
+        if "reverse" not in getattr(call.args[0], "fields", {}):
+            continue
+        output = next(a for a in reversed(call.args) if isinstance(a, Tensor))
+        call.args[0].fields["reverse"] = 0
+        for i in call.inplace:
+            d = program.offset(output) - program.offset(i.input)
+            overlapping = d < i.input.nbytes and -d < output.nbytes
+            if overlapping and not (i.forward is not None and d <= i.forward):
+                assert i.backward is not None and d >= i.backward, "the planner only overlaps where it is safe"
+                call.args[0].fields["reverse"] = 1
+    return program

@@ -5,6 +5,7 @@ double where it uses double), so the conversions here are deliberate.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -66,12 +67,15 @@ def per_channel_multipliers(input: Tensor, weights: Tensor, output: Tensor, chan
     The product input_scale * weight_scale / output_scale is taken in double.
     """
     scales = weights.quant.scale
-    multipliers, shifts = np.zeros(channels, np.int32), np.zeros(channels, np.int32)
-    for c in range(channels):
-        weight_scale = float(scales[c] if len(scales) > 1 else scales[0])
-        real = float(input.quant.s) * weight_scale / float(output.quant.s)
-        multipliers[c], shifts[c] = quantize_multiplier(real)
-    return multipliers, shifts
+    scales = scales if len(scales) > 1 else np.repeat(scales, channels)
+    pairs = _multipliers(float(input.quant.s), tuple(float(s) for s in scales), float(output.quant.s))
+    return np.array([m for m, _ in pairs], np.int32), np.array([s for _, s in pairs], np.int32)
+
+
+@functools.lru_cache(maxsize=1024)
+def _multipliers(input_scale: float, weight_scales: tuple, output_scale: float) -> tuple:
+    # Cached: patch-based inference lowers the same layer once per tile.
+    return tuple(quantize_multiplier(input_scale * w / output_scale) for w in weight_scales)
 
 
 def require_int8(op: Op, *tensors: Tensor | None) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from tinygen.ir import Tensor
 
 
@@ -41,23 +43,16 @@ def window_inplace(input: Tensor, output: Tensor, stride_h: int, stride_w: int, 
         return []
     _, in_h, in_w, in_c = input.shape
     _, out_h, out_w, out_c = output.shape
-
-    def first(y: int, x: int) -> int:
-        return (min(max(0, y * stride_h - pad_top), in_h - 1) * in_w + min(max(0, x * stride_w - pad_left), in_w - 1))
-
-    def last(y: int, x: int) -> int:
-        row = min(in_h - 1, max(0, y * stride_h - pad_top + (kernel_h - 1) * dilation_h))
-        col = min(in_w - 1, max(0, x * stride_w - pad_left + (kernel_w - 1) * dilation_w))
-        return row * in_w + col
-
-    forward = backward = None
-    for y in range(out_h):
-        for x in range(out_w):
-            pixel = y * out_w + x
-            first_needed = min(first(y, x), first(y + 1, 0) if y + 1 < out_h else in_h * in_w)
-            last_needed = max(last(y, x), last(y - 1, out_w - 1) if y > 0 else 0)
-            slack = first_needed * in_c - (pixel + 1) * out_c
-            reach = (last_needed + 1) * in_c - pixel * out_c
-            forward = slack if forward is None else min(forward, slack)
-            backward = reach if backward is None else max(backward, reach)
-    return [InPlace(input, forward, backward)]
+    ys, xs = np.arange(out_h)[:, None], np.arange(out_w)[None, :]
+    row0 = np.clip(ys * stride_h - pad_top, 0, in_h - 1)
+    col0 = np.clip(xs * stride_w - pad_left, 0, in_w - 1)
+    row1 = np.clip(ys * stride_h - pad_top + (kernel_h - 1) * dilation_h, 0, in_h - 1)
+    col1 = np.clip(xs * stride_w - pad_left + (kernel_w - 1) * dilation_w, 0, in_w - 1)
+    first = row0 * in_w + col0  # first input pixel each output pixel reads
+    last = row1 * in_w + col1  # last one
+    next_row_start = np.append(row0[1:, 0] * in_w, in_h * in_w)[:, None]
+    previous_row_end = np.insert(last[:-1, -1], 0, 0)[:, None]
+    pixel = ys * out_w + xs
+    slack = np.minimum(first, next_row_start) * in_c - (pixel + 1) * out_c
+    reach = (np.maximum(last, previous_row_end) + 1) * in_c - pixel * out_c
+    return [InPlace(input, int(slack.min()), int(reach.max()))]

@@ -10,7 +10,13 @@ def _leading_pad(size: int, out: int, kernel: int, stride: int, dilation: int) -
 
 
 def window_padding(op: Op, kernel_h: int, kernel_w: int, dilation_h: int = 1, dilation_w: int = 1) -> tuple[int, int]:
-    """(pad_top, pad_left) for a 4-D NHWC window op, including any PAD folded into it."""
+    """(pad_top, pad_left) for a 4-D NHWC window op, including any PAD folded into it.
+
+    A tile of patch-based inference carries its own origin: the padding that puts its first
+    output pixel's window where it lies in the tile's input buffer (negative inside the image).
+    """
+    if "window_origin" in op.options:
+        return op.options["window_origin"]
     _, in_h, in_w, _ = op.inputs[0].shape
     _, out_h, out_w, _ = op.outputs[0].shape
     top, bottom, left, right = op.options.get("explicit_padding", (0, 0, 0, 0))
