@@ -141,7 +141,7 @@ def render(program: Program, out_dir: Path, host_app: bool = True) -> list[Path]
     steps = []
     kernels: set[str] = set()
     for i, (op, call) in enumerate(program.calls):
-        args = ", ".join(printer.value(a, f"op{i}_{'params' if isinstance(a, Struct) else f'arg{j}'}")
+        args = ", ".join(printer.value(a, f"op{i}_{'params' if isinstance(a, Struct) else 'arg'}{j or ''}")
                          for j, a in enumerate(call.args))
         steps.append({"comment": _describe_call(op, call),
                       "call": f"{call.function}({args});"})

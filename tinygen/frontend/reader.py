@@ -111,6 +111,8 @@ def _read_data(buffer_index: int, buffers: list[Table], buf: bytes, tensor: Tens
         return None
     buffer = buffers[buffer_index]
     raw = buffer.array(schema.BUFFER_DATA, "u1")
+    if raw is not None and len(raw) == 0 and tensor.size == 0:
+        return np.zeros(tensor.shape, tensor.dtype)  # an empty constant, e.g. no axes to reduce
     if raw is None or len(raw) == 0:
         offset, size = buffer.scalar(schema.BUFFER_OFFSET, "Q"), buffer.scalar(schema.BUFFER_SIZE, "Q")
         if offset <= 1:

@@ -31,7 +31,7 @@ class Array:
 @dataclass
 class Struct:
     ctype: str
-    fields: dict  # field name -> int | float | Array | Tensor | Struct (nested by value)
+    fields: dict  # field name -> int | float | list of ints | Array | Tensor | Struct (a pointer to it)
 
 
 @dataclass

@@ -8,7 +8,7 @@ import numpy as np
 from tinygen.ir import Graph
 
 FUSIBLE_PRODUCERS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL",
-                     "AVERAGE_POOL_2D", "MAX_POOL_2D"}
+                     "AVERAGE_POOL_2D", "MAX_POOL_2D", "TRANSPOSE_CONV"}
 CLAMPS = {"RELU", "RELU6", "RELU_N1_TO_1"}
 
 

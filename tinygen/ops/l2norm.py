@@ -1,0 +1,29 @@
+"""L2_NORMALIZATION (int8) along the innermost dim.
+
+TFLM's int8 kernel writes the result with scale 1/128 and zero point 0 regardless of the output
+tensor's parameters (the converter sets exactly those), so only the input zero point is needed.
+"""
+from __future__ import annotations
+
+from tinygen.errors import TinygenError
+from tinygen.ir import Op
+from tinygen.ops import Call, Struct, register
+from tinygen.ops.inplace import elementwise_inplace
+from tinygen.quant import require_int8
+
+
+@register("L2_NORMALIZATION")
+def lower_l2norm(op: Op) -> Call:
+    x, out = op.inputs[0], op.outputs[0]
+    require_int8(op, x, out)
+    if not 1 <= len(x.shape) <= 4 or x.size == 0:
+        raise TinygenError(f"{op.describe()}: input shape {x.shape} is not supported (TFLM: rank 1 to 4)")
+    if tuple(out.shape) != tuple(x.shape):
+        raise TinygenError(f"{op.describe()}: output shape {out.shape} differs from input shape {x.shape}")
+    if op.options["activation"] != "NONE":
+        raise TinygenError(f"{op.describe()}: fused activation {op.options['activation']} is not supported "
+                           "(TFLM requires NONE)")
+    depth = x.shape[-1]
+    params = Struct("tg_l2norm_params", {"rows": x.size // depth, "depth": depth,
+                                         "input_zero_point": x.quant.zp})
+    return Call("l2norm", "tg_l2norm_s8", [params, x, out], macs=2 * x.size, inplace=elementwise_inplace(x, out))

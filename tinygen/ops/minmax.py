@@ -1,0 +1,51 @@
+"""MAXIMUM and MINIMUM (int8, numpy broadcasting), and the broadcast walk the other binary ops share.
+
+TFLM compares the raw int8 values and ignores the quantization parameters, so no rescaling here.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.errors import TinygenError
+from tinygen.ir import Op, Tensor
+from tinygen.ops import Call, Struct, register
+from tinygen.ops.elementwise import broadcast_walk
+from tinygen.ops.inplace import elementwise_inplace
+
+MAX_RANK = 6  # TFLM's RuntimeShape holds at most 6 dims; TG_BROADCAST_MAX_RANK in tg_broadcast.h
+
+
+def binary_operands(op: Op) -> tuple[Tensor, Tensor, Tensor]:
+    a, b, out = op.input(0), op.input(1), op.outputs[0]
+    if a is None or b is None:
+        raise TinygenError(f"{op.describe()}: needs two inputs")
+    for t in (a, b, out):
+        if t.dtype != "int8":
+            raise TinygenError(f"{op.describe()}: {t.describe()} is {t.dtype}; this op is supported for int8 only")
+    if max(len(a.shape), len(b.shape)) > MAX_RANK:
+        raise TinygenError(f"{op.describe()}: operands of rank above {MAX_RANK} are not supported (nor by TFLM)")
+    try:
+        expected = tuple(np.broadcast_shapes(a.shape, b.shape))
+    except ValueError:
+        raise TinygenError(f"{op.describe()}: shapes {a.shape} and {b.shape} do not broadcast") from None
+    if expected != tuple(out.shape):
+        raise TinygenError(f"{op.describe()}: the model says output shape {out.shape}, broadcasting gives {expected}")
+    return a, b, out
+
+
+def walk_struct(a: Tensor, b: Tensor, out: Tensor) -> Struct:
+    shape, a_strides, b_strides = broadcast_walk(out.shape, a.shape, b.shape)
+    return Struct("tg_broadcast_walk", {"rank": len(shape), "shape": shape, "a_stride": a_strides,
+                                        "b_stride": b_strides})
+
+
+def binary_inplace(a: Tensor, b: Tensor, out: Tensor) -> list:
+    """Only an operand with the output's own shape is read in step with the writes."""
+    return [pair for t in (a, b) if tuple(t.shape) == tuple(out.shape) for pair in elementwise_inplace(t, out)]
+
+
+@register("MAXIMUM", "MINIMUM")
+def lower_minmax(op: Op) -> Call:
+    a, b, out = binary_operands(op)
+    function = "tg_maximum_s8" if op.kind == "MAXIMUM" else "tg_minimum_s8"
+    return Call("minmax", function, [walk_struct(a, b, out), a, b, out], inplace=binary_inplace(a, b, out))

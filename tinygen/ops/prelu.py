@@ -1,0 +1,31 @@
+"""PRELU (int8): alpha, any shape broadcasting against the input, usually a constant per channel.
+
+TFLM quantizes two multipliers at Prepare, in double: one for the identity side and one that
+folds the alpha scale in for the negative side.
+"""
+from __future__ import annotations
+
+from tinygen.errors import TinygenError
+from tinygen.ir import Op
+from tinygen.ops import Call, Struct, register
+from tinygen.ops.minmax import binary_inplace, binary_operands, walk_struct
+from tinygen.quant import quantize_multiplier, require_int8
+
+
+@register("PRELU")
+def lower_prelu(op: Op) -> Call:
+    x, alpha, out = binary_operands(op)
+    require_int8(op, x, alpha, out)
+    if any(t.quant.per_channel for t in (x, alpha, out)):
+        raise TinygenError(f"{op.describe()}: per-channel quantized operands are not supported")
+    si, sa, so = (float(t.quant.s) for t in (x, alpha, out))
+    identity_multiplier, identity_shift = quantize_multiplier(si / so)
+    alpha_multiplier, alpha_shift = quantize_multiplier(si * sa / so)
+    params = Struct("tg_prelu_params", {
+        "walk": walk_struct(x, alpha, out),
+        "input_offset": -x.quant.zp, "alpha_offset": -alpha.quant.zp, "output_offset": out.quant.zp,
+        "identity_multiplier": identity_multiplier, "identity_shift": identity_shift,
+        "alpha_multiplier": alpha_multiplier, "alpha_shift": alpha_shift,
+    })
+    return Call("prelu", "tg_prelu_s8", [params, x, alpha, out], macs=out.size,
+                inplace=binary_inplace(x, alpha, out))

@@ -1,0 +1,78 @@
+"""TRANSPOSE_CONV: int8 activations, int8 per-channel (or per-tensor) weights, optional int32 bias.
+
+Inputs are [output_shape, weights (out_c, kh, kw, in_c), input NHWC, bias]. TFLM takes the
+output size from the output tensor and derives the padding from it, as a convolution from the
+output back to the input would: that is what is reproduced here.
+"""
+from __future__ import annotations
+
+from tinygen.errors import TinygenError
+from tinygen.ir import Op
+from tinygen.ops import Array, Call, Struct, register
+from tinygen.quant import activation_range, per_channel_multipliers, require_int8
+
+
+def _windows(size: int, kernel: int, stride: int, padding: str) -> int:
+    """TFLM's ComputeOutSize (C division truncates); negative when it rejects the sizes."""
+    if padding == "SAME":
+        return (size + stride - 1) // stride
+    span = size + stride - kernel
+    return span // stride if span >= 0 else -(-span // stride)
+
+
+def _padding(out_h: int, out_w: int, kernel_h: int, kernel_w: int, stride_h: int, stride_w: int,
+             padding: str) -> tuple[int, int]:
+    """(top, left) as TFLM's ComputePaddingHeightWidth applied to the output size; it leaves both
+    at 0 when either dimension's window count is rejected."""
+    windows_h, windows_w = _windows(out_h, kernel_h, stride_h, padding), _windows(out_w, kernel_w, stride_w, padding)
+    if windows_h < 0 or windows_w < 0:
+        return 0, 0
+    return (max(0, (windows_h - 1) * stride_h + kernel_h - out_h) // 2,
+            max(0, (windows_w - 1) * stride_w + kernel_w - out_w) // 2)
+
+
+def _check(op: Op) -> None:
+    w, x, bias, out = op.input(1), op.input(2), op.input(3), op.outputs[0]
+    if w is None or x is None:
+        raise TinygenError(f"{op.describe()}: needs weights and an input")
+    require_int8(op, x, w, out)
+    if not w.is_const:
+        raise TinygenError(f"{op.describe()}: weights must be constant")
+    if bias is not None and (bias.dtype != "int32" or not bias.is_const or bias.size != w.shape[0]):
+        raise TinygenError(f"{op.describe()}: bias must be a constant int32 tensor of {w.shape[0]} values "
+                           f"(got {bias.dtype} {bias.shape})")
+    if len(x.shape) != 4 or len(w.shape) != 4 or len(out.shape) != 4:
+        raise TinygenError(f"{op.describe()}: input, weights and output must be 4-D")
+    if x.shape[0] != out.shape[0] or x.shape[3] != w.shape[3] or w.shape[0] != out.shape[3]:
+        raise TinygenError(f"{op.describe()}: shapes do not fit: input {x.shape}, weights {w.shape}, "
+                           f"output {out.shape}")
+    if any(int(z) != 0 for z in w.quant.zero_point):
+        raise TinygenError(f"{op.describe()}: weights must be symmetric (zero point 0)")
+    if w.quant.per_channel and (w.quant.axis != 0 or len(w.quant.scale) != w.shape[0]):
+        raise TinygenError(f"{op.describe()}: per-channel weights must be quantized along the output channels")
+    if x.quant.per_channel or out.quant.per_channel:
+        raise TinygenError(f"{op.describe()}: per-channel quantized activations are not supported")
+    o = op.options
+    if o["stride_h"] < 1 or o["stride_w"] < 1:
+        raise TinygenError(f"{op.describe()}: strides must be positive (got {o['stride_h']}, {o['stride_w']})")
+
+
+@register("TRANSPOSE_CONV")
+def lower_transpose_conv(op: Op) -> Call:
+    _check(op)
+    w, x, out, o = op.inputs[1], op.inputs[2], op.outputs[0], op.options
+    out_c, kernel_h, kernel_w, in_c = w.shape
+    multipliers, shifts = per_channel_multipliers(x, w, out, out_c)
+    act_min, act_max = activation_range(o["activation"], out)
+    pad_top, pad_left = _padding(out.shape[1], out.shape[2], kernel_h, kernel_w, o["stride_h"], o["stride_w"],
+                                 o["padding"])
+    params = Struct("tg_transpose_conv_params", {
+        "batches": x.shape[0], "in_h": x.shape[1], "in_w": x.shape[2], "in_c": in_c,
+        "out_h": out.shape[1], "out_w": out.shape[2], "out_c": out_c,
+        "kernel_h": kernel_h, "kernel_w": kernel_w, "stride_h": o["stride_h"], "stride_w": o["stride_w"],
+        "pad_top": pad_top, "pad_left": pad_left,
+        "input_offset": -x.quant.zp, "output_offset": out.quant.zp, "act_min": act_min, "act_max": act_max,
+        "multiplier": Array(multipliers, "int32_t"), "shift": Array(shifts, "int32_t"),
+        "weights": w, "bias": op.input(3),
+    })
+    return Call("transpose_conv", "tg_transpose_conv_s8", [params, x, out], macs=x.size * out_c * kernel_h * kernel_w)
