@@ -30,9 +30,11 @@ def elementwise_inplace(input: Tensor, output: Tensor) -> list[InPlace]:
 
 
 def window_inplace(input: Tensor, output: Tensor, stride_h: int, stride_w: int, pad_top: int, pad_left: int,
-                   kernel_h: int, kernel_w: int, dilation_h: int = 1, dilation_w: int = 1) -> list[InPlace]:
+                   kernel_h: int, kernel_w: int, dilation_h: int = 1, dilation_w: int = 1,
+                   block: int = 1) -> list[InPlace]:
     """For a sliding-window op (conv, depthwise conv, pool) that writes whole output pixels in
-    raster order, or in reverse raster order.
+    raster order, or in reverse raster order, `block` consecutive pixels at a time (all their
+    windows read before any of them is written).
 
     Front to back, pixel (y, x) and every later pixel read nothing before row
     max(0, y*stride_h - pad_top), column max(0, x*stride_w - pad_left) -- except the next output
@@ -52,7 +54,14 @@ def window_inplace(input: Tensor, output: Tensor, stride_h: int, stride_w: int, 
     last = row1 * in_w + col1  # last one
     next_row_start = np.append(row0[1:, 0] * in_w, in_h * in_w)[:, None]
     previous_row_end = np.insert(last[:-1, -1], 0, 0)[:, None]
-    pixel = ys * out_w + xs
-    slack = np.minimum(first, next_row_start) * in_c - (pixel + 1) * out_c
-    reach = (np.maximum(last, previous_row_end) + 1) * in_c - pixel * out_c
+    pixels = out_h * out_w
+    pixel = (ys * out_w + xs).ravel()
+    needed_from = np.minimum(first, next_row_start).ravel()
+    needed_to = np.maximum(last, previous_row_end).ravel()
+    # A block is written once all of its windows are read: its writes reach to its last pixel,
+    # and run back to front, its first write starts at its first pixel.
+    block_end = np.minimum((pixel // block + 1) * block, pixels)
+    block_start = pixel // block * block
+    slack = needed_from * in_c - block_end * out_c
+    reach = (np.maximum.accumulate(needed_to)[np.minimum(block_end, pixels) - 1] + 1) * in_c - block_start * out_c
     return [InPlace(input, int(slack.min()), int(reach.max()))]
