@@ -8,6 +8,7 @@ from memory_planner import Overlap, Plan, StepUse, lifetimes, low_memory_order, 
 from tinygen.errors import TinygenError
 from tinygen.frontend import load_model
 from tinygen.ir import Graph, Op, Tensor
+from tinygen.backends import specialize
 from tinygen.ops import Alias, Call, Scratch, Struct, lower
 from tinygen.passes import run_passes
 from tinygen.patch import Stage, candidate_stages, describe, tiled_macs_overhead
@@ -46,21 +47,24 @@ class Program:
         return sum(call.macs for _, call in self.calls)
 
 
-def compile_model(path: str | Path, patch: str = "off", max_mac_overhead: float = 0.2) -> Program:
+def compile_model(path: str | Path, patch: str = "off", max_mac_overhead: float = 0.2,
+                  kernels: str = "reference", board: dict | None = None) -> Program:
     """patch="auto" runs the memory-heaviest first stage tile by tile where that lowers peak SRAM
-    within `max_mac_overhead` extra MACs (a fraction of the model's MACs); "off" plans layer by layer."""
+    within `max_mac_overhead` extra MACs (a fraction of the model's MACs); "off" plans layer by layer.
+    `kernels` picks the backend (tinygen.backends) for the target `board` (None: the host)."""
     if patch not in ("auto", "off"):
         raise TinygenError(f"--patch must be auto or off, not {patch!r}")
     graph = load_model(path)
     try:
         run_passes(graph)
-        steps = [Step(op, lower(op)) for op in graph.ops]
+        steps = [Step(op, _lower(op, kernels, board)) for op in graph.ops]
     except TinygenError as e:
         raise TinygenError(f"{path}: {e}") from None
     best = Program(graph, *plan_memory(graph, steps))
     if patch == "auto":
         model_macs = best.macs
-        for stage in candidate_stages(graph):
+        for stage in candidate_stages(graph, model_macs, max_mac_overhead,
+                                      lambda op: _lower(op, kernels, board)):
             if tiled_macs_overhead(stage, model_macs) > max_mac_overhead:
                 continue
             first = steps.index(next(s for s in steps if s.op is stage.ops[0]))
@@ -69,6 +73,11 @@ def compile_model(path: str | Path, patch: str = "off", max_mac_overhead: float 
             if candidate.plan.arena_bytes < best.plan.arena_bytes:
                 best = candidate
     return choose_directions(best)
+
+
+def _lower(op: Op, kernels: str, board: dict | None) -> Call | Alias:
+    call = lower(op)
+    return specialize(op, call, kernels, board) if isinstance(call, Call) else call
 
 
 def _scratches(call: Call) -> list[Scratch]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from memory_planner import Overlap, Plan, StepUse, lifetimes, place
-from memory_planner.patches import Region, Window, regions, tiles
+from memory_planner.patches import Region, Window, area, regions, tiles
 from tinygen.errors import TinygenError
 from tinygen.ir import Graph, Op, Tensor
 from tinygen.ops import Call, Struct, lower
@@ -132,7 +132,7 @@ def _input_overlap(grid: list[Region], chains: list[list[Region]], stage_in: Ten
     return Overlap(bound if bound is not None else 0)
 
 
-def build_stage(ops: list[Op], n: int, macs_layer_based: int) -> Stage:
+def build_stage(ops: list[Op], n: int, macs_layer_based: int, lower_op=lower) -> Stage:
     windows = [_window(op) for op in ops]
     stage_in, stage_out = ops[0].inputs[0], ops[-1].outputs[0]
     grid = tiles(stage_out.shape[1], stage_out.shape[2], n)
@@ -142,7 +142,7 @@ def build_stage(ops: list[Op], n: int, macs_layer_based: int) -> Stage:
         source, source_region = stage_in, (0, stage_in.shape[1], 0, stage_in.shape[2])
         for j, (op, window) in enumerate(zip(ops, windows)):
             output = _tile_tensor(op.outputs[0], chain[j + 1], t)
-            call = lower(_tile_op(op, window, source, source_region, chain[j + 1], output))
+            call = lower_op(_tile_op(op, window, source, source_region, chain[j + 1], output))
             schedule.calls.append((op, call))
             schedule.sizes[j] = max(schedule.sizes.get(j, 0), output.nbytes)
             schedule.tensors[id(output)] = j
@@ -184,18 +184,25 @@ def describe(stage: Stage, model_macs: int) -> dict:
             "mac_overhead": tiled_macs_overhead(stage, model_macs)}
 
 
-def candidate_stages(graph: Graph, max_tiles: int = 8):
-    """Every (stage, n) worth trying: each prefix of the tileable chain, n from 2 up."""
+def candidate_stages(graph: Graph, model_macs: int, max_mac_overhead: float, lower_op=lower, max_tiles: int = 8):
+    """Every (stage, n) worth trying: each prefix of the tileable chain, n from 2 up, within the
+    MAC overhead (counted from the tiles' regions before anything is lowered)."""
     chain = stage_chain(graph)
     if not chain or not any(op.kind in WINDOWED for op in chain):
         return
     op_macs = [lower(op).macs for op in chain]
+    per_pixel = [m / (op.outputs[0].shape[1] * op.outputs[0].shape[2]) for m, op in zip(op_macs, chain)]
     for length in range(1, len(chain) + 1):
         ops = chain[:length]
+        windows = [_window(op) for op in ops]
         height, width = ops[-1].outputs[0].shape[1:3]
         for n in range(2, min(max_tiles, height, width) + 1):
+            tiled = sum(area(region) * per_pixel[j] for tile in tiles(height, width, n)
+                        for j, region in enumerate(regions(windows, tile)[1:]))
+            if (tiled - sum(op_macs[:length])) / max(model_macs, 1) > max_mac_overhead:
+                continue
             try:
-                yield build_stage(ops, n, sum(op_macs[:length]))
+                yield build_stage(ops, n, sum(op_macs[:length]), lower_op)
             except TinygenError:
                 return
 
