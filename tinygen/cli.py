@@ -45,6 +45,8 @@ def cli() -> None:
       tinygen inspect model.tflite            what is in the model, layer by layer
       tinygen generate model.tflite -o out/   C sources (model.c, model.h, kernels/)
       tinygen validate model.tflite           bit-exact check against TFLite Micro
+      tinygen simulate model.tflite --board B SRAM per layer, flash, and whether it fits B
+      tinygen boards                          the boards simulate knows
     """
 
 
@@ -159,3 +161,108 @@ def _json_default(value):
     if hasattr(value, "item"):
         return value.item()
     raise TypeError(f"not JSON serializable: {type(value)}")
+
+
+def _kib(n) -> str:
+    if n is None:
+        return "-"
+    return f"{n / (1 << 20):.4g} MB" if n >= (1 << 20) else f"{n / 1024:.4g} KB"
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
+def boards(as_json: bool) -> None:
+    """List the target boards `simulate --board` knows (from boards/*.json)."""
+    from tinygen.boards import all_boards
+
+    known = all_boards()
+    if as_json:
+        click.echo(json.dumps([b.to_dict() for b in known], indent=2))
+        return
+    click.echo(f"{'name':20} {'core':11} {'clock':>8} {'SRAM':>8} {'largest':>8} {'flash':>8}  emulator")
+    for b in known:
+        clock = f"{b.clock_hz / 1e6:g} MHz" if b.clock_hz else "-"
+        emulator = f"qemu -M {b.emulator['machine']}" if b.emulator else "-"
+        if b.is_host:
+            click.echo(f"{b.name:20} {b.core:11} {clock:>8} {'no limit':>8} {'-':>8} {'no limit':>8}  {emulator}")
+        else:
+            click.echo(f"{b.name:20} {b.core:11} {clock:>8} {_kib(b.sram_bytes):>8} {_kib(b.arena_limit_bytes):>8} "
+                       f"{_kib(b.flash_bytes):>8}  {emulator}")
+    click.echo("\n'largest' is the largest contiguous SRAM an arena can use (adjacent regions count as one).")
+
+
+@cli.command()
+@MODEL
+@click.option("--board", default=None, metavar="NAME",
+              help="Target board (see `tinygen boards`); without it, the host: no limits.")
+@click.option("--patch", "patch_mode", type=click.Choice(["auto", "off"]), default="auto", show_default=True,
+              help="auto: run the memory-heaviest first stage tile by tile where that lowers peak SRAM; "
+                   "off: layer by layer.")
+@click.option("--max-mac-overhead", default=0.2, show_default=True, type=click.FloatRange(0, None),
+              help="Extra MACs patch-based execution may cost, as a fraction of the model's MACs.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a PNG of SRAM per layer, layer-based and patch-based side by side.")
+def simulate(model: Path, board: str | None, patch_mode: str, max_mac_overhead: float, as_json: bool,
+             plot_file: Path | None) -> None:
+    """Report SRAM per layer, peak, lower bound and flash, and whether MODEL fits a board.
+
+    \b
+    SRAM: bytes live at each layer and how far into the arena they reach; the
+    arena must fit the board's largest contiguous SRAM. Flash: the generated C
+    built with arm-none-eabi-gcc -Os for the board's core (exact), or the host
+    compiler's object sizes when that is missing (marked as an estimate).
+    """
+    from tinygen.boards import get_board
+    from tinygen.compiler import compile_model
+    from tinygen.simulate import plot
+    from tinygen.simulate import simulate as run_simulation
+
+    get_board(board or "host")  # an unknown board fails before any work
+    program = compile_model(model, patch=patch_mode, max_mac_overhead=max_mac_overhead)
+    report = run_simulation(model, board, patch_mode, max_mac_overhead, program=program)
+    if plot_file is not None:
+        plot(model, board, plot_file, max_mac_overhead, programs={patch_mode: program})
+        report["plot"] = str(plot_file)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        _print_simulation(report)
+
+
+def _print_simulation(r: dict) -> None:
+    click.echo(f"{r['model']} on {r['board']} (patch {r['patch_mode']})")
+    if r["patch"]:
+        p = r["patch"]
+        click.echo(f"patch-based stage: ops {p.get('ops')}, {p.get('tiles')}x{p.get('tiles')} tiles, "
+                   f"+{100 * float(p.get('mac_overhead', 0)):.1f}% MACs")
+    elif r["patch_mode"] == "auto":
+        click.echo("patch-based stage: none chosen (layer by layer)")
+    click.echo(f"\n{'step':>4}  {'op':24} {'output':>14} {'MACs':>12} {'live bytes':>11} {'arena bytes':>11}")
+    for layer in r["layers"]:
+        mark = " *" if layer["patch_stage"] else ""
+        peak = "  <- peak" if layer["step"] == r["peak_step"] else ""
+        click.echo(f"{layer['step']:>4}  {layer['op']:24} {'x'.join(map(str, layer['output_shape'])):>14} "
+                   f"{layer['macs']:>12,} {layer['live_bytes']:>11,} {layer['arena_bytes']:>11,}{mark}{peak}")
+    if r["patch"]:
+        click.echo("(* runs tile by tile)")
+    pct = lambda v: "" if v is None else f" ({v:.1f}%)"  # noqa: E731
+    lb = r["lower_bound_bytes"]
+    click.echo(f"\npeak SRAM    {r['peak_sram_bytes']:>11,} bytes at {r['peak_at']}; lower bound {lb:,}"
+               + (f" (+{100 * (r['peak_sram_bytes'] - lb) / lb:.1f}%)" if lb else ""))
+    flash = r["flash"]
+    label = "flash (estimate)" if r["flash_is_estimate"] else "flash"
+    click.echo(f"{label:16} {r['flash_bytes']:>7,} bytes: code {flash['code_bytes']:,}, constant data "
+               f"{flash['constant_bytes']:,}, initialised data {flash['data_bytes']:,} [{flash['method']}]")
+    if flash["static_ram_bytes"] is not None and not r["flash_is_estimate"]:
+        click.echo(f"static RAM   {flash['static_ram_bytes']:>11,} bytes (data + bss, the arena included)")
+    if r["sram_limit_bytes"] is not None:
+        click.echo(f"SRAM limit   {r['sram_limit_bytes']:>11,} bytes (largest contiguous SRAM): "
+                   f"{'fits' if r['sram_fits'] else 'DOES NOT FIT'}, margin {r['sram_margin_bytes']:,}"
+                   f"{pct(r['sram_margin_pct'])}")
+        click.echo(f"flash limit  {r['flash_limit_bytes']:>11,} bytes: "
+                   f"{'fits' if r['flash_fits'] else 'DOES NOT FIT'}, "
+                   f"margin {r['flash_margin_bytes']:,}{pct(r['flash_margin_pct'])}")
+    click.echo(r["fit_note"])
+    if r.get("plot"):
+        click.echo(f"wrote {r['plot']}")

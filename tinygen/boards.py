@@ -1,0 +1,250 @@
+"""Target boards: what each one offers a model (SRAM regions, flash, core, clock), read from boards/*.json.
+
+A board file is data, one JSON object per board; boards/README.md documents the fields. The
+arena is one C array, so it must fit in one contiguous stretch of SRAM: `arena_limit_bytes` is
+the largest run of arena-usable regions that sit back to back in the address map (a single
+region when none do). `sram_bytes` is every region added up.
+
+The board files are installed as the package `tinygen.board_files` (not `tinygen.boards`, which
+is this module); a source checkout reads the repo's boards/ in place.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from tinygen.errors import TinygenError
+
+CORES = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "host")
+FIELDS = ("name", "description", "mcu", "core", "fpu", "dsp", "clock_hz", "sram_regions", "flash",
+          "platformio", "emulator")
+PLATFORMIO_FIELDS = ("platform", "board", "framework", "upload_protocol")
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    origin: int
+    bytes: int
+    usable_for_arena: bool
+
+    @property
+    def end(self) -> int:
+        return self.origin + self.bytes
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str
+    description: str
+    mcu: str | None
+    core: str
+    fpu: bool | str  # False, True, "sp" (single precision) or "dp" (double precision)
+    dsp: bool
+    clock_hz: int | None
+    sram_regions: tuple[Region, ...]
+    flash_origin: int | None
+    flash_bytes: int | None  # None: no limit (the host)
+    platformio: dict | None
+    emulator: dict | None
+    path: Path | None = None
+
+    @property
+    def is_host(self) -> bool:
+        return self.core == "host"
+
+    @property
+    def is_cortex_m(self) -> bool:
+        return self.core.startswith("cortex-m")
+
+    @property
+    def sram_bytes(self) -> int | None:
+        """All SRAM regions added up; None for the host (no limit)."""
+        return None if self.is_host else sum(r.bytes for r in self.sram_regions)
+
+    @property
+    def arena_limit_bytes(self) -> int | None:
+        """The largest contiguous stretch of arena-usable SRAM; None for the host (no limit)."""
+        if self.is_host:
+            return None
+        return max((end - start for start, end in _contiguous_spans(self.sram_regions)), default=0)
+
+    @property
+    def largest_region(self) -> Region | None:
+        usable = [r for r in self.sram_regions if r.usable_for_arena]
+        return max(usable, key=lambda r: r.bytes, default=None)
+
+    def gcc_flags(self) -> list[str]:
+        """Code-generation flags for arm-none-eabi-gcc (empty for the host)."""
+        if not self.is_cortex_m:
+            return []
+        flags = [f"-mcpu={self.core}", "-mthumb"]
+        fpu = _FPU_FLAGS.get((self.core, self.fpu if self.fpu is not True else "default"))
+        if self.fpu and fpu:
+            flags += ["-mfloat-abi=hard", f"-mfpu={fpu}"]
+        else:
+            flags += ["-mfloat-abi=soft"]
+        return flags
+
+    def to_dict(self) -> dict:
+        """The board as its JSON file spells it, plus the derived limits."""
+        return {
+            "name": self.name, "description": self.description, "mcu": self.mcu, "core": self.core,
+            "fpu": self.fpu, "dsp": self.dsp, "clock_hz": self.clock_hz,
+            "sram_regions": [{"name": r.name, "origin": f"0x{r.origin:08X}", "bytes": r.bytes,
+                              "usable_for_arena": r.usable_for_arena} for r in self.sram_regions],
+            "flash": None if self.flash_bytes is None else {"origin": f"0x{self.flash_origin:08X}",
+                                                            "bytes": self.flash_bytes},
+            "platformio": self.platformio, "emulator": self.emulator,
+            "sram_bytes": self.sram_bytes, "arena_limit_bytes": self.arena_limit_bytes,
+        }
+
+
+_FPU_FLAGS = {
+    ("cortex-m4", "sp"): "fpv4-sp-d16", ("cortex-m4", "default"): "fpv4-sp-d16",
+    ("cortex-m7", "sp"): "fpv5-sp-d16", ("cortex-m7", "dp"): "fpv5-d16", ("cortex-m7", "default"): "fpv5-d16",
+    ("cortex-m33", "sp"): "fpv5-sp-d16", ("cortex-m33", "default"): "fpv5-sp-d16",
+}
+
+
+def _contiguous_spans(regions) -> list[tuple[int, int]]:
+    """Arena-usable regions merged where one ends exactly where the next begins."""
+    spans: list[list[int]] = []
+    for r in sorted((r for r in regions if r.usable_for_arena), key=lambda r: r.origin):
+        if spans and spans[-1][1] == r.origin:
+            spans[-1][1] = r.end
+        else:
+            spans.append([r.origin, r.end])
+    return [(a, b) for a, b in spans]
+
+
+def boards_dir() -> Path:
+    try:
+        installed = Path(str(resources.files("tinygen.board_files")))
+        if installed.is_dir():
+            return installed
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "boards"
+
+
+def _address(value, where: str) -> int:
+    if isinstance(value, bool):
+        raise TinygenError(f"{where}: an address must be an integer or a hex string like \"0x20000000\"")
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = int(value, 0)
+            if parsed >= 0:
+                return parsed
+        except ValueError:
+            pass
+    raise TinygenError(f"{where}: an address must be an integer or a hex string like \"0x20000000\", not {value!r}")
+
+
+def _positive(value, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise TinygenError(f"{where}: must be a positive integer, not {value!r}")
+    return value
+
+
+def parse_board(data: dict, path: Path | None = None) -> Board:
+    """Check one board object against the schema in boards/README.md and build a `Board`."""
+    where = str(path) if path else "board"
+    if not isinstance(data, dict):
+        raise TinygenError(f"{where}: a board file holds one JSON object")
+    missing = [f for f in FIELDS if f not in data]
+    unknown = [f for f in data if f not in FIELDS]
+    if missing or unknown:
+        raise TinygenError(f"{where}: " + "; ".join(
+            ([f"missing field(s) {', '.join(missing)}"] if missing else [])
+            + ([f"unknown field(s) {', '.join(unknown)}"] if unknown else [])))
+    name = data["name"]
+    if not isinstance(name, str) or not name or not name.replace("_", "").isalnum() or name != name.lower():
+        raise TinygenError(f"{where}: name must be lower-case letters, digits and underscores, not {name!r}")
+    if path is not None and path.stem != name:
+        raise TinygenError(f"{where}: name {name!r} does not match the file name")
+    core = data["core"]
+    if core not in CORES:
+        raise TinygenError(f"{where}: core must be one of {', '.join(CORES)}, not {core!r}")
+    if data["fpu"] not in (True, False, "sp", "dp"):
+        raise TinygenError(f"{where}: fpu must be true, false, \"sp\" or \"dp\", not {data['fpu']!r}")
+    if not isinstance(data["dsp"], bool):
+        raise TinygenError(f"{where}: dsp must be true or false")
+    host = core == "host"
+    clock = data["clock_hz"]
+    if not (host and clock is None):
+        _positive(clock, f"{where}: clock_hz")
+    if not isinstance(data["sram_regions"], list):
+        raise TinygenError(f"{where}: sram_regions must be a list")
+    regions = []
+    for i, r in enumerate(data["sram_regions"]):
+        at = f"{where}: sram_regions[{i}]"
+        if not isinstance(r, dict) or set(r) != {"name", "origin", "bytes", "usable_for_arena"}:
+            raise TinygenError(f"{at} must have exactly name, origin, bytes, usable_for_arena")
+        if not isinstance(r["usable_for_arena"], bool):
+            raise TinygenError(f"{at}: usable_for_arena must be true or false")
+        regions.append(Region(str(r["name"]), _address(r["origin"], f"{at}.origin"),
+                              _positive(r["bytes"], f"{at}.bytes"), r["usable_for_arena"]))
+    for a in regions:
+        for b in regions:
+            if a is not b and a.origin < b.end and b.origin < a.end:
+                raise TinygenError(f"{where}: SRAM regions {a.name} and {b.name} overlap")
+    flash = data["flash"]
+    if host:
+        if regions or flash is not None:
+            raise TinygenError(f"{where}: the host board has no limits: sram_regions [] and flash null")
+        flash_origin = flash_bytes = None
+    else:
+        if not any(r.usable_for_arena for r in regions):
+            raise TinygenError(f"{where}: no SRAM region is usable for the arena")
+        if not isinstance(flash, dict) or set(flash) != {"origin", "bytes"}:
+            raise TinygenError(f"{where}: flash must be {{\"origin\": ..., \"bytes\": ...}}")
+        flash_origin = _address(flash["origin"], f"{where}: flash.origin")
+        flash_bytes = _positive(flash["bytes"], f"{where}: flash.bytes")
+    pio = data["platformio"]
+    if pio is not None and (not isinstance(pio, dict) or set(pio) != set(PLATFORMIO_FIELDS)
+                            or not all(isinstance(v, str) and v for v in pio.values())):
+        raise TinygenError(f"{where}: platformio must be null or have the strings {', '.join(PLATFORMIO_FIELDS)}")
+    emulator = data["emulator"]
+    if emulator is not None and (not isinstance(emulator, dict) or not isinstance(emulator.get("machine"), str)
+                                 or not set(emulator) <= {"machine", "cpu"}):
+        raise TinygenError(f"{where}: emulator must be null or {{\"machine\": ..., \"cpu\": ... (optional)}}")
+    return Board(name=name, description=str(data["description"]), mcu=data["mcu"], core=core, fpu=data["fpu"],
+                 dsp=data["dsp"], clock_hz=clock, sram_regions=tuple(regions), flash_origin=flash_origin,
+                 flash_bytes=flash_bytes, platformio=pio, emulator=emulator, path=path)
+
+
+def load_board_file(path: Path) -> Board:
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as e:
+        raise TinygenError(f"{path}: cannot read ({e.strerror})") from None
+    except json.JSONDecodeError as e:
+        raise TinygenError(f"{path}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    return parse_board(data, Path(path))
+
+
+@cache
+def _load_all(directory: str) -> dict[str, Board]:
+    boards = {}
+    for path in sorted(Path(directory).glob("*.json")):
+        board = load_board_file(path)
+        boards[board.name] = board
+    return boards
+
+
+def all_boards() -> list[Board]:
+    """Every board, sorted by name."""
+    return list(_load_all(str(boards_dir())).values())
+
+
+def get_board(name: str) -> Board:
+    boards = _load_all(str(boards_dir()))
+    if name not in boards:
+        raise TinygenError(f"unknown board {name!r}; known boards: {', '.join(boards)}")
+    return boards[name]

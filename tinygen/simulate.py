@@ -1,0 +1,361 @@
+"""`tinygen simulate`: what a compiled model needs from a board, layer by layer, before any hardware.
+
+SRAM: the arena plan gives every activation and scratch buffer an offset and a lifetime (the
+schedule steps from its first write to its last read). At each step the live buffers are the
+bytes that must be held, and the highest `offset + size` among them is how far into the arena
+that step reaches; the largest of those is the arena size. It is compared with the largest
+contiguous SRAM stretch of the board (one C array cannot span separate regions).
+
+Flash: the generated model.c and kernels are built for the board's core with arm-none-eabi-gcc
+-Os when that compiler is installed, linked with unused sections dropped, and `size` gives the
+exact bytes (text + rodata + data); otherwise the host C compiler's object sizes stand in, and
+the figure is marked as an estimate.
+"""
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from memory_planner.placement import aligned
+from tinygen.boards import Board, get_board
+from tinygen.compiler import Program, compile_model
+from tinygen.errors import TinygenError
+from tinygen.ops import Alias, Call
+
+# Kept by the linker although nothing in the model itself calls them: the application does.
+_ENTRY_POINTS = ("tinygen_invoke", "tinygen_input", "tinygen_output", "tinygen_input_info", "tinygen_output_info")
+
+
+# --------------------------------------------------------------------------- SRAM, step by step
+
+def step_memory(program: Program) -> list[dict]:
+    """For each step (from -1, before the first op, to len(steps), after the last): the live
+    buffers' bytes and how far into the arena they reach."""
+    buffers = [(buf, offset) for buf, offset in program.plan.offsets.items()]
+    rows = []
+    for s in range(-1, len(program.steps) + 1):
+        live = [(b, o) for b, o in buffers if b.first <= s <= b.last]
+        rows.append({"step": s, "live_bytes": sum(b.nbytes for b, _ in live),
+                     "arena_bytes": max((o + aligned(b.nbytes) for b, o in live), default=0),
+                     "live_buffers": len(live)})
+    return rows
+
+
+def _patch_ops(program: Program) -> set:
+    patch = program.patch
+    return set(patch.get("ops", [])) if isinstance(patch, dict) else set()
+
+
+def _is_stage(call) -> bool:
+    """A patch-based stage step (tinygen.patch.Stage), recognised by shape so this module works
+    whether or not the compiler has one."""
+    return not isinstance(call, (Call, Alias)) and hasattr(call, "ops") and hasattr(call, "calls")
+
+
+def layer_rows(program: Program) -> list[dict]:
+    memory = {row["step"]: row for row in step_memory(program)}
+    in_patch = _patch_ops(program)
+    rows = []
+    for i, step in enumerate(program.steps):
+        op, call = step.op, step.call
+        if _is_stage(call):  # a patch-based stage: several ops, run tile by tile, in one step
+            rows.append({
+                "step": i, "op_index": op.index, "op": f"PATCH STAGE ({len(call.ops)} ops)",
+                "kind": "patch_stage", "ops": [o.index for o in call.ops], "op_kinds": [o.kind for o in call.ops],
+                "tiles": call.n, "output_shape": list(call.output.shape), "macs": int(call.macs),
+                "live_bytes": memory[i]["live_bytes"], "arena_bytes": memory[i]["arena_bytes"],
+                "live_buffers": memory[i]["live_buffers"], "patch_stage": True,
+            })
+            continue
+        rows.append({
+            "step": i, "op_index": op.index, "op": op.kind,
+            "kind": "alias" if isinstance(call, Alias) else "call",
+            "output_shape": list(op.outputs[0].shape) if op.outputs else [],
+            "macs": call.macs if isinstance(call, Call) else 0,
+            "live_bytes": memory[i]["live_bytes"], "arena_bytes": memory[i]["arena_bytes"],
+            "live_buffers": memory[i]["live_buffers"],
+            "patch_stage": op.index in in_patch,
+        })
+    return rows
+
+
+def peak(program: Program) -> tuple[int, int]:
+    """The arena bytes the program needs and the first step that reaches them (-1: the model
+    input alone, before the first op)."""
+    best = max(step_memory(program), key=lambda row: (row["arena_bytes"], -row["step"]))
+    return best["arena_bytes"], best["step"]
+
+
+# --------------------------------------------------------------------------- flash
+
+@dataclass
+class FlashUse:
+    flash_bytes: int  # code + constant data + initialised data
+    code_bytes: int
+    constant_bytes: int  # weights, biases, requantization arrays, parameter structs, tensor info
+    data_bytes: int
+    bss_bytes: int | None  # zero-initialised RAM, the arena included (None when not measured)
+    is_estimate: bool
+    method: str
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"flash_bytes": self.flash_bytes, "code_bytes": self.code_bytes,
+                "constant_bytes": self.constant_bytes, "data_bytes": self.data_bytes, "bss_bytes": self.bss_bytes,
+                "static_ram_bytes": None if self.bss_bytes is None else self.data_bytes + self.bss_bytes,
+                "is_estimate": self.is_estimate, "method": self.method}
+
+
+def _sections(size_tool: str, path: Path) -> dict[str, int]:
+    """Section name -> bytes, from `size -A` (SysV format)."""
+    out = subprocess.run([size_tool, "-A", str(path)], capture_output=True, text=True, check=True).stdout
+    sections: dict[str, int] = {}
+    for line in out.splitlines():
+        m = re.match(r"^(\.\S+)\s+(\d+)\s+\d+", line)
+        if m:
+            sections[m.group(1)] = sections.get(m.group(1), 0) + int(m.group(2))
+    return sections
+
+
+def _classify(sections: dict[str, int]) -> dict[str, int]:
+    kinds = {"code": 0, "constant": 0, "data": 0, "bss": 0}
+    for name, n in sections.items():
+        if name.startswith((".text", ".init", ".fini", ".ARM.exidx", ".ARM.extab")):
+            kinds["code"] += n
+        elif name.startswith((".rodata", ".srodata")):
+            kinds["constant"] += n
+        elif name.startswith((".data", ".sdata", ".init_array", ".fini_array")):
+            kinds["data"] += n
+        elif name.startswith((".bss", ".sbss", ".noinit")) or name == "COMMON":
+            kinds["bss"] += n
+    return kinds
+
+
+def _sources(src: Path) -> list[str]:
+    return ["model.c", *sorted(str(p.relative_to(src)) for p in (src / "kernels").glob("*.c"))]
+
+
+def _arm_flash(src: Path, board: Board, gcc: str, size_tool: str) -> FlashUse:
+    flags = ["-std=c99", "-Os", *board.gcc_flags(), "-ffunction-sections", "-fdata-sections", "-I."]
+    method = f"arm-none-eabi-gcc -Os {' '.join(board.gcc_flags())}, linked with --gc-sections"
+    link = [gcc, *flags, "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles", "-Wl,--gc-sections",
+            "-Wl,-e,tinygen_invoke", *[f"-Wl,-u,{s}" for s in _ENTRY_POINTS], *_sources(src), "-lm", "-o", "model.elf"]
+    result = subprocess.run(link, cwd=src, capture_output=True, text=True)
+    if result.returncode == 0:
+        kinds = _classify(_sections(size_tool, src / "model.elf"))
+        return FlashUse(kinds["code"] + kinds["constant"] + kinds["data"], kinds["code"], kinds["constant"],
+                        kinds["data"], kinds["bss"], False, method)
+    # No C library for the link (or it failed): the objects alone still give the model's own bytes.
+    objects = []
+    for source in _sources(src):
+        obj = src / (Path(source).stem + ".o")
+        compiled = subprocess.run([gcc, *flags, "-c", source, "-o", str(obj)], cwd=src, capture_output=True, text=True)
+        if compiled.returncode != 0:
+            raise TinygenError(f"arm-none-eabi-gcc could not compile the generated {source}: "
+                               f"{(compiled.stderr.strip().splitlines() or ['?'])[-1]}")
+        objects.append(obj)
+    kinds = {"code": 0, "constant": 0, "data": 0, "bss": 0}
+    for obj in objects:
+        for k, n in _classify(_sections(size_tool, obj)).items():
+            kinds[k] += n
+    return FlashUse(kinds["code"] + kinds["constant"] + kinds["data"], kinds["code"], kinds["constant"], kinds["data"],
+                    kinds["bss"], False, f"arm-none-eabi-gcc -Os {' '.join(board.gcc_flags())}, objects not linked "
+                    "(library calls not counted)", notes=["the link failed: " +
+                                                          (result.stderr.strip().splitlines() or ["?"])[-1]])
+
+
+def _host_flash(src: Path, reason: str) -> FlashUse | None:
+    cc, size_tool = shutil.which("cc") or shutil.which("gcc"), shutil.which("size")
+    if not cc or not size_tool:
+        return None
+    kinds = {"code": 0, "constant": 0, "data": 0, "bss": 0}
+    for source in _sources(src):
+        obj = src / (Path(source).stem + ".o")
+        compiled = subprocess.run([cc, "-std=c99", "-Os", "-ffunction-sections", "-fdata-sections", "-I.", "-c",
+                                   source, "-o", str(obj)], cwd=src, capture_output=True, text=True)
+        if compiled.returncode != 0:
+            return None
+        for k, n in _classify(_sections(size_tool, obj)).items():
+            kinds[k] += n
+    return FlashUse(kinds["code"] + kinds["constant"] + kinds["data"], kinds["code"], kinds["constant"], kinds["data"],
+                    kinds["bss"], True, f"estimate: host C compiler ({Path(cc).name} -Os) object sizes; {reason}")
+
+
+def _counted_flash(program: Program, reason: str) -> FlashUse:
+    """No compiler at all: count the constant arrays the generated code holds."""
+    seen_tensors, seen_arrays, total = set(), set(), 0
+
+    def visit(arg) -> None:
+        nonlocal total
+        from tinygen.ir import Tensor
+        from tinygen.ops import Array, Struct
+        if isinstance(arg, Tensor) and arg.is_const and id(arg) not in seen_tensors:
+            seen_tensors.add(id(arg))
+            total += arg.nbytes
+        elif isinstance(arg, Array):
+            key = (arg.ctype, arg.values.dtype.str, arg.values.tobytes())
+            if key not in seen_arrays:
+                seen_arrays.add(key)
+                total += arg.values.nbytes
+        elif isinstance(arg, Struct):
+            total += 4 * len(arg.fields)
+            for v in arg.fields.values():
+                visit(v)
+        elif isinstance(arg, (list, tuple)):
+            for v in arg:
+                visit(v)
+
+    for _, call in program.calls:
+        for a in call.args:
+            visit(a)
+    return FlashUse(total, 0, total, 0, None, True, f"estimate: constant data only, code not counted; {reason}")
+
+
+def flash_use(program: Program, board: Board) -> FlashUse:
+    from tinygen import codegen
+
+    gcc, size_tool = shutil.which("arm-none-eabi-gcc"), shutil.which("arm-none-eabi-size")
+    with tempfile.TemporaryDirectory(prefix="tinygen-simulate-") as tmp:
+        src = Path(tmp)
+        codegen.render(program, src, host_app=False)
+        if board.is_cortex_m and gcc and size_tool:
+            return _arm_flash(src, board, gcc, size_tool)
+        reason = ("the board is not a Cortex-M" if not board.is_cortex_m
+                  else "arm-none-eabi-gcc is not installed")
+        return _host_flash(src, reason) or _counted_flash(program, reason + ", and no host C compiler either")
+
+
+# --------------------------------------------------------------------------- the report
+
+def _margin(used: int, limit: int | None) -> tuple[int | None, float | None]:
+    if limit is None:
+        return None, None
+    return limit - used, round(100.0 * (limit - used) / limit, 2)
+
+
+def _jsonable(value):
+    """program.patch may hold numpy numbers or tuples; make it plain JSON."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def fit(peak_bytes: int, flash_bytes: int, board: Board) -> dict:
+    """Whether the arena fits the board's largest contiguous SRAM and the code + data its flash."""
+    sram_margin, sram_pct = _margin(peak_bytes, board.arena_limit_bytes)
+    flash_margin, flash_pct = _margin(flash_bytes, board.flash_bytes)
+    sram_fits = sram_margin is None or sram_margin >= 0
+    flash_fits = flash_margin is None or flash_margin >= 0
+    if board.is_host:
+        note = "host board: no SRAM or flash limit, so it always fits"
+    elif sram_fits and flash_fits:
+        note = f"fits {board.name}"
+    else:
+        short = ([f"SRAM by {-sram_margin:,} bytes"] if not sram_fits else []) + \
+                ([f"flash by {-flash_margin:,} bytes"] if not flash_fits else [])
+        note = f"does not fit {board.name}: over " + " and ".join(short)
+    return {"sram_limit_bytes": board.arena_limit_bytes, "sram_total_bytes": board.sram_bytes,
+            "sram_margin_bytes": sram_margin, "sram_margin_pct": sram_pct, "sram_fits": sram_fits,
+            "flash_limit_bytes": board.flash_bytes, "flash_margin_bytes": flash_margin,
+            "flash_margin_pct": flash_pct, "flash_fits": flash_fits,
+            "fits": sram_fits and flash_fits, "fit_note": note}
+
+
+def simulate(model: str | Path, board: str | None = None, patch: str = "auto",
+             max_mac_overhead: float = 0.2, program: Program | None = None) -> dict:
+    target = get_board(board or "host")
+    if not (0.0 <= max_mac_overhead) or math.isnan(max_mac_overhead):
+        raise TinygenError(f"--max-mac-overhead must be a fraction >= 0, not {max_mac_overhead}")
+    program = program or compile_model(model, patch=patch, max_mac_overhead=max_mac_overhead)
+    peak_bytes, peak_step = peak(program)
+    if peak_bytes != program.plan.arena_bytes:
+        raise AssertionError(f"step-by-step peak {peak_bytes} differs from the plan's arena {program.plan.arena_bytes}")
+    layers = layer_rows(program)
+    flash = flash_use(program, target)
+    where = ("the model input, before the first layer" if peak_step < 0
+             else "the model outputs, after the last layer" if peak_step >= len(program.steps)
+             else f"step {peak_step} ({layers[peak_step]['op']})")
+    return {
+        "model": str(model), "board": target.name, "board_description": target.description,
+        "patch_mode": patch, "max_mac_overhead": max_mac_overhead,
+        "patch": None if program.patch is None else _jsonable(program.patch),
+        "peak_sram_bytes": peak_bytes, "peak_step": peak_step, "peak_at": where,
+        "lower_bound_bytes": program.plan.lower_bound_bytes,
+        "flash_bytes": flash.flash_bytes, "flash_is_estimate": flash.is_estimate, "flash": flash.to_dict(),
+        "flash_notes": flash.notes,
+        **fit(peak_bytes, flash.flash_bytes, target),
+        "total_macs": sum(row["macs"] for row in layers),
+        "layers": layers,
+    }
+
+
+# --------------------------------------------------------------------------- plot
+
+def plot(model: str | Path, board: str | None, path: str | Path, max_mac_overhead: float = 0.2,
+         programs: dict | None = None) -> Path:
+    """Arena bytes per layer, layer-based and patch-based side by side, with the board's SRAM limit."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    target = get_board(board or "host")
+    programs = programs or {}
+    modes = {"off": programs.get("off") or compile_model(model, patch="off", max_mac_overhead=max_mac_overhead),
+             "auto": programs.get("auto") or compile_model(model, patch="auto", max_mac_overhead=max_mac_overhead)}
+    highest = max(max(row["live_bytes"] for row in layer_rows(p)) for p in modes.values())
+    highest = max(highest, *(p.plan.arena_bytes for p in modes.values()), 1)
+    unit, scale = ("KiB", 1024) if highest >= 4096 else ("bytes", 1)
+    limit = target.arena_limit_bytes
+    limit_shown = limit is not None and limit <= 4 * highest  # a far-off limit would flatten the bars
+    fig, axes = plt.subplots(1, 2, figsize=(13, 6), sharey=True)
+    for ax, (mode, program) in zip(axes, modes.items()):
+        rows = layer_rows(program)
+        x = [r["step"] for r in rows]
+        ax.bar(x, [r["arena_bytes"] / scale for r in rows], color="#4C72B0", alpha=0.85,
+               label="arena in use (highest offset + size)")
+        ax.step(x, [r["live_bytes"] / scale for r in rows], where="mid", color="#DD8452", linewidth=1.6,
+                label="sum of live buffers")
+        stage = [r["step"] for r in rows if r["patch_stage"]]
+        if stage:
+            ax.axvspan(min(stage) - 0.5, max(stage) + 0.5, color="#55A868", alpha=0.2, label="patch-based stage")
+        ax.axhline(program.plan.lower_bound_bytes / scale, color="gray", linestyle="--", linewidth=1,
+                   label=f"lower bound {program.plan.lower_bound_bytes:,} B")
+        if limit is not None:
+            label = f"{target.name} SRAM limit {limit:,} B" + ("" if limit_shown else " (off the scale)")
+            ax.axhline(limit / scale, color="#C44E52", linewidth=1.8, label=label)
+        if mode == "off":
+            title = f"layer-based: peak {program.plan.arena_bytes:,} B"
+        elif program.patch is None:
+            title = f"patch-based: no stage chosen, peak {program.plan.arena_bytes:,} B"
+        else:
+            n = program.patch.get("tiles", "?")
+            title = (f"patch-based ({n}x{n} tiles, +{100 * float(program.patch.get('mac_overhead', 0)):.1f}% MACs): "
+                     f"peak {program.plan.arena_bytes:,} B")
+        ax.set_title(title, fontsize=11)
+        ax.set_xlabel("layer (schedule step)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=8.5, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
+    axes[0].set_ylabel(f"SRAM ({unit})")
+    top = max(highest, limit if limit_shown else 0)
+    axes[0].set_ylim(0, top / scale * 1.08)
+    where = "host, no SRAM limit" if limit is None else target.name
+    fig.suptitle(f"{Path(model).name} on {where}: SRAM per layer", fontsize=13)
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="png", dpi=110)
+    plt.close(fig)
+    return out
