@@ -10,16 +10,20 @@ from conftest import SHARED_MODELS, shared_or_skip
 MODEL_NAMES = [p.stem for p in SHARED_MODELS] or ["(../shared/models absent)"]
 
 
+@pytest.mark.parametrize("patch", ["off", "auto"])
 @pytest.mark.parametrize("name", MODEL_NAMES)
-def test_shared_model_is_bit_exact(name):
+def test_shared_model_is_bit_exact(name, patch):
     model = shared_or_skip(f"models/{name}.tflite")
-    result = subprocess.run([sys.executable, "-m", "tinygen", "validate", str(model), "--samples", "20", "--json"],
-                            capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "tinygen", "validate", str(model), "--samples", "20", "--json",
+                             "--patch", patch], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr or result.stdout
     report = json.loads(result.stdout)
     assert report["samples"] == 20
     assert report["max_abs_diff"] == 0
     assert all(o["max_abs_diff"] == 0 for o in report["outputs"])
+    if patch == "off" or name not in ("mlperf_vww_96_int8", "tflm_person_detect_int8"):
+        return
+    assert report["patch"] and report["patch"]["mac_overhead"] <= 0.2, "these two gain from patch-based inference"
 
 
 def test_validate_accepts_images_and_npy(tmp_path):

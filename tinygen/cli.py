@@ -19,6 +19,31 @@ from tinygen.errors import TinygenError
 MODEL = click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 
 
+def planning_options(fn):
+    """--patch, --max-mac-overhead and --kernels: how the model is compiled, shared by every command."""
+    fn = click.option("--kernels", type=click.Choice(["builtin", "reference", "cmsis-nn"]), default="builtin",
+                      show_default=True, help="builtin: tinygen's optimized kernels; reference: the plain "
+                      "reference kernels; cmsis-nn: Arm's CMSIS-NN library where it has the op.")(fn)
+    fn = click.option("--max-mac-overhead", default=0.2, show_default=True, type=click.FloatRange(0, None),
+                      help="Extra MACs patch-based execution may cost, as a fraction of the model's MACs.")(fn)
+    return click.option("--patch", "patch_mode", type=click.Choice(["auto", "off"]), default="auto",
+                        show_default=True, help="auto: run the memory-heaviest first stage tile by tile where "
+                        "that lowers peak SRAM; off: layer by layer.")(fn)
+
+
+def board_option(help_text: str):
+    return click.option("--board", default=None, metavar="NAME", help=help_text + " (see `tinygen boards`)")
+
+
+def _compile(model: Path, patch_mode: str, max_mac_overhead: float, kernels: str, board_name: str | None):
+    from tinygen.boards import get_board
+    from tinygen.compiler import compile_model
+
+    board = get_board(board_name or "host")  # an unknown board fails before any work
+    return compile_model(model, patch=patch_mode, max_mac_overhead=max_mac_overhead, kernels=kernels,
+                         board=None if board.is_host else board.to_dict())
+
+
 def _fail(message: str) -> None:
     click.echo(f"tinygen: error: {message}", err=True)
     sys.exit(TinygenError.exit_code)
@@ -89,8 +114,10 @@ def _print_inspect(info: dict) -> None:
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to create with the generated sources.")
 @click.option("--force", is_flag=True, help="Replace the output directory if it exists.")
+@planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
-def generate(model: Path, out_dir: Path, force: bool, as_json: bool) -> None:
+def generate(model: Path, out_dir: Path, force: bool, patch_mode: str, max_mac_overhead: float, kernels: str,
+             as_json: bool) -> None:
     """Generate C sources for MODEL into a new directory.
 
     \b
@@ -100,11 +127,10 @@ def generate(model: Path, out_dir: Path, force: bool, as_json: bool) -> None:
     raw outputs on stdout.
     """
     from tinygen import codegen
-    from tinygen.compiler import compile_model
 
     if out_dir.exists() and not force:
         raise TinygenError(f"{out_dir} exists; pass --force to replace it")
-    program = compile_model(model)
+    program = _compile(model, patch_mode, max_mac_overhead, kernels, None)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
@@ -132,8 +158,10 @@ def generate(model: Path, out_dir: Path, force: bool, as_json: bool) -> None:
               help="Also run this input: .npy with the input's shape and dtype, or an image "
                    "(resized bilinearly, pixels/255, quantized with the input's scale). Repeatable.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
+@planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def validate(model: Path, samples: int, input_files: tuple, seed: int, as_json: bool) -> None:
+def validate(model: Path, samples: int, input_files: tuple, seed: int, patch_mode: str, max_mac_overhead: float,
+             kernels: str, as_json: bool) -> None:
     """Check the generated C bit-exact against the TFLite Micro interpreter.
 
     Builds the generated code with the host C compiler ($CC, default cc), runs
@@ -145,13 +173,18 @@ def validate(model: Path, samples: int, input_files: tuple, seed: int, as_json: 
 
     if samples == 0 and not input_files:
         raise TinygenError("nothing to validate: give --samples N > 0 or --input FILE")
-    report = run_validation(model, samples, input_files, seed)
+    program = _compile(model, patch_mode, max_mac_overhead, kernels, None)
+    report = run_validation(model, samples, input_files, seed, program=program)
     if as_json:
         click.echo(json.dumps(asdict(report), indent=2, default=_json_default))
     else:
         for o in report.outputs:
             click.echo(f"output '{o.name}' {o.dtype} {'x'.join(map(str, o.shape))}: max |diff| {o.max_abs_diff}"
                        f" ({o.mismatched_samples} of {report.samples} samples differ)")
+        if report.patch:
+            p = report.patch
+            click.echo(f"patch-based first stage: ops {p['ops'][0]}-{p['ops'][-1]} in {p['tiles']}x{p['tiles']} "
+                       f"tiles (+{100 * p['mac_overhead']:.1f}% MACs); arena {report.arena_bytes:,} bytes")
         verdict = "bit-exact with TFLite Micro" if report.exact else "DIFFERS from TFLite Micro"
         click.echo(f"{model}: {verdict} on {report.samples} inputs")
     sys.exit(0 if report.exact else 1)
@@ -193,17 +226,12 @@ def boards(as_json: bool) -> None:
 
 @cli.command()
 @MODEL
-@click.option("--board", default=None, metavar="NAME",
-              help="Target board (see `tinygen boards`); without it, the host: no limits.")
-@click.option("--patch", "patch_mode", type=click.Choice(["auto", "off"]), default="auto", show_default=True,
-              help="auto: run the memory-heaviest first stage tile by tile where that lowers peak SRAM; "
-                   "off: layer by layer.")
-@click.option("--max-mac-overhead", default=0.2, show_default=True, type=click.FloatRange(0, None),
-              help="Extra MACs patch-based execution may cost, as a fraction of the model's MACs.")
+@board_option("Target board; without it, the host: no limits")
+@planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a PNG of SRAM per layer, layer-based and patch-based side by side.")
-def simulate(model: Path, board: str | None, patch_mode: str, max_mac_overhead: float, as_json: bool,
+def simulate(model: Path, board: str | None, patch_mode: str, max_mac_overhead: float, kernels: str, as_json: bool,
              plot_file: Path | None) -> None:
     """Report SRAM per layer, peak, lower bound and flash, and whether MODEL fits a board.
 
@@ -213,13 +241,10 @@ def simulate(model: Path, board: str | None, patch_mode: str, max_mac_overhead: 
     built with arm-none-eabi-gcc -Os for the board's core (exact), or the host
     compiler's object sizes when that is missing (marked as an estimate).
     """
-    from tinygen.boards import get_board
-    from tinygen.compiler import compile_model
     from tinygen.simulate import plot
     from tinygen.simulate import simulate as run_simulation
 
-    get_board(board or "host")  # an unknown board fails before any work
-    program = compile_model(model, patch=patch_mode, max_mac_overhead=max_mac_overhead)
+    program = _compile(model, patch_mode, max_mac_overhead, kernels, board)
     report = run_simulation(model, board, patch_mode, max_mac_overhead, program=program)
     if plot_file is not None:
         plot(model, board, plot_file, max_mac_overhead, programs={patch_mode: program})

@@ -11,7 +11,7 @@ from tinygen.ir import Graph, Op, Tensor
 from tinygen.backends import specialize
 from tinygen.ops import Alias, Call, Scratch, Struct, lower
 from tinygen.passes import run_passes
-from tinygen.patch import Stage, candidate_stages, describe, tiled_macs_overhead
+from tinygen.patch import Stage, build_stage, candidate_stages, describe, stage_chain
 
 
 @dataclass
@@ -47,32 +47,43 @@ class Program:
         return sum(call.macs for _, call in self.calls)
 
 
-def compile_model(path: str | Path, patch: str = "off", max_mac_overhead: float = 0.2,
+def compile_model(path: str | Path, patch="off", max_mac_overhead: float = 0.2,
                   kernels: str = "reference", board: dict | None = None) -> Program:
     """patch="auto" runs the memory-heaviest first stage tile by tile where that lowers peak SRAM
-    within `max_mac_overhead` extra MACs (a fraction of the model's MACs); "off" plans layer by layer.
+    within `max_mac_overhead` extra MACs (a fraction of the model's MACs); "off" plans layer by
+    layer; a pair (ops, n) forces the first `ops` ops of the stage in n x n tiles.
     `kernels` picks the backend (tinygen.backends) for the target `board` (None: the host)."""
-    if patch not in ("auto", "off"):
+    if patch not in ("auto", "off") and not isinstance(patch, tuple):
         raise TinygenError(f"--patch must be auto or off, not {patch!r}")
     graph = load_model(path)
+    lower_op = lambda op: _lower(op, kernels, board)  # noqa: E731
     try:
         run_passes(graph)
-        steps = [Step(op, _lower(op, kernels, board)) for op in graph.ops]
+        steps = [Step(op, lower_op(op)) for op in graph.ops]
     except TinygenError as e:
         raise TinygenError(f"{path}: {e}") from None
     best = Program(graph, *plan_memory(graph, steps))
-    if patch == "auto":
-        model_macs = best.macs
-        for stage in candidate_stages(graph, model_macs, max_mac_overhead,
-                                      lambda op: _lower(op, kernels, board)):
-            if tiled_macs_overhead(stage, model_macs) > max_mac_overhead:
-                continue
-            first = steps.index(next(s for s in steps if s.op is stage.ops[0]))
-            staged = steps[:first] + [Step(stage.ops[0], stage)] + steps[first + len(stage.ops):]
-            candidate = Program(graph, *plan_memory(graph, staged), patch=describe(stage, model_macs))
+    model_macs = best.macs
+    if isinstance(patch, tuple):
+        length, n = patch
+        chain = stage_chain(graph)[:length]
+        if len(chain) < length:
+            raise TinygenError(f"{path}: the first {length} ops cannot form a patch stage (at most {len(chain)})")
+        best = _staged(graph, steps, build_stage(chain, n, sum(lower_op(op).macs for op in chain), lower_op),
+                       model_macs)
+    elif patch == "auto":
+        for stage in candidate_stages(graph, model_macs, max_mac_overhead, lower_op):
+            candidate = _staged(graph, steps, stage, model_macs)
             if candidate.plan.arena_bytes < best.plan.arena_bytes:
                 best = candidate
     return choose_directions(best)
+
+
+def _staged(graph: Graph, steps: list[Step], stage: Stage, model_macs: int) -> Program:
+    """The program with the stage's ops replaced by the stage."""
+    first = next(i for i, s in enumerate(steps) if s.op is stage.ops[0])
+    staged = steps[:first] + [Step(stage.ops[0], stage)] + steps[first + len(stage.ops):]
+    return Program(graph, *plan_memory(graph, staged), patch=describe(stage, model_macs))
 
 
 def _lower(op: Op, kernels: str, board: dict | None) -> Call | Alias:

@@ -36,6 +36,7 @@ class Report:
     max_abs_diff: float
     outputs: list[OutputReport] = field(default_factory=list)
     arena_bytes: int = 0
+    patch: dict | None = None  # the patch-based stage of the code checked, if any
 
     @property
     def exact(self) -> bool:
@@ -98,9 +99,11 @@ def compare(program: Program, ours: list[list[np.ndarray]], reference: list[list
 
 
 def validate(model: str | Path, samples: int = 20, input_files: tuple = (), seed: int = 0,
-             progress=None) -> Report:
+             program: Program | None = None) -> Report:
+    """Host build of `program` (by default the model compiled with the reference kernels, layer
+    by layer) against TFLite Micro."""
     model = Path(model)
-    program = compile_model(model)
+    program = program or compile_model(model)
     inputs = random_inputs(program.graph, samples, seed) + load_inputs(program.graph, input_files)
     with tempfile.TemporaryDirectory(prefix="tinygen-validate-") as tmp:
         exe = build_host(program, Path(tmp))
@@ -108,4 +111,4 @@ def validate(model: str | Path, samples: int = 20, input_files: tuple = (), seed
     reference = run_tflm(model, inputs, len(program.graph.outputs))
     outputs = compare(program, ours, reference)
     worst = max((o.max_abs_diff for o in outputs), default=0)
-    return Report(str(model), len(inputs), worst, outputs, program.plan.arena_bytes)
+    return Report(str(model), len(inputs), worst, outputs, program.plan.arena_bytes, program.patch)
