@@ -75,6 +75,7 @@ class _Printer:
         self.structs: list[tuple[str, str, str]] = []  # (ctype, name, initializer)
         self._tensor_arrays: dict[int, str] = {}
         self._array_cache: dict[tuple, str] = {}
+        self._struct_cache: dict[tuple, str] = {}
 
     def tensor(self, t: Tensor) -> str:
         ctype = CTYPES[t.dtype]
@@ -113,9 +114,13 @@ class _Printer:
         return c_number(arg)
 
     def struct(self, s: Struct, name: str) -> str:
+        """A static const struct; identical ones (e.g. the inner tiles of a patch stage) share one."""
         fields = ",\n".join(f"  .{k} = {self.value(v, f'{name}_{k}')}" for k, v in s.fields.items())
-        self.structs.append((s.ctype, name, fields))
-        return name
+        key = (s.ctype, fields)
+        if key not in self._struct_cache:
+            self._struct_cache[key] = name
+            self.structs.append((s.ctype, name, fields))
+        return self._struct_cache[key]
 
 
 def _describe_call(op, call: Call) -> str:
