@@ -1,0 +1,179 @@
+"""Build a bare-metal firmware image for a Cortex-M board: the generated model, tinygen's own
+start-up code, a linker script rendered from the board's memory map and an application that reads
+samples and writes outputs and cycle counts through semihosting (templates/firmware/)."""
+from __future__ import annotations
+
+import inspect
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+from tinygen import codegen
+from tinygen.boards import Board, Region, get_board
+from tinygen.compiler import Program
+from tinygen.errors import TinygenError
+
+GCC = "arm-none-eabi-gcc"
+INSTALL_HINT = "install gcc-arm-none-eabi libnewlib-arm-none-eabi"
+DEFAULT_STACK_BYTES = 8192
+FIRMWARE_FILES = ("semihost.h", "startup.c")  # copied as they are; the rest are Jinja templates
+
+
+def resolve_board(board: str | Board) -> Board:
+    return get_board(board) if isinstance(board, str) else board
+
+
+def arm_gcc() -> str:
+    gcc = shutil.which(GCC)
+    if gcc is None:
+        raise TinygenError(f"{GCC} is not on PATH: {INSTALL_HINT}")
+    return gcc
+
+
+def ram_region(board: Board) -> Region:
+    """Where .data, .bss (the arena) and the stack go: the largest stretch of arena-usable SRAM,
+    regions that sit back to back merged (the stretch `Board.arena_limit_bytes` measures)."""
+    spans: list[list[Region]] = []
+    for r in sorted((r for r in board.sram_regions if r.usable_for_arena), key=lambda r: r.origin):
+        if spans and spans[-1][-1].end == r.origin:
+            spans[-1].append(r)
+        else:
+            spans.append([r])
+    if not spans:
+        raise TinygenError(f"board {board.name} has no SRAM region usable for the arena")
+    best = max(spans, key=lambda span: span[-1].end - span[0].origin)
+    return Region("+".join(r.name for r in best), best[0].origin, best[-1].end - best[0].origin, True)
+
+
+def compile_flags(board: Board, opt: str = "-O2", profile: bool = True) -> list[str]:
+    flags = ["-std=c99", opt, *board.gcc_flags(), "-ffunction-sections", "-fdata-sections",
+             "-Wall", "-Wextra", "-Wno-unused-parameter", "-I."]
+    return flags + (["-DTINYGEN_PROFILE"] if profile else [])
+
+
+def link_flags() -> list[str]:
+    # Plain newlib (not nano): its memcpy/memset are the fast ones, and nothing here uses printf or
+    # malloc, where nano saves its space. No C library start-up: startup.c is the entry point.
+    return ["-nostartfiles", "-T", "link.ld", "-Wl,--gc-sections", "-Wl,-Map=fw.map", "-lm"]
+
+
+def qemu_command(board: Board, shift: int | None = None) -> list[str]:
+    """The QEMU command line for a board's emulator, without -kernel."""
+    if not board.emulator:
+        emulated = ", ".join(b.name for b in _emulated_boards())
+        raise TinygenError(f"board {board.name} has no emulator; the boards QEMU runs are: {emulated}")
+    shift = icount_shift(board) if shift is None else shift
+    return ["qemu-system-arm", "-M", board.emulator["machine"], "-nographic", "-monitor", "none",
+            "-semihosting-config", "enable=on,target=native", "-icount", f"shift={shift}"]
+
+
+def icount_shift(board: Board) -> int:
+    """-icount shift: each instruction advances virtual time by 2**shift ns. SysTick runs at the
+    board's clock, so with shift=0 one tick spans many instructions (40 at 25 MHz); pick the
+    smallest shift that gives at least 2 ticks per instruction, so that tick differences convert
+    to exact instruction counts."""
+    clock = board.clock_hz or 25_000_000
+    shift = 0
+    while (1 << shift) * clock < 2 * 10**9 and shift < 10:
+        shift += 1
+    return shift
+
+
+def _emulated_boards():
+    from tinygen.boards import all_boards
+    return [b for b in all_boards() if b.emulator]
+
+
+def _render_model(program: Program, out_dir: Path, kernels: str) -> list[Path]:
+    """The kernels a Program calls are chosen when it is compiled (compile_model(kernels=...)); the
+    name is handed on to codegen.render where it takes one (a backend with library sources)."""
+    from tinygen.backends import BACKENDS
+
+    if kernels not in BACKENDS:
+        raise TinygenError(f"unknown kernels '{kernels}'; choose one of {', '.join(BACKENDS)}")
+    if "kernels" in inspect.signature(codegen.render).parameters:
+        return codegen.render(program, out_dir, host_app=False, kernels=kernels)
+    return codegen.render(program, out_dir, host_app=False)
+
+
+def _sources(out_dir: Path, written: list[Path]) -> list[str]:
+    """Our two C files and the model's, as codegen.render wrote them (not stale files in out_dir)."""
+    model = sorted({str(Path(p).resolve().relative_to(out_dir.resolve())) for p in written
+                    if Path(p).suffix == ".c"}, key=lambda name: (name != "model.c", name))
+    return ["startup.c", "app.c", *model]
+
+
+def build_firmware(program: Program, board: str | Board, out_dir: str | Path, kernels: str = "reference",
+                   profile: bool = True, opt: str = "-O2", stack_bytes: int = DEFAULT_STACK_BYTES) -> Path:
+    """Render the model and the firmware into out_dir (created if needed; files there are
+    overwritten) and compile them with arm-none-eabi-gcc; returns the path of fw.elf.
+
+    profile=True also times every step (TINYGEN_PROFILE): run_qemu() then reports cycles per layer.
+    opt is the optimisation flag (-O2 for speed, -Os where flash is tight)."""
+    board = resolve_board(board)
+    if not board.is_cortex_m:
+        raise TinygenError(f"board {board.name} is not a Cortex-M board (core {board.core}); firmware needs one")
+    if board.flash_origin is None or board.flash_bytes is None:
+        raise TinygenError(f"board {board.name} has no flash region")
+    if not re.fullmatch(r"-O[0123sgz]|-Ofast", opt):
+        raise TinygenError(f"opt must be an optimisation flag such as -O2 or -Os, not {opt!r}")
+    gcc = arm_gcc()
+    ram = ram_region(board)
+    arena = program.plan.arena_bytes
+    if arena + stack_bytes > ram.bytes:
+        raise TinygenError(_ram_message(arena, ram, stack_bytes))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = _render_model(program, out, kernels)
+    templates = codegen.templates_dir() / "firmware"
+    for name in FIRMWARE_FILES:
+        shutil.copyfile(templates / name, out / name)
+    cflags, ldflags = compile_flags(board, opt, profile), link_flags()
+    sources = _sources(out, written)
+    env = codegen._environment()
+    context = {
+        "model_name": program.graph.name, "model_name_c": _c_string(program.graph.name), "board_name": board.name,
+        "steps": len(program.calls) if profile else 0,
+        "flash_name": "flash", "flash_origin": board.flash_origin, "flash_bytes": board.flash_bytes,
+        "ram_name": ram.name, "ram_origin": ram.origin, "ram_bytes": ram.bytes, "stack_bytes": stack_bytes,
+        "cflags": shlex.join(cflags), "ldflags": shlex.join(ldflags), "sources": " ".join(sources),
+        "qemu": shlex.join(qemu_command(board)) if board.emulator else "echo 'no emulator for this board'; false",
+    }
+    for template, name in [("app.c.j2", "app.c"), ("link.ld.j2", "link.ld"), ("Makefile.j2", "Makefile")]:
+        (out / name).write_text(env.get_template(f"firmware/{template}").render(**context))
+    elf = out / "fw.elf"
+    elf.unlink(missing_ok=True)
+    result = subprocess.run([gcc, *cflags, *sources, *ldflags, "-o", elf.name], cwd=out, check=False,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise TinygenError(_link_error(result.stderr, board, ram, arena, stack_bytes))
+    return elf
+
+
+def _c_string(text: str) -> str:
+    """The text's bytes as the inside of a C string literal (octal escapes for anything unusual)."""
+    return "".join(chr(b) if 32 <= b < 127 and chr(b) not in '"\\?' else f"\\{b:03o}" for b in text.encode())
+
+
+def _ram_message(arena: int, ram, stack_bytes: int, short: int | None = None) -> str:
+    detail = (f"{short:,} bytes short with the stack ({stack_bytes:,}) and other data" if short is not None
+              else f"the stack needs {stack_bytes:,} more")
+    return f"arena {arena:,} bytes does not fit region {ram.name} ({ram.bytes:,} bytes): {detail}"
+
+
+def _link_error(stderr: str, board: Board, ram, arena: int, stack_bytes: int) -> str:
+    lines = stderr.strip().splitlines()
+    for line in lines:
+        m = re.search(r"region `(\w+)' overflowed by (\d+) bytes", line)
+        if m and m.group(1) == "RAM":
+            return _ram_message(arena, ram, stack_bytes, int(m.group(2)))
+        if m and m.group(1) == "FLASH":
+            return (f"code and constant data do not fit the flash of {board.name} ({board.flash_bytes:,} bytes): "
+                    f"{int(m.group(2)):,} bytes over")
+    text = "\n".join(lines)
+    if re.search(r"cannot find -l(c|m|gcc)|cannot read spec file|stdint\.h: No such file|cannot find crt", text):
+        return f"{GCC} has no C library for the link: {INSTALL_HINT}"
+    first = next((line for line in lines if "error" in line), lines[-1] if lines else "unknown error")
+    return f"the firmware did not build: {first.strip()}"
