@@ -13,6 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
+import numpy as np
 
 from tinygen.errors import TinygenError
 
@@ -36,12 +37,34 @@ def board_option(help_text: str):
 
 
 def _compile(model: Path, patch_mode: str, max_mac_overhead: float, kernels: str, board_name: str | None):
-    from tinygen.boards import get_board
     from tinygen.compiler import compile_model
 
-    board = get_board(board_name or "host")  # an unknown board fails before any work
+    board = _board(board_name)
     return compile_model(model, patch=patch_mode, max_mac_overhead=max_mac_overhead, kernels=kernels,
                          board=None if board.is_host else board.to_dict())
+
+
+def _board(name: str | None):
+    from tinygen.boards import get_board
+
+    return get_board(name or "host")  # an unknown board fails before any work
+
+
+def _emulated_board(name: str):
+    from tinygen.emulation import require_emulated
+
+    board = _board(name)
+    require_emulated(board)
+    return board
+
+
+def _progress(label: str):
+    """Progress on stderr for runs of several samples: `label: done/total`, rewritten in place."""
+    def update(done: int, total: int) -> None:
+        if total >= 5:
+            click.echo(f"\r{label}: {done}/{total}", err=True, nl=done >= total)
+
+    return update
 
 
 def _fail(message: str) -> None:
@@ -158,14 +181,16 @@ def generate(model: Path, out_dir: Path, force: bool, patch_mode: str, max_mac_o
               help="Also run this input: .npy with the input's shape and dtype, or an image "
                    "(resized bilinearly, pixels/255, quantized with the input's scale). Repeatable.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
+@board_option("Run on this emulated board in QEMU instead of the host")
 @planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def validate(model: Path, samples: int, input_files: tuple, seed: int, patch_mode: str, max_mac_overhead: float,
-             kernels: str, as_json: bool) -> None:
+def validate(model: Path, samples: int, input_files: tuple, seed: int, board: str | None, patch_mode: str,
+             max_mac_overhead: float, kernels: str, as_json: bool) -> None:
     """Check the generated C bit-exact against the TFLite Micro interpreter.
 
-    Builds the generated code with the host C compiler ($CC, default cc), runs
-    it and tflite-micro on the same inputs, and reports the largest absolute
+    Builds the generated code with the host C compiler ($CC, default cc), or
+    with arm-none-eabi-gcc for an emulated --board and runs it in QEMU; runs
+    tflite-micro on the same inputs, and reports the largest absolute
     difference per output. Exit 0 only when every output is identical, 1 when
     any differs.
     """
@@ -173,8 +198,10 @@ def validate(model: Path, samples: int, input_files: tuple, seed: int, patch_mod
 
     if samples == 0 and not input_files:
         raise TinygenError("nothing to validate: give --samples N > 0 or --input FILE")
-    program = _compile(model, patch_mode, max_mac_overhead, kernels, None)
-    report = run_validation(model, samples, input_files, seed, program=program)
+    target = _emulated_board(board) if board else None
+    program = _compile(model, patch_mode, max_mac_overhead, kernels, board)
+    report = run_validation(model, samples, input_files, seed, program=program, board=target,
+                            progress=_progress("emulated inferences"))
     if as_json:
         click.echo(json.dumps(asdict(report), indent=2, default=_json_default))
     else:
@@ -291,3 +318,92 @@ def _print_simulation(r: dict) -> None:
     click.echo(r["fit_note"])
     if r.get("plot"):
         click.echo(f"wrote {r['plot']}")
+
+
+@cli.command()
+@MODEL
+@board_option("Emulated board to run on")
+@click.option("--input", "input_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Input to run: .npy or an image (as for validate). Repeatable; without it, one random input.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
+@planning_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def run(model: Path, board: str | None, input_files: tuple, seed: int, patch_mode: str, max_mac_overhead: float,
+        kernels: str, as_json: bool) -> None:
+    """Build MODEL as firmware for an emulated board, run it in QEMU and print its outputs.
+
+    \b
+    Example:
+      tinygen run model.tflite --board qemu_mps2_an500 --input photo.jpg
+    Outputs are printed raw (quantized) and, where the output is quantized,
+    as real values; with the instruction count of each inference.
+    """
+    from tinygen.emulation import run_emulated
+    from tinygen.inputs import load_inputs, random_inputs
+
+    if board is None:
+        raise TinygenError("--board is required: one of the emulated boards (see `tinygen boards`)")
+    target = _emulated_board(board)
+    program = _compile(model, patch_mode, max_mac_overhead, kernels, board)
+    samples = load_inputs(program.graph, input_files) or random_inputs(program.graph, 1, seed)
+    outputs, cycles = run_emulated(program, target, samples, profile=False, progress=_progress("inferences"))
+    names = [str(f) for f in input_files] or ["random"]
+    results = [{"input": names[i], "cycles": int(cycles["total"][i]),
+                "outputs": [_output_values(t, y) for t, y in zip(program.graph.outputs, sample)]}
+               for i, sample in enumerate(outputs)]
+    if as_json:
+        click.echo(json.dumps({"model": str(model), "board": target.name, "unit": cycles["unit"],
+                               "results": results}, indent=2))
+        return
+    for r in results:
+        click.echo(f"{r['input']}: {r['cycles']:,} cycles")
+        for o in r["outputs"]:
+            real = f"  real {np.round(o['real'], 4).tolist()}" if o["real"] is not None else ""
+            click.echo(f"  {o['name']} {o['dtype']}: {o['values']}{real}")
+    click.echo(f"cycles: {cycles['unit']}")
+
+
+def _output_values(tensor, values) -> dict:
+    values = np.asarray(values).reshape(-1)
+    quant = tensor.quant
+    real = None if quant is None or values.dtype.kind == "f" else (
+        float(quant.s) * (values.astype(np.float64) - quant.zp))
+    return {"name": tensor.name, "dtype": tensor.dtype, "values": values.tolist(),
+            "real": None if real is None else real.tolist()}
+
+
+@cli.command()
+@MODEL
+@board_option("Emulated board to profile on")
+@click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
+@planning_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def profile(model: Path, board: str | None, seed: int, patch_mode: str, max_mac_overhead: float, kernels: str,
+            as_json: bool) -> None:
+    """Cycles per layer and in total for one inference on an emulated board.
+
+    The figures are instructions executed under QEMU -icount, read through
+    SysTick: repeatable run to run, proportional to work, but not the cycles of
+    a real core (no pipeline, caches or flash wait states are modelled).
+    """
+    from tinygen.emulation import profile_report, run_emulated
+    from tinygen.inputs import random_inputs
+
+    if board is None:
+        raise TinygenError("--board is required: one of the emulated boards (see `tinygen boards`)")
+    target = _emulated_board(board)
+    program = _compile(model, patch_mode, max_mac_overhead, kernels, board)
+    _, cycles = run_emulated(program, target, random_inputs(program.graph, 1, seed), profile=True)
+    report = {"model": str(model), "kernels": kernels, **profile_report(program, target, cycles)}
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"{model} on {target.name}, kernels {kernels}")
+    click.echo(f"{'step':>4}  {'op':20} {'kernel':18} {'MACs':>11} {'cycles':>13} {'MACs/cyc':>8} {'share':>6}")
+    for layer in report["layers"]:
+        click.echo(f"{layer['step']:>4}  {layer['op']:20} {layer['kernel']:18} {layer['macs']:>11,} "
+                   f"{layer['cycles']:>13,} {layer['macs_per_cycle']:>8.3f} {100 * layer['share']:>5.1f}%")
+    at_clock = f" ({report['time_at_clock_ms']:.1f} ms at {target.clock_hz / 1e6:g} MHz)" if target.clock_hz else ""
+    click.echo(f"total {report['total_cycles']:,} cycles{at_clock}, {report['macs']:,} MACs, "
+               f"{report['macs_per_cycle']:.3f} MACs/cycle")
+    click.echo(f"cycles: {report['unit']}")

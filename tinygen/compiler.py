@@ -9,7 +9,7 @@ from tinygen.errors import TinygenError
 from tinygen.frontend import load_model
 from tinygen.ir import Graph, Op, Tensor
 from tinygen.backends import specialize
-from tinygen.ops import Alias, Call, Scratch, Struct, lower
+from tinygen.ops import Alias, Call, call_scratches, lower
 from tinygen.passes import run_passes
 from tinygen.patch import Stage, build_stage, candidate_stages, describe, stage_chain
 
@@ -91,16 +91,6 @@ def _lower(op: Op, kernels: str, board: dict | None) -> Call | Alias:
     return specialize(op, call, kernels, board) if isinstance(call, Call) else call
 
 
-def _scratches(call: Call) -> list[Scratch]:
-    found = []
-    for arg in call.args:
-        if isinstance(arg, Scratch):
-            found.append(arg)
-        elif isinstance(arg, Struct):
-            found.extend(v for v in arg.fields.values() if isinstance(v, Scratch))
-    return found
-
-
 def _alias_roots(steps: list[Step]):
     """Tensors that share bytes (reshapes) map to one root tensor."""
     parent: dict[int, Tensor] = {}
@@ -129,7 +119,7 @@ def _uses(steps: list[Step], root) -> list[StepUse]:
             continue
         use = StepUse(live(step.op.inputs), [] if isinstance(step.call, Alias) else live(step.op.outputs))
         if isinstance(step.call, Call):
-            use.scratch = [(id(s), s.nbytes) for s in _scratches(step.call)]
+            use.scratch = [(id(s), s.nbytes) for s in call_scratches(step.call)]
             use.inplace = [(id(root(i.input)), id(root(step.op.outputs[0])), Overlap(i.forward, i.backward))
                            for i in step.call.inplace]
         uses.append(use)

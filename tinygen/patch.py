@@ -18,7 +18,7 @@ from memory_planner import Overlap, Plan, StepUse, lifetimes, place
 from memory_planner.patches import Region, Window, area, regions, tiles
 from tinygen.errors import TinygenError
 from tinygen.ir import Graph, Op, Tensor
-from tinygen.ops import Call, Struct, lower
+from tinygen.ops import Call, Struct, call_scratches, lower
 from tinygen.ops.window import window_padding
 
 WINDOWED = {"CONV_2D": "kernel", "DEPTHWISE_CONV_2D": "kernel", "AVERAGE_POOL_2D": "filter", "MAX_POOL_2D": "filter"}
@@ -116,6 +116,8 @@ class _TileSchedule:
     sizes: dict = field(default_factory=dict)  # op position -> largest tile output bytes
     overlaps: dict = field(default_factory=dict)  # op position -> [Overlap with its input tile]
     tensors: dict = field(default_factory=dict)  # id(tile tensor) -> op position writing it
+    scratch: dict = field(default_factory=dict)  # op position -> largest scratch a tile's kernel needs
+    scratch_owners: dict = field(default_factory=dict)  # id(Scratch) -> ("scratch", op position)
 
 
 def _input_overlap(grid: list[Region], chains: list[list[Region]], stage_in: Tensor, stage_out: Tensor) -> Overlap:
@@ -146,15 +148,17 @@ def build_stage(ops: list[Op], n: int, macs_layer_based: int, lower_op=lower) ->
             schedule.calls.append((op, call))
             schedule.sizes[j] = max(schedule.sizes.get(j, 0), output.nbytes)
             schedule.tensors[id(output)] = j
+            for s in call_scratches(call):
+                schedule.scratch[j] = max(schedule.scratch.get(j, 0), s.nbytes)
+                schedule.scratch_owners[id(s)] = ("scratch", j)
             schedule.overlaps.setdefault(j, []).extend(
                 Overlap(i.forward, i.backward) for i in call.inplace if i.input is source)
             source, source_region = output, chain[j + 1]
         schedule.calls.append((ops[-1], _insert(source, grid[t], stage_out)))
     plan, buffers = _plan_tile_buffers(ops, schedule)
     offsets = {key: plan.offsets[buffer] for key, buffer in buffers.items()}
-
-    return Stage(ops, n, schedule.calls, plan.arena_bytes,
-                 {tid: offsets[j] for tid, j in schedule.tensors.items()},
+    owners = {**schedule.tensors, **schedule.scratch_owners}
+    return Stage(ops, n, schedule.calls, plan.arena_bytes, {item: offsets[key] for item, key in owners.items()},
                  _input_overlap(grid, chains, stage_in, stage_out), macs_layer_based,
                  sum(call.macs for _, call in schedule.calls))
 
@@ -165,6 +169,8 @@ def _plan_tile_buffers(ops: list[Op], schedule: _TileSchedule) -> tuple[Plan, di
     uses = []
     for j in range(len(ops)):
         use = StepUse([j - 1] if j else [], [j])
+        if j in schedule.scratch:
+            use.scratch = [(("scratch", j), schedule.scratch[j])]
         if j and schedule.overlaps.get(j):
             use.inplace = [(j - 1, j, _conservative(schedule.overlaps[j]))]
         uses.append(use)

@@ -99,15 +99,19 @@ def compare(program: Program, ours: list[list[np.ndarray]], reference: list[list
 
 
 def validate(model: str | Path, samples: int = 20, input_files: tuple = (), seed: int = 0,
-             program: Program | None = None) -> Report:
-    """Host build of `program` (by default the model compiled with the reference kernels, layer
-    by layer) against TFLite Micro."""
+             program: Program | None = None, board=None, progress=None) -> Report:
+    """`program` (by default the model compiled with the reference kernels, layer by layer) built
+    for the host, or for an emulated `board` and run in QEMU, against TFLite Micro."""
     model = Path(model)
     program = program or compile_model(model)
     inputs = random_inputs(program.graph, samples, seed) + load_inputs(program.graph, input_files)
-    with tempfile.TemporaryDirectory(prefix="tinygen-validate-") as tmp:
-        exe = build_host(program, Path(tmp))
-        ours = run_host(exe, program, inputs)
+    if board is not None and not board.is_host:
+        from tinygen.emulation import run_emulated
+
+        ours, _ = run_emulated(program, board, inputs, profile=False, progress=progress)
+    else:
+        with tempfile.TemporaryDirectory(prefix="tinygen-validate-") as tmp:
+            ours = run_host(build_host(program, Path(tmp)), program, inputs)
     reference = run_tflm(model, inputs, len(program.graph.outputs))
     outputs = compare(program, ours, reference)
     worst = max((o.max_abs_diff for o in outputs), default=0)

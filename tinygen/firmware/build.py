@@ -3,7 +3,6 @@ start-up code, a linker script rendered from the board's memory map and an appli
 samples and writes outputs and cycle counts through semihosting (templates/firmware/)."""
 from __future__ import annotations
 
-import inspect
 import re
 import shlex
 import shutil
@@ -86,18 +85,6 @@ def _emulated_boards():
     return [b for b in all_boards() if b.emulator]
 
 
-def _render_model(program: Program, out_dir: Path, kernels: str) -> list[Path]:
-    """The kernels a Program calls are chosen when it is compiled (compile_model(kernels=...)); the
-    name is handed on to codegen.render where it takes one (a backend with library sources)."""
-    from tinygen.backends import BACKENDS
-
-    if kernels not in BACKENDS:
-        raise TinygenError(f"unknown kernels '{kernels}'; choose one of {', '.join(BACKENDS)}")
-    if "kernels" in inspect.signature(codegen.render).parameters:
-        return codegen.render(program, out_dir, host_app=False, kernels=kernels)
-    return codegen.render(program, out_dir, host_app=False)
-
-
 def _sources(out_dir: Path, written: list[Path]) -> list[str]:
     """Our two C files and the model's, as codegen.render wrote them (not stale files in out_dir)."""
     model = sorted({str(Path(p).resolve().relative_to(out_dir.resolve())) for p in written
@@ -105,13 +92,11 @@ def _sources(out_dir: Path, written: list[Path]) -> list[str]:
     return ["startup.c", "app.c", *model]
 
 
-def build_firmware(program: Program, board: str | Board, out_dir: str | Path, kernels: str = "reference",
-                   profile: bool = True, opt: str = "-O2", stack_bytes: int = DEFAULT_STACK_BYTES) -> Path:
-    """Render the model and the firmware into out_dir (created if needed; files there are
-    overwritten) and compile them with arm-none-eabi-gcc; returns the path of fw.elf.
-
-    profile=True also times every step (TINYGEN_PROFILE): run_qemu() then reports cycles per layer.
-    opt is the optimisation flag (-O2 for speed, -Os where flash is tight)."""
+def write_firmware(program: Program, board: str | Board, out_dir: str | Path, profile: bool = True,
+                   opt: str = "-O2", stack_bytes: int = DEFAULT_STACK_BYTES) -> tuple[Board, list[str], list[str]]:
+    """Render the model (its kernels were chosen by compile_model) and the firmware sources, linker
+    script and Makefile into out_dir (created if needed; files there are overwritten).
+    Returns the board, the compiler flags and the sources, relative to out_dir."""
     board = resolve_board(board)
     if not board.is_cortex_m:
         raise TinygenError(f"board {board.name} is not a Cortex-M board (core {board.core}); firmware needs one")
@@ -119,14 +104,13 @@ def build_firmware(program: Program, board: str | Board, out_dir: str | Path, ke
         raise TinygenError(f"board {board.name} has no flash region")
     if not re.fullmatch(r"-O[0123sgz]|-Ofast", opt):
         raise TinygenError(f"opt must be an optimisation flag such as -O2 or -Os, not {opt!r}")
-    gcc = arm_gcc()
     ram = ram_region(board)
     arena = program.plan.arena_bytes
     if arena + stack_bytes > ram.bytes:
         raise TinygenError(_ram_message(arena, ram, stack_bytes))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = _render_model(program, out, kernels)
+    written = codegen.render(program, out, host_app=False)
     templates = codegen.templates_dir() / "firmware"
     for name in FIRMWARE_FILES:
         shutil.copyfile(templates / name, out / name)
@@ -143,12 +127,25 @@ def build_firmware(program: Program, board: str | Board, out_dir: str | Path, ke
     }
     for template, name in [("app.c.j2", "app.c"), ("link.ld.j2", "link.ld"), ("Makefile.j2", "Makefile")]:
         (out / name).write_text(env.get_template(f"firmware/{template}").render(**context))
+    return board, cflags, sources
+
+
+def build_firmware(program: Program, board: str | Board, out_dir: str | Path, profile: bool = True,
+                   opt: str = "-O2", stack_bytes: int = DEFAULT_STACK_BYTES) -> Path:
+    """write_firmware(), then compile with arm-none-eabi-gcc; returns the path of fw.elf.
+
+    profile=True also times every step (TINYGEN_PROFILE): run_qemu() then reports cycles per layer.
+    opt is the optimisation flag (-O2 for speed, -Os where flash is tight)."""
+    gcc = arm_gcc()
+    board, cflags, sources = write_firmware(program, board, out_dir, profile, opt, stack_bytes)
+    out = Path(out_dir)
     elf = out / "fw.elf"
     elf.unlink(missing_ok=True)
-    result = subprocess.run([gcc, *cflags, *sources, *ldflags, "-o", elf.name], cwd=out, check=False,
+    result = subprocess.run([gcc, *cflags, *sources, *link_flags(), "-o", elf.name], cwd=out, check=False,
                             capture_output=True, text=True)
     if result.returncode != 0:
-        raise TinygenError(_link_error(result.stderr, board, ram, arena, stack_bytes))
+        raise TinygenError(_link_error(result.stderr, board, ram_region(board), program.plan.arena_bytes,
+                                       stack_bytes))
     return elf
 
 

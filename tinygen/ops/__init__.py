@@ -54,6 +54,17 @@ class Call:
     inplace: list = field(default_factory=list)
 
 
+def call_scratches(call: Call) -> list[Scratch]:
+    """The scratch buffers a call asks for, as arguments or inside its parameter structs."""
+    found = []
+    for arg in call.args:
+        if isinstance(arg, Scratch):
+            found.append(arg)
+        elif isinstance(arg, Struct):
+            found.extend(v for v in arg.fields.values() if isinstance(v, Scratch))
+    return found
+
+
 @dataclass
 class Alias:
     source: Tensor
