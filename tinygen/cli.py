@@ -137,40 +137,68 @@ def _print_inspect(info: dict) -> None:
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to create with the generated sources.")
 @click.option("--force", is_flag=True, help="Replace the output directory if it exists.")
+@board_option("Target board; without it, C sources with a host runner")
+@click.option("--input", "input_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With a real --board: the sample input the firmware runs at start-up (.npy or image; "
+                   "default: a random one).")
 @planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
-def generate(model: Path, out_dir: Path, force: bool, patch_mode: str, max_mac_overhead: float, kernels: str,
-             as_json: bool) -> None:
+def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_file: Path | None, patch_mode: str,
+             max_mac_overhead: float, kernels: str, as_json: bool) -> None:
     """Generate C sources for MODEL into a new directory.
 
     \b
-    The directory gets model.h / model.c (weights as const data, one static
+    Without --board: model.h / model.c (weights as const data, one static
     arena, tinygen_invoke()), kernels/ with the kernels the model uses, and a
-    host runner (main.c, Makefile) that reads raw inputs on stdin and writes
-    raw outputs on stdout.
+    host runner (main.c, Makefile: raw inputs on stdin, raw outputs on stdout).
+    With a real board: a PlatformIO project (platformio.ini, src/main.cpp,
+    lib/tinygen_model/) that prints the outputs and cycles of a sample input
+    and then answers inference requests over the serial port; flash it with
+    `tinygen flash DIR --board B`.
+    With an emulated board: bare-metal firmware sources with a Makefile for
+    the system arm-none-eabi-gcc (`make`, then `make run` in QEMU).
     """
-    from tinygen import codegen
-
     if out_dir.exists() and not force:
         raise TinygenError(f"{out_dir} exists; pass --force to replace it")
-    program = _compile(model, patch_mode, max_mac_overhead, kernels, None)
+    target = _board(board)
+    program = _compile(model, patch_mode, max_mac_overhead, kernels, board)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
-        files = codegen.render(program, staging)
+        files, next_step = _write_project(program, target, staging, input_file)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         staging.rename(out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    summary = {"model": str(model), "output": str(out_dir), "arena_bytes": program.plan.arena_bytes,
-               "files": sorted(str(out_dir / f.relative_to(staging)) for f in files)}
+    summary = {"model": str(model), "board": target.name, "output": str(out_dir),
+               "arena_bytes": program.plan.arena_bytes, "patch": program.patch,
+               "files": sorted(str(out_dir / Path(f).relative_to(staging)) for f in files)}
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
         click.echo(f"wrote {len(files)} files to {out_dir} (arena {program.plan.arena_bytes:,} bytes); "
-                   f"build the host runner with: make -C {out_dir}")
+                   f"next: {next_step.format(dir=out_dir)}")
+
+
+def _write_project(program, board, out_dir: Path, input_file: Path | None) -> tuple[list, str]:
+    """The files for the target, and the command that builds them ({dir} stands for the directory)."""
+    from tinygen import codegen
+
+    if board.is_host:
+        return codegen.render(program, out_dir), "make -C {dir}"
+    if board.emulator:
+        from tinygen.firmware import write_firmware
+
+        write_firmware(program, board, out_dir)
+        return [p for p in out_dir.rglob("*") if p.is_file()], "make -C {dir} && make -C {dir} run"
+    from tinygen.firmware.platformio import write_platformio_project
+    from tinygen.inputs import load_inputs, random_inputs
+
+    sample = (load_inputs(program.graph, [input_file]) if input_file else random_inputs(program.graph, 1))[0]
+    files = write_platformio_project(program, board, out_dir, sample)
+    return files, f"tinygen flash {{dir}} --board {board.name}   (or: pio run -d {{dir}} -t upload)"
 
 
 @cli.command()
@@ -407,3 +435,37 @@ def profile(model: Path, board: str | None, seed: int, patch_mode: str, max_mac_
     click.echo(f"total {report['total_cycles']:,} cycles{at_clock}, {report['macs']:,} MACs, "
                f"{report['macs_per_cycle']:.3f} MACs/cycle")
     click.echo(f"cycles: {report['unit']}")
+
+
+@cli.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@board_option("Board to flash")
+@click.option("--port", default=None, help="Serial/upload port (default: PlatformIO finds the board).")
+@planning_options
+def flash(target: Path, board: str | None, port: str | None, patch_mode: str, max_mac_overhead: float,
+          kernels: str) -> None:
+    """Build and upload TARGET (a project from `tinygen generate --board`, or a .tflite model) with PlatformIO.
+
+    \b
+    The first build downloads the board's platform and toolchain (internet
+    needed once). Then `pio device monitor -d DIR` shows what the board prints.
+    """
+    from tinygen.firmware.platformio import flash as upload
+    from tinygen.firmware.platformio import pio
+
+    if board is None:
+        raise TinygenError("--board is required (see `tinygen boards`)")
+    target_board = _board(board)
+    if not target_board.platformio:
+        raise TinygenError(f"board {board} is not flashed with PlatformIO; emulated boards run with `tinygen run`")
+    pio()  # fail early when PlatformIO is missing
+    if target.is_dir():
+        if not (target / "platformio.ini").exists():
+            raise TinygenError(f"{target}: no platformio.ini (generate one with `tinygen generate --board {board}`)")
+        click.echo(upload(target, port).strip().splitlines()[-1])
+        return
+    with tempfile.TemporaryDirectory(prefix="tinygen-flash-") as tmp:
+        program = _compile(target, patch_mode, max_mac_overhead, kernels, board)
+        project = Path(tmp) / "project"
+        _write_project(program, target_board, project, None)
+        click.echo(upload(project, port).strip().splitlines()[-1])

@@ -141,7 +141,8 @@ def _io(program: Program, tensors: list[Tensor]) -> list[dict]:
 
 
 def render(program: Program, out_dir: Path, host_app: bool = True) -> list[Path]:
-    """Write model.h, model.c and the kernels the model uses into out_dir (which must exist)."""
+    """Write model.h, model.c and the kernels the model uses into out_dir (created if needed)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     printer = _Printer(program)
     steps = []
     kernels: set[str] = set()
