@@ -11,7 +11,7 @@ import pytest
 
 from conftest import SHARED_MODELS, shared_or_skip
 from tinygen import simulate as sim
-from tinygen.boards import parse_board
+from tinygen.boards import get_board, parse_board
 from tinygen.compiler import compile_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,7 +43,7 @@ def test_json_report_keys_and_types():
     assert "patch" in r and (r["patch"] is None or isinstance(r["patch"], dict))
     assert r["board"] == "nucleo_f411re" and r["sram_limit_bytes"] == 128 * 1024
     assert r["fits"] is True and r["lower_bound_bytes"] <= r["peak_sram_bytes"]
-    program = compile_model(EXAMPLE, patch="auto")
+    program = compile_model(EXAMPLE, patch="auto", kernels="builtin", board=get_board("nucleo_f411re").to_dict())
     assert r["peak_sram_bytes"] == program.plan.arena_bytes
     assert len(r["layers"]) == len(program.steps)
     for layer in r["layers"]:

@@ -7,7 +7,7 @@ that step reaches; the largest of those is the arena size. It is compared with t
 contiguous SRAM stretch of the board (one C array cannot span separate regions).
 
 Flash: the generated model.c and kernels are built for the board's core with arm-none-eabi-gcc
--Os when that compiler is installed, linked with unused sections dropped, and `size` gives the
+-O2 (as the firmware is built) when that compiler is installed, linked with unused sections dropped, and `size` gives the
 exact bytes (text + rodata + data); otherwise the host C compiler's object sizes stand in, and
 the figure is marked as an estimate.
 """
@@ -141,8 +141,8 @@ def _sources(src: Path) -> list[str]:
 
 
 def _arm_flash(src: Path, board: Board, gcc: str, size_tool: str) -> FlashUse:
-    flags = ["-std=c99", "-Os", *board.gcc_flags(), "-ffunction-sections", "-fdata-sections", "-I."]
-    method = f"arm-none-eabi-gcc -Os {' '.join(board.gcc_flags())}, linked with --gc-sections"
+    flags = ["-std=c99", "-O2", *board.gcc_flags(), "-ffunction-sections", "-fdata-sections", "-I."]
+    method = f"arm-none-eabi-gcc -O2 {' '.join(board.gcc_flags())}, linked with --gc-sections"
     link = [gcc, *flags, "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles", "-Wl,--gc-sections",
             "-Wl,-e,tinygen_invoke", *[f"-Wl,-u,{s}" for s in _ENTRY_POINTS], *_sources(src), "-lm", "-o", "model.elf"]
     result = subprocess.run(link, cwd=src, capture_output=True, text=True)
@@ -164,7 +164,7 @@ def _arm_flash(src: Path, board: Board, gcc: str, size_tool: str) -> FlashUse:
         for k, n in _classify(_sections(size_tool, obj)).items():
             kinds[k] += n
     return FlashUse(kinds["code"] + kinds["constant"] + kinds["data"], kinds["code"], kinds["constant"], kinds["data"],
-                    kinds["bss"], False, f"arm-none-eabi-gcc -Os {' '.join(board.gcc_flags())}, objects not linked "
+                    kinds["bss"], False, f"arm-none-eabi-gcc -O2 {' '.join(board.gcc_flags())}, objects not linked "
                     "(library calls not counted)", notes=["the link failed: " +
                                                           (result.stderr.strip().splitlines() or ["?"])[-1]])
 
@@ -176,14 +176,14 @@ def _host_flash(src: Path, reason: str) -> FlashUse | None:
     kinds = {"code": 0, "constant": 0, "data": 0, "bss": 0}
     for source in _sources(src):
         obj = src / (Path(source).stem + ".o")
-        compiled = subprocess.run([cc, "-std=c99", "-Os", "-ffunction-sections", "-fdata-sections", "-I.", "-c",
+        compiled = subprocess.run([cc, "-std=c99", "-O2", "-ffunction-sections", "-fdata-sections", "-I.", "-c",
                                    source, "-o", str(obj)], cwd=src, capture_output=True, text=True)
         if compiled.returncode != 0:
             return None
         for k, n in _classify(_sections(size_tool, obj)).items():
             kinds[k] += n
     return FlashUse(kinds["code"] + kinds["constant"] + kinds["data"], kinds["code"], kinds["constant"], kinds["data"],
-                    kinds["bss"], True, f"estimate: host C compiler ({Path(cc).name} -Os) object sizes; {reason}")
+                    kinds["bss"], True, f"estimate: host C compiler ({Path(cc).name} -O2) object sizes; {reason}")
 
 
 def _counted_flash(program: Program, reason: str) -> FlashUse:
