@@ -53,22 +53,28 @@ def compile_model(path: str | Path, patch="off", max_mac_overhead: float = 0.2,
     within `max_mac_overhead` extra MACs (a fraction of the model's MACs); "off" plans layer by
     layer; a pair (ops, n) forces the first `ops` ops of the stage in n x n tiles.
     `kernels` picks the backend (tinygen.backends) for the target `board` (None: the host)."""
+    try:
+        return compile_graph(load_model(path), patch, max_mac_overhead, kernels, board)
+    except TinygenError as e:
+        message = str(e)
+        raise TinygenError(message if message.startswith(str(path)) else f"{path}: {message}") from None
+
+
+def compile_graph(graph: Graph, patch="off", max_mac_overhead: float = 0.2, kernels: str = "reference",
+                  board: dict | None = None) -> Program:
+    """compile_model for a graph already in memory (e.g. one a search builds without TensorFlow)."""
     if patch not in ("auto", "off") and not isinstance(patch, tuple):
         raise TinygenError(f"--patch must be auto or off, not {patch!r}")
-    graph = load_model(path)
     lower_op = lambda op: _lower(op, kernels, board)  # noqa: E731
-    try:
-        run_passes(graph)
-        steps = [Step(op, lower_op(op)) for op in graph.ops]
-    except TinygenError as e:
-        raise TinygenError(f"{path}: {e}") from None
+    run_passes(graph)
+    steps = [Step(op, lower_op(op)) for op in graph.ops]
     best = Program(graph, *plan_memory(graph, steps))
     model_macs = best.macs
     if isinstance(patch, tuple):
         length, n = patch
         chain = stage_chain(graph)[:length]
         if len(chain) < length:
-            raise TinygenError(f"{path}: the first {length} ops cannot form a patch stage (at most {len(chain)})")
+            raise TinygenError(f"the first {length} ops cannot form a patch stage (at most {len(chain)})")
         best = _staged(graph, steps, build_stage(chain, n, sum(lower_op(op).macs for op in chain), lower_op),
                        model_macs)
     elif patch == "auto":
