@@ -89,7 +89,7 @@ def _spec(draw, shape, dtype="int8") -> Spec:
 # --- ADD / SUB / MUL -----------------------------------------------------------------------------
 
 def test_broadcast_walk_merges_contiguous_dims():
-    from tinygen.ops.elementwise import broadcast_walk
+    from tinygen.ops.broadcast import broadcast_walk
 
     assert broadcast_walk((1, 4, 4, 8), (1, 4, 4, 8), (1, 1, 1, 8)) == ([16, 8], [8, 1], [0, 1])
     assert broadcast_walk((2, 3, 4), (2, 1, 4), (1, 3, 1)) == ([2, 3, 4], [4, 0, 1], [0, 1, 0])

@@ -1,4 +1,4 @@
-/* Broadcasting ADD/SUB/MUL: an odometer over the outer dims, a strided loop over the innermost. */
+/* Broadcasting ADD/SUB/MUL: one row rule for tg_broadcast_s8's walk. */
 #include "binary.h"
 
 #include "tg_common.h"
@@ -22,8 +22,9 @@ static int8_t mul(const tg_binary_params *p, int32_t a, int32_t b) {
   return (int8_t)tg_clamp_i32(out, p->act_min, p->act_max);
 }
 
-static void row(const tg_binary_params *p, const int8_t *a, int32_t a_step, const int8_t *b, int32_t b_step,
+static void row(const void *params, const int8_t *a, int32_t a_step, const int8_t *b, int32_t b_step,
                 int8_t *output, int32_t n) {
+  const tg_binary_params *p = (const tg_binary_params *)params;
   if (p->op == TG_BINARY_MUL) {
     for (int32_t i = 0; i < n; ++i) output[i] = mul(p, a[i * a_step], b[i * b_step]);
   } else {
@@ -32,21 +33,5 @@ static void row(const tg_binary_params *p, const int8_t *a, int32_t a_step, cons
 }
 
 void tg_binary_s8(const tg_binary_params *p, const int8_t *a, const int8_t *b, int8_t *output) {
-  const int32_t inner = p->rank - 1;
-  int32_t index[TG_BINARY_MAX_RANK] = {0};
-  int32_t rows = 1;
-  for (int32_t d = 0; d < inner; ++d) rows *= p->shape[d];
-  int32_t a_pos = 0, b_pos = 0;
-  for (int32_t r = 0; r < rows; ++r) {
-    row(p, a + a_pos, p->a_stride[inner], b + b_pos, p->b_stride[inner], output, p->shape[inner]);
-    output += p->shape[inner];
-    for (int32_t d = inner - 1; d >= 0; --d) {
-      a_pos += p->a_stride[d];
-      b_pos += p->b_stride[d];
-      if (++index[d] < p->shape[d]) break;
-      a_pos -= p->a_stride[d] * p->shape[d];
-      b_pos -= p->b_stride[d] * p->shape[d];
-      index[d] = 0;
-    }
-  }
+  tg_broadcast_s8(p->walk, row, p, a, b, output);
 }

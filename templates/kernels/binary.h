@@ -3,17 +3,13 @@
 
 #include <stdint.h>
 
-#define TG_BINARY_MAX_RANK 6
+#include "tg_broadcast.h"
 
 typedef enum { TG_BINARY_ADD, TG_BINARY_SUB, TG_BINARY_MUL } tg_binary_op;
 
 typedef struct {
   int32_t op; /* tg_binary_op */
-  /* The output walked as `rank` dims, outermost first; an input's stride is 0 along a dim it
-   * broadcasts. Dims that walk both inputs contiguously are merged at generation time. */
-  int32_t rank;
-  int32_t shape[TG_BINARY_MAX_RANK];
-  int32_t a_stride[TG_BINARY_MAX_RANK], b_stride[TG_BINARY_MAX_RANK];
+  const tg_broadcast_walk *walk;
   /* ADD/SUB only: both inputs are first rescaled to a common scale at 2^left_shift resolution. */
   int32_t left_shift, a_multiplier, a_shift, b_multiplier, b_shift;
   int32_t multiplier, shift; /* to the output scale */

@@ -10,7 +10,7 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
 from tinygen.ops import Call, Struct, register
-from tinygen.ops.elementwise import broadcast_walk
+from tinygen.ops.broadcast import broadcast_walk
 from tinygen.quant import quantize_multiplier, require_int8
 
 BATCH_LOOPS = 3  # TFLM handles ranks 2 to 5: at most 3 batch dims

@@ -4,38 +4,12 @@ from __future__ import annotations
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Struct, register
-from tinygen.ops.inplace import elementwise_inplace
+from tinygen.ops.broadcast import binary_inplace, walk_struct
 from tinygen.quant import activation_range, quantize_multiplier, require_int8
 
-MAX_RANK = 6  # TG_BINARY_MAX_RANK in binary.h
+MAX_RANK = 6  # TG_BROADCAST_MAX_RANK in tg_broadcast.h
 OPS = {"ADD": 0, "SUB": 1, "MUL": 2}  # tg_binary_op
 ADD_LEFT_SHIFT = 20  # TFLM's headroom for int8 ADD/SUB
-
-
-def broadcast_walk(out_shape, a_shape, b_shape) -> tuple[list[int], list[int], list[int]]:
-    """The output as few dims as possible, with each input's element stride along them (0 where
-    it broadcasts). Size-1 dims are dropped and a dim is merged into the one outside it when both
-    inputs continue contiguously across the boundary."""
-    rank = len(out_shape)
-    a_shape = (1,) * (rank - len(a_shape)) + tuple(a_shape)
-    b_shape = (1,) * (rank - len(b_shape)) + tuple(b_shape)
-    dims = []  # innermost first: [size, a stride, b stride]
-    a_step, b_step = 1, 1
-    for n, a_n, b_n in reversed(list(zip(out_shape, a_shape, b_shape))):
-        if n != 1:
-            dims.append([n, a_step if a_n == n else 0, b_step if b_n == n else 0])
-        a_step *= a_n
-        b_step *= b_n
-    merged: list[list[int]] = []
-    for n, a_stride, b_stride in dims:
-        if merged:
-            inner = merged[-1]
-            if a_stride == inner[1] * inner[0] and b_stride == inner[2] * inner[0]:
-                inner[0] *= n
-                continue
-        merged.append([n, a_stride, b_stride])
-    merged = merged[::-1] or [[1, 0, 0]]
-    return [d[0] for d in merged], [d[1] for d in merged], [d[2] for d in merged]
 
 
 def _quantize_below_one(op: Op, real: float) -> tuple[int, int]:
@@ -74,16 +48,14 @@ def lower_binary(op: Op) -> Call:
     require_int8(op, a, b, out)
     if any(t.quant.per_channel for t in (a, b, out)):
         raise TinygenError(f"{op.describe()}: per-channel quantized operands are not supported")
-    shape, a_strides, b_strides = broadcast_walk(out.shape, a.shape, b.shape)
-    if len(shape) > MAX_RANK:
-        raise TinygenError(f"{op.describe()}: broadcasting {a.shape} with {b.shape} needs {len(shape)} "
+    walk = walk_struct(a, b, out)
+    if walk.fields["rank"] > MAX_RANK:
+        raise TinygenError(f"{op.describe()}: broadcasting {a.shape} with {b.shape} needs {walk.fields['rank']} "
                            f"loop levels; at most {MAX_RANK} are supported")
     act_min, act_max = activation_range(op.options["activation"], out)
-    fields = {"op": OPS[op.kind], "rank": len(shape), "shape": shape, "a_stride": a_strides, "b_stride": b_strides}
+    fields = {"op": OPS[op.kind], "walk": walk}
     fields.update(_mul_multipliers(op) if op.kind == "MUL" else _add_sub_multipliers(op))
     fields.update({"a_offset": -a.quant.zp, "b_offset": -b.quant.zp, "output_offset": out.quant.zp,
                    "act_min": act_min, "act_max": act_max})
     params = Struct("tg_binary_params", fields)
-    # Only an operand with the output's own shape is walked in step with it.
-    inplace = [pair for t in (a, b) if tuple(t.shape) == tuple(out.shape) for pair in elementwise_inplace(t, out)]
-    return Call("binary", "tg_binary_s8", [params, a, b, out], macs=out.size, inplace=inplace)
+    return Call("binary", "tg_binary_s8", [params, a, b, out], macs=out.size, inplace=binary_inplace(a, b, out))

@@ -1,4 +1,4 @@
-"""MAXIMUM and MINIMUM (int8, numpy broadcasting), and the broadcast walk the other binary ops share.
+"""MAXIMUM and MINIMUM (int8, numpy broadcasting), and the operand checks the other binary ops share.
 
 TFLM compares the raw int8 values and ignores the quantization parameters, so no rescaling here.
 """
@@ -8,9 +8,8 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
-from tinygen.ops import Call, Struct, register
-from tinygen.ops.elementwise import broadcast_walk
-from tinygen.ops.inplace import elementwise_inplace
+from tinygen.ops import Call, register
+from tinygen.ops.broadcast import binary_inplace, walk_struct
 
 MAX_RANK = 6  # TFLM's RuntimeShape holds at most 6 dims; TG_BROADCAST_MAX_RANK in tg_broadcast.h
 
@@ -31,17 +30,6 @@ def binary_operands(op: Op) -> tuple[Tensor, Tensor, Tensor]:
     if expected != tuple(out.shape):
         raise TinygenError(f"{op.describe()}: the model says output shape {out.shape}, broadcasting gives {expected}")
     return a, b, out
-
-
-def walk_struct(a: Tensor, b: Tensor, out: Tensor) -> Struct:
-    shape, a_strides, b_strides = broadcast_walk(out.shape, a.shape, b.shape)
-    return Struct("tg_broadcast_walk", {"rank": len(shape), "shape": shape, "a_stride": a_strides,
-                                        "b_stride": b_strides})
-
-
-def binary_inplace(a: Tensor, b: Tensor, out: Tensor) -> list:
-    """Only an operand with the output's own shape is read in step with the writes."""
-    return [pair for t in (a, b) if tuple(t.shape) == tuple(out.shape) for pair in elementwise_inplace(t, out)]
 
 
 @register("MAXIMUM", "MINIMUM")

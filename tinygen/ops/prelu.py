@@ -8,7 +8,8 @@ from __future__ import annotations
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Struct, register
-from tinygen.ops.minmax import binary_inplace, binary_operands, walk_struct
+from tinygen.ops.broadcast import binary_inplace, walk_struct
+from tinygen.ops.minmax import binary_operands
 from tinygen.quant import quantize_multiplier, require_int8
 
 

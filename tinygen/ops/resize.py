@@ -31,8 +31,8 @@ def nearest_indices(in_size: int, out_size: int, align_corners: bool, half_pixel
     return np.array(indices, np.int32)
 
 
-@register("RESIZE_NEAREST_NEIGHBOR")
-def lower_resize_nearest(op: Op) -> Call:
+def checked_size(op: Op) -> tuple[int, int]:
+    """The constant (height, width) a RESIZE_* op produces, checked against its tensors."""
     x, size, out = op.inputs[0], op.inputs[1], op.outputs[0]
     require_int8(op, x, out)
     if len(x.shape) != 4:
@@ -40,8 +40,15 @@ def lower_resize_nearest(op: Op) -> Call:
     if size is None or not size.is_const or size.dtype != "int32" or size.shape != (2,):
         raise TinygenError(f"{op.describe()}: the size must be a constant int32 tensor of 2 values")
     out_h, out_w = (int(v) for v in size.data)
-    if tuple(out.shape) != (x.shape[0], out_h, out_w, x.shape[3]):
+    if min(out_h, out_w) < 1 or tuple(out.shape) != (x.shape[0], out_h, out_w, x.shape[3]):
         raise TinygenError(f"{op.describe()}: output shape {out.shape} does not match size {[out_h, out_w]}")
+    return out_h, out_w
+
+
+@register("RESIZE_NEAREST_NEIGHBOR")
+def lower_resize_nearest(op: Op) -> Call:
+    x, out = op.inputs[0], op.outputs[0]
+    out_h, out_w = checked_size(op)
     corners, half = bool(op.options["align_corners"]), bool(op.options["half_pixel_centers"])
     params = Struct("tg_resize_nearest_params", {
         "batches": x.shape[0], "in_h": x.shape[1], "in_w": x.shape[2], "channels": x.shape[3],

@@ -11,7 +11,7 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, Struct, register
-from tinygen.quant import require_int8
+from tinygen.ops.resize import checked_size
 
 ONE = 1 << 10  # the fixed-point unit: 1/1024th of a pixel
 
@@ -50,16 +50,9 @@ def _offsets(op: Op, table: np.ndarray, in_size: int, stride: int, axis: str) ->
 
 @register("RESIZE_BILINEAR")
 def lower_resize_bilinear(op: Op) -> Call:
-    x, size, out = op.inputs[0], op.inputs[1], op.outputs[0]
-    require_int8(op, x, out)
-    if len(x.shape) != 4:
-        raise TinygenError(f"{op.describe()}: input must be 4-D NHWC, got {x.shape}")
-    if size is None or not size.is_const or size.dtype != "int32" or size.shape != (2,):
-        raise TinygenError(f"{op.describe()}: the size must be a constant int32 tensor of 2 values")
+    x, out = op.inputs[0], op.outputs[0]
     n, h, w, c = x.shape
-    out_h, out_w = (int(v) for v in size.data)
-    if min(out_h, out_w) < 1 or tuple(out.shape) != (n, out_h, out_w, c):
-        raise TinygenError(f"{op.describe()}: output shape {out.shape} does not match size {[out_h, out_w]}")
+    out_h, out_w = checked_size(op)
     corners, half = bool(op.options["align_corners"]), bool(op.options["half_pixel_centers"])
     if corners and half:
         raise TinygenError(f"{op.describe()}: align_corners with half_pixel_centers is refused by TFLM")
