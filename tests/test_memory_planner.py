@@ -95,12 +95,14 @@ def _assert_valid(plan, overlaps):
 MODEL_NAMES = [p.stem for p in SHARED_MODELS] or ["(../shared/models absent)"]
 
 
+@pytest.mark.parametrize("kernels", ["reference", "builtin"])
 @pytest.mark.parametrize("name", MODEL_NAMES)
-def test_shared_model_plan_is_valid_and_beats_tflm(name):
+def test_shared_model_plan_is_valid_and_beats_tflm(name, kernels):
+    from tinygen.boards import get_board
     from tinygen.oracle import tflm_arena_bytes
 
     model = shared_or_skip(f"models/{name}.tflite")
-    program = compile_model(model)
+    program = compile_model(model, kernels=kernels, board=get_board("qemu_mps2_an500").to_dict())
     _assert_valid(program.plan, program.plan.overlaps)
     tflm = tflm_arena_bytes(model)["total"]
     assert program.plan.arena_bytes <= 0.6 * tflm, (program.plan.arena_bytes, tflm)

@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 the check ran and failed (e.g. outputs differ from TFLi
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -20,8 +21,17 @@ from tinygen.errors import TinygenError
 MODEL = click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 
 
+def _cmsis_nn_path(ctx, param, value):
+    """--cmsis-nn PATH reaches the backend as TINYGEN_CMSIS_NN (tinygen.backends.cmsis_nn.cmsis_nn_path)."""
+    if value:
+        os.environ["TINYGEN_CMSIS_NN"] = os.path.abspath(os.path.expanduser(value))
+    return value
+
+
 def planning_options(fn):
-    """--patch, --max-mac-overhead and --kernels: how the model is compiled, shared by every command."""
+    """--patch, --max-mac-overhead, --kernels and --cmsis-nn: how the model is compiled, shared by every command."""
+    fn = click.option("--cmsis-nn", metavar="PATH", default=None, expose_value=False, callback=_cmsis_nn_path,
+                      help="A CMSIS-NN checkout, for --kernels cmsis-nn (default: $TINYGEN_CMSIS_NN).")(fn)
     fn = click.option("--kernels", type=click.Choice(["builtin", "reference", "cmsis-nn"]), default="builtin",
                       show_default=True, help="builtin: tinygen's optimized kernels; reference: the plain "
                       "reference kernels; cmsis-nn: Arm's CMSIS-NN library where it has the op.")(fn)
@@ -469,3 +479,221 @@ def flash(target: Path, board: str | None, port: str | None, patch_mode: str, ma
         project = Path(tmp) / "project"
         _write_project(program, target_board, project, None)
         click.echo(upload(project, port).strip().splitlines()[-1])
+
+
+@cli.group()
+def demo() -> None:
+    """End-to-end demos: from a model and data to answers on a board."""
+
+
+@demo.command("person-detection")
+@click.option("--model", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="An int8 .tflite person detector (run without it to see where to get one).")
+@click.option("--images", type=click.Path(path_type=Path), default=None,
+              help="A folder of photos; subfolders person/ and non_person/ label them.")
+@click.option("--board", default=None, metavar="NAME",
+              help="Emulated or real board (default qemu_mps2_an500, the emulated Cortex-M7; see `tinygen boards`).")
+@click.option("--preprocess", "preprocess", multiple=True, metavar="SETTINGS",
+              help="Override the inferred preprocessing, e.g. range=-1,1,color=gray,resize=bilinear.")
+@click.option("--person-index", type=click.IntRange(0, None), default=None,
+              help="Which output value is the person score (default: 1 of 2 outputs, or the only one).")
+@click.option("--threshold", type=float, default=None,
+              help="Say 'person' when the score is at least this (default: the largest of 2 outputs; 0.5 for one).")
+@click.option("--search", type=click.Path(path_type=Path), default=None, metavar="DATA",
+              help="Instead of --model: get a detector from `tinygen search DATA`.")
+@click.option("--port", default=None, help="A real board's serial port (default: the only one there is).")
+@click.option("--no-flash", is_flag=True, help="A real board already runs this model's firmware: do not flash.")
+@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write a real board's PlatformIO project (default: ./person_detection_BOARD).")
+@click.option("--limit", type=click.IntRange(1, None), default=None,
+              help="Use only N images, spread evenly over the sorted list.")
+@click.option("--timeout", type=click.FloatRange(1, None), default=30.0, show_default=True,
+              help="Seconds to wait for the board's banner and for each answer.")
+@click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path), default=Path("person_detection.png"),
+              show_default=True, help="The PNG contact sheet to write.")
+@click.option("--no-sheet", is_flag=True, help="Do not write the contact sheet.")
+@planning_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def person_detection(model, images, board, preprocess, person_index, threshold, search, port, no_flash, project,
+                     limit, timeout, sheet, no_sheet, patch_mode, max_mac_overhead, kernels, as_json) -> None:
+    """Run a person detector on a board over a folder of photos; check it against TFLite Micro.
+
+    \b
+    Example (the emulated Cortex-M7 in QEMU):
+      tinygen demo person-detection --model vww_96_int8.tflite --images photos/
+    Each image is preprocessed to the model's input (inferred from its shape
+    and quantization; --preprocess overrides), sent to the board over the
+    serial protocol, and its answer printed with the cycles it took. TFLite
+    Micro runs the same inputs: exit 1 if any output differs. A real --board
+    is flashed with PlatformIO (unless --no-flash) and talked to on --port.
+    """
+    from tinygen.demo.person_detection import run_demo
+    from tinygen.demo.preprocess import parse_overrides
+
+    bar = _ProgressBar("images")
+    try:
+        report = run_demo(model, images, board, parse_overrides(preprocess), person_index, threshold, search, port,
+                          not no_flash, project, limit, timeout, None if no_sheet else sheet, patch_mode,
+                          max_mac_overhead, kernels, progress=bar.update,
+                          say=lambda text: click.echo(text, err=True))
+    finally:
+        bar.close()
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        _print_demo(report)
+    sys.exit(1 if report.mismatches else 0)
+
+
+class _ProgressBar:
+    """click's progress bar on stderr, created at the first update (when the total is known)."""
+
+    def __init__(self, label: str):
+        self.label, self.bar, self.done = label, None, 0
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=click.get_text_stream("stderr"),
+                                         show_pos=True, show_eta=True)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _print_demo(report) -> None:
+    width = max([len("image")] + [len(r.file) for r in report.results])
+    click.echo(f"{'image':{width}}  {'score':>6}  {'answer':9}  {'label':9}  {'cycles':>13}  {'ms':>9}")
+    for r in report.results:
+        truth = "-" if r.truth is None else "person" if r.truth else "no person"
+        mark = "" if r.correct is None else "" if r.correct else "  <- wrong"
+        if not r.identical:
+            mark += "  <- DIFFERS FROM TFLITE MICRO"
+        ms = f"{r.ms:9.1f}" if r.ms is not None else f"{'-':>9}"
+        click.echo(f"{r.file:{width}}  {r.score:6.3f}  {'person' if r.person else 'no person':9}  {truth:9}  "
+                   f"{r.cycles:>13,}  {ms}{mark}")
+    click.echo()
+    accuracy, reference = report.accuracy(), report.accuracy(reference=True)
+    if accuracy:
+        click.echo(f"accuracy {accuracy[0]}/{accuracy[1]} = {accuracy[0] / accuracy[1]:.3f} "
+                   f"(TFLite Micro on the same inputs: {reference[0]}/{reference[1]})")
+        c = report.confusion()
+        click.echo("confusion (rows: folder label, columns: answer)")
+        click.echo(f"  {'':10} {'person':>9} {'no person':>10}")
+        for truth, name in (("person", "person"), ("no_person", "no person")):
+            click.echo(f"  {name:10} {c[truth]['person']:>9} {c[truth]['no_person']:>10}")
+    else:
+        click.echo("no labels (put images in person/ and non_person/ folders for accuracy)")
+    cycles = [r.cycles for r in report.results]
+    clock = f"; ms at the board's {report.clock_hz / 1e6:g} MHz clock" if report.clock_hz else ""
+    click.echo(f"cycles: {report.cycles_unit}{clock}; mean {sum(cycles) / len(cycles):,.0f}")
+    if report.sheet:
+        click.echo(f"wrote {report.sheet} (contact sheet)")
+    bad = report.mismatches
+    if bad:
+        click.echo(f"MISMATCH: {len(bad)} of {len(report.results)} images give outputs that differ from TFLite Micro:",
+                   err=True)
+        for r in bad:
+            click.echo(f"  {r.file}: board {r.outputs}, TFLite Micro {r.reference}", err=True)
+    else:
+        click.echo(f"every output identical to TFLite Micro ({len(report.results)} images), "
+                   f"{report.seconds:.0f} s in all")
+
+
+def _numbers(kind):
+    """A click callback: "0.35,0.5" -> (0.35, 0.5)."""
+    def parse(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            return tuple(kind(v) for v in value.replace(" ", "").split(",") if v)
+        except ValueError:
+            raise click.BadParameter(f"expected comma-separated {kind.__name__}s, got {value!r}") from None
+
+    return parse
+
+
+@cli.command()
+@click.option("--board", required=True, metavar="NAME", help="Target board (see `tinygen boards`).")
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
+              help="ImageFolder directory (one folder per class) or .npz (x_train, y_train[, x_val, y_val]).")
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory: model.tflite, report.json, pareto.png, checkpoints/.")
+@click.option("--time-budget", default=10.0, show_default=True, type=float, metavar="MIN",
+              help="Minutes for the search, from exploring the space to the exported model.")
+@click.option("--sram", "sram_kb", type=float, default=None, metavar="KB",
+              help="Peak SRAM limit in KB (1024 bytes; default: the board's largest contiguous SRAM).")
+@click.option("--flash", "flash_kb", type=float, default=None, metavar="KB",
+              help="Flash limit in KB (default: the board's flash).")
+@click.option("--latency", "latency_ms", type=float, default=None, metavar="MS",
+              help="Latency limit per inference from a rough per-core cost model (default: none).")
+@click.option("--seed", default=0, show_default=True, help="Seed of the split, the samples and the training.")
+@click.option("--generate", "generate_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Then generate the firmware sources into DIR, as `tinygen generate --board`.")
+@click.option("--baseline", is_flag=True,
+              help="Also train a scaled MobileNetV2 that fits the same budget for the same time, and compare "
+                   "(adds about the search's time again).")
+@click.option("--se", is_flag=True, help="Search squeeze-excite per block as well.")
+@click.option("--widths", callback=_numbers(float), default=None, help="Width multipliers to explore, e.g. 0.35,0.5.")
+@click.option("--resolutions", callback=_numbers(int), default=None, help="Input resolutions, e.g. 64,96,128.")
+@click.option("--depths", callback=_numbers(int), default=None, help="Blocks per stage to choose from, e.g. 1,2,3,4.")
+@click.option("--kernels", "kernel_sizes", callback=_numbers(int), default=None, help="Depthwise kernel sizes (3,5,7).")
+@click.option("--expansions", callback=_numbers(int), default=None, help="Expansion ratios (3,4,6).")
+@click.option("--val-split", default=0.2, show_default=True, help="Share of the images held out for validation.")
+@click.option("--samples", type=int, default=None, help="Step 1: networks per (width, resolution) instead of a time share.")
+@click.option("--supernet-steps", type=int, default=None, help="Supernet training steps instead of a time share.")
+@click.option("--population", type=int, default=None, help="Evolution population (default: from the time).")
+@click.option("--generations", type=int, default=None, help="Evolution generations instead of a time share.")
+@click.option("--finetune-epochs", type=int, default=None, help="Fine-tuning epochs instead of a time share.")
+@click.option("--baseline-epochs", type=int, default=None, help="Baseline epochs instead of the search's time.")
+@click.option("--workers", type=int, default=None, help="Processes for step 1 (default: 2).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def search(board: str, data: Path, out_dir: Path, time_budget: float, sram_kb, flash_kb, latency_ms, seed: int,
+           generate_dir, baseline: bool, se: bool, widths, resolutions, depths, kernel_sizes, expansions,
+           val_split: float, samples, supernet_steps, population, generations, finetune_epochs, baseline_epochs,
+           workers, as_json: bool) -> None:
+    """Search, train and quantize a network that fits a board's SRAM and flash.
+
+    \b
+    MCUNet-style: pick the width and resolution whose fitting networks have
+    the most compute, train a weight-sharing supernet, evolve sub-networks
+    that fit (peak SRAM from tinygen's own planner, patch-based inference
+    included), fine-tune the winner and export it as int8 .tflite.
+    Rerunning the same command continues from OUT/checkpoints.
+    Needs TensorFlow: pip install 'tinygen[train]'.
+    """
+    import importlib.util
+
+    from tinygen.nas.search import Settings, run_search
+
+    if importlib.util.find_spec("tensorflow") is None:  # checked without importing it: that waits for the training
+        raise TinygenError("tinygen search needs TensorFlow: pip install 'tinygen[train]'")
+    settings = Settings(board=board, data=str(data), out=str(out_dir), time_budget=time_budget, sram_kb=sram_kb,
+                        flash_kb=flash_kb, latency_ms=latency_ms, seed=seed,
+                        generate=str(generate_dir) if generate_dir else None, baseline=baseline, se=se,
+                        widths=widths, resolutions=resolutions, depths=depths, kernels=kernel_sizes,
+                        expansions=expansions, val_split=val_split, samples=samples, supernet_steps=supernet_steps,
+                        population=population, generations=generations, finetune_epochs=finetune_epochs,
+                        baseline_epochs=baseline_epochs, workers=workers, quiet=as_json)
+    report = run_search(settings)
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=_json_default))
+        return
+    w, t = report["winner"], report["time"]
+    click.echo(f"winner: {w['description']}")
+    click.echo(f"  {w['macs']:,} MACs, {w['params']:,} parameters; peak SRAM {w['peak_sram_bytes_tflite']:,} B "
+               f"(search planned {w['peak_sram_bytes']:,} B), flash {w['flash_bytes']:,} B"
+               f"{' (estimate)' if w['flash_is_estimate'] else ''}; "
+               f"{'fits' if w['fits'] else 'DOES NOT FIT'} {report['board']['sram_limit_bytes'] / 1024:g} KB SRAM / "
+               f"{report['board']['flash_limit_bytes'] / 1024:g} KB flash")
+    click.echo(f"  validation accuracy: {w['val_accuracy_float']:.3f} float, {w['val_accuracy_int8']:.3f} int8 "
+               f"({report['data']['val_images']} images); bit-exact with TFLite Micro: {w['bit_exact']}")
+    for row in report["comparison"][1:]:
+        click.echo(f"baseline: {row['model']}: {row['val_accuracy_float']:.3f} float, {row['val_accuracy_int8']:.3f} "
+                   f"int8, peak SRAM {row['peak_sram_bytes']:,} B, flash {row['flash_bytes']:,} B")
+    click.echo(f"search took {t['search_seconds'] / 60:.1f} of {t['budget_seconds'] / 60:g} min; wrote "
+               f"{w['model']}, {out_dir / 'report.json'}, {out_dir / 'pareto.png'}")

@@ -158,6 +158,10 @@ def render(program: Program, out_dir: Path, host_app: bool = True) -> list[Path]
         "arrays": printer.arrays, "structs": printer.structs, "steps": steps,
         "kernel_headers": sorted(kernels),
     }
+    if host_app:  # the Makefile builds CMSIS-NN too, when the program calls it
+        from tinygen.backends.cmsis_nn import extra_sources_and_includes
+
+        context["extra_sources"], context["extra_include_dirs"] = extra_sources_and_includes(program)
     env = _environment()
     written = []
     for template, name in [("model.h.j2", "model.h"), ("model.c.j2", "model.c")] + (

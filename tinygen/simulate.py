@@ -136,15 +136,21 @@ def _classify(sections: dict[str, int]) -> dict[str, int]:
     return kinds
 
 
-def _sources(src: Path) -> list[str]:
-    return ["model.c", *sorted(str(p.relative_to(src)) for p in (src / "kernels").glob("*.c"))]
+def _sources(src: Path, library: tuple) -> list[str]:
+    """The model's C files, and those of a kernel library it calls (CMSIS-NN)."""
+    return ["model.c", *sorted(str(p.relative_to(src)) for p in (src / "kernels").glob("*.c")), *library[0]]
 
 
-def _arm_flash(src: Path, board: Board, gcc: str, size_tool: str) -> FlashUse:
-    flags = ["-std=c99", "-O2", *board.gcc_flags(), "-ffunction-sections", "-fdata-sections", "-I."]
+def _includes(library: tuple) -> list[str]:
+    return ["-I.", *(f"-I{d}" for d in library[1])]
+
+
+def _arm_flash(src: Path, board: Board, gcc: str, size_tool: str, library: tuple) -> FlashUse:
+    flags = ["-std=c99", "-O2", *board.gcc_flags(), "-ffunction-sections", "-fdata-sections", *_includes(library)]
     method = f"arm-none-eabi-gcc -O2 {' '.join(board.gcc_flags())}, linked with --gc-sections"
     link = [gcc, *flags, "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles", "-Wl,--gc-sections",
-            "-Wl,-e,tinygen_invoke", *[f"-Wl,-u,{s}" for s in _ENTRY_POINTS], *_sources(src), "-lm", "-o", "model.elf"]
+            "-Wl,-e,tinygen_invoke", *[f"-Wl,-u,{s}" for s in _ENTRY_POINTS], *_sources(src, library), "-lm",
+            "-o", "model.elf"]
     result = subprocess.run(link, cwd=src, capture_output=True, text=True)
     if result.returncode == 0:
         kinds = _classify(_sections(size_tool, src / "model.elf"))
@@ -152,7 +158,7 @@ def _arm_flash(src: Path, board: Board, gcc: str, size_tool: str) -> FlashUse:
                         kinds["data"], kinds["bss"], False, method)
     # No C library for the link (or it failed): the objects alone still give the model's own bytes.
     objects = []
-    for source in _sources(src):
+    for source in _sources(src, library):
         obj = src / (Path(source).stem + ".o")
         compiled = subprocess.run([gcc, *flags, "-c", source, "-o", str(obj)], cwd=src, capture_output=True, text=True)
         if compiled.returncode != 0:
@@ -169,15 +175,15 @@ def _arm_flash(src: Path, board: Board, gcc: str, size_tool: str) -> FlashUse:
                                                           (result.stderr.strip().splitlines() or ["?"])[-1]])
 
 
-def _host_flash(src: Path, reason: str) -> FlashUse | None:
+def _host_flash(src: Path, reason: str, library: tuple) -> FlashUse | None:
     cc, size_tool = shutil.which("cc") or shutil.which("gcc"), shutil.which("size")
     if not cc or not size_tool:
         return None
     kinds = {"code": 0, "constant": 0, "data": 0, "bss": 0}
-    for source in _sources(src):
+    for source in _sources(src, library):
         obj = src / (Path(source).stem + ".o")
-        compiled = subprocess.run([cc, "-std=c99", "-O2", "-ffunction-sections", "-fdata-sections", "-I.", "-c",
-                                   source, "-o", str(obj)], cwd=src, capture_output=True, text=True)
+        compiled = subprocess.run([cc, "-std=c99", "-O2", "-ffunction-sections", "-fdata-sections", *_includes(library),
+                                   "-c", source, "-o", str(obj)], cwd=src, capture_output=True, text=True)
         if compiled.returncode != 0:
             return None
         for k, n in _classify(_sections(size_tool, obj)).items():
@@ -218,16 +224,18 @@ def _counted_flash(program: Program, reason: str) -> FlashUse:
 
 def flash_use(program: Program, board: Board) -> FlashUse:
     from tinygen import codegen
+    from tinygen.backends.cmsis_nn import extra_sources_and_includes
 
     gcc, size_tool = shutil.which("arm-none-eabi-gcc"), shutil.which("arm-none-eabi-size")
+    library = extra_sources_and_includes(program)
     with tempfile.TemporaryDirectory(prefix="tinygen-simulate-") as tmp:
         src = Path(tmp)
         codegen.render(program, src, host_app=False)
         if board.is_cortex_m and gcc and size_tool:
-            return _arm_flash(src, board, gcc, size_tool)
+            return _arm_flash(src, board, gcc, size_tool, library)
         reason = ("the board is not a Cortex-M" if not board.is_cortex_m
                   else "arm-none-eabi-gcc is not installed")
-        return _host_flash(src, reason) or _counted_flash(program, reason + ", and no host C compiler either")
+        return _host_flash(src, reason, library) or _counted_flash(program, reason + ", and no host C compiler either")
 
 
 # --------------------------------------------------------------------------- the report

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygen import codegen
+from tinygen.backends.cmsis_nn import extra_sources_and_includes
 from tinygen.compiler import Program, compile_model
 from tinygen.errors import TinygenError
 from tinygen.inputs import load_inputs, random_inputs
@@ -55,9 +56,10 @@ def build_host(program: Program, build_dir: Path) -> Path:
     codegen.render(program, build_dir, host_app=True)
     sources = [str(build_dir / "main.c"), str(build_dir / "model.c")] + sorted(
         str(p) for p in (build_dir / "kernels").glob("*.c"))
+    library_sources, include_dirs = extra_sources_and_includes(program)  # CMSIS-NN, when the program calls it
     exe = build_dir / "model"
-    result = subprocess.run([host_compiler(), *HOST_CFLAGS, "-I", str(build_dir), "-o", str(exe), *sources, "-lm"],
-                            capture_output=True, text=True)
+    result = subprocess.run([host_compiler(), *HOST_CFLAGS, "-I", str(build_dir), *[f"-I{d}" for d in include_dirs],
+                             "-o", str(exe), *sources, *library_sources, "-lm"], capture_output=True, text=True)
     if result.returncode != 0:
         first_error = next((line for line in result.stderr.splitlines() if "error" in line), result.stderr.strip())
         raise TinygenError(f"the generated C did not compile: {first_error}")

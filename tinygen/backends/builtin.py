@@ -1,9 +1,316 @@
-"""tinygen's optimized kernels (to be filled in): for now every call keeps its reference kernel."""
+"""tinygen's optimized kernels ("builtin" backend): the reference call of a layer becomes a call to
+a kernel in templates/kernels/opt_*.h specialized for it, computing the same bits.
+
+Each optimized kernel is written once in C with the DSP extension's SIMD instructions behind
+tg_simd.h (their portable equivalents elsewhere, so the host runs the same algorithm), and all
+its per-layer data is prepared here: weights rearranged into the order the inner loops read them,
+biases with the input zero point folded in, requantization constants (builtin_quant.py).
+
+- CONV_2D, and DEPTHWISE_CONV_2D with one input channel (a convolution in disguise): opt_conv,
+  im2col into 16-bit columns and four output pixels per pass over the weights (1x1 windows read
+  the input directly).
+- DEPTHWISE_CONV_2D with depth multiplier 1: opt_dwconv, four channels per pass, windows inside
+  the input unrolled into fixed offsets.
+- FULLY_CONNECTED: opt_fc, four units per pass over the input.
+- ADD/SUB of same-shape tensors: opt_add, the input rescaling tabulated.
+Anything else (grouped convolutions, other depth multipliers, broadcasting, MUL) keeps its
+reference kernel.
+
+A layer-based call runs the kernel's always-inline body (`*_inline`): given the address of its
+`static const` parameters, the compiler folds the layer's shapes and modes into that call site.
+A call inside a patch-based stage (one per tile, tens of them) runs an out-of-line variant
+instead (opt_*.c), with the fields that shape the inner loops fixed where the layer allows.
+"""
 from __future__ import annotations
 
+import numpy as np
+
+from tinygen.backends.builtin_quant import Requant, accumulator_range, requant, tflm_requantize
 from tinygen.ir import Op
-from tinygen.ops import Call
+from tinygen.ops import Array, Call, Scratch, Struct
+from tinygen.ops.inplace import window_inplace
+
+CONV_GROUP = 4  # output pixels per pass in opt_conv.h
+RQ_WORDS = 3  # requantization constants per channel (opt_common.h)
+DWCONV_WINDOWS = (3, 5)  # square windows with their own out-of-line variant in opt_dwconv.c
 
 
-def specialize(op: Op, call: Call, board: dict | None) -> Call:
-    return call
+def specialize(op: Op, call: Call, board) -> Call:
+    """The optimized call for `op`, or `call` (its reference call) when none applies. The kernels
+    pick SIMD or portable code at compile time, so the board does not change the choice."""
+    handler = {"conv2d": _conv, "depthwise_conv2d": _depthwise, "fully_connected": _fully_connected,
+               "binary": _add}.get(call.kernel)
+    return (handler(op, call) if handler else None) or call
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared helpers
+
+
+_CACHE: dict = {}
+
+
+def _cached(objects: tuple, values: tuple, build):
+    """build(), memoized on the identity of `objects` (kept alive by the cache) and on `values`:
+    a patch-based stage lowers each layer once per tile, with the same weights every time."""
+    key = (tuple(id(o) for o in objects), values)
+    hit = _CACHE.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], objects)):
+        return hit[1]
+    if len(_CACHE) > 1024:
+        _CACHE.clear()
+    value = build()
+    _CACHE[key] = (objects, value)
+    return value
+
+
+def _repeated(op: Op) -> bool:
+    """A call made once per tile of a patch-based stage."""
+    return "window_origin" in op.options
+
+
+def _plain(rq: Requant) -> bool:
+    """Fast requantization without sign fix and with the full int8 output range."""
+    return not rq.exact and not rq.sign_fix and rq.act_min == -128 and rq.act_max == 127
+
+
+def _function(op: Op, name: str, plain: bool, shape: str = "") -> str:
+    """The always-inline body for a layer-based call; for a tile call the out-of-line variant with
+    the most fields fixed that matches the layer (see opt_*.c)."""
+    if not _repeated(op):
+        return f"{name}_inline"
+    return name + (f"_{shape}" if shape else "") + ("_plain" if plain else "")
+
+
+def _words(values: np.ndarray) -> np.ndarray:
+    """int8 values (a multiple of 4 of them) as little-endian int32 words."""
+    return np.ascontiguousarray(values, dtype=np.int8).reshape(-1).view("<i4").astype(np.int32)
+
+
+def _lanes(bottom: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Two int16 values per int32 word: bottom in bits 0-15, top in bits 16-31."""
+    words = (np.asarray(bottom, np.int64) & 0xFFFF) | ((np.asarray(top, np.int64) & 0xFFFF) << 16)
+    return words.astype(np.uint32).view(np.int32)
+
+
+def _bias(f: dict):
+    return None if f["bias"] is None else f["bias"].data
+
+
+def _requant(f: dict, weights: np.ndarray, bias) -> Requant:
+    """weights: [channels, ...] as the accumulation sees them; bias: the original int32 bias."""
+    x_range = accumulator_range(weights, bias, f["input_offset"])
+    return requant(f["multiplier"].values, f["shift"].values, f["output_offset"], f["act_min"], f["act_max"],
+                   x_range)
+
+
+def _folded_bias(weights: np.ndarray, bias, input_offset: int, rq: Requant) -> np.ndarray:
+    """bias + input_offset * sum(weights) per output channel (weights: [channels, ...]), as int64;
+    0 for channels whose output is a constant (their accumulator is not looked at)."""
+    sums = weights.reshape(weights.shape[0], -1).astype(np.int64).sum(axis=1)
+    folded = (0 if bias is None else np.asarray(bias, np.int64)) + input_offset * sums
+    if not rq.exact:
+        folded[rq.table[:, 0] == 0] = 0
+    return folded
+
+
+def _fits(values: np.ndarray, scale: int = 1) -> bool:
+    return bool(np.abs(np.asarray(values, np.int64) * scale).max(initial=0) < 1 << 31)
+
+
+def _requant_values(f: dict) -> tuple:
+    return (f["input_offset"], f["output_offset"], f["act_min"], f["act_max"],
+            f["multiplier"].values.tobytes(), f["shift"].values.tobytes())
+
+
+# ---------------------------------------------------------------------------------------------
+# CONV_2D (and one-channel DEPTHWISE_CONV_2D): opt_conv
+
+
+def _conv(op: Op, call: Call, group: int = CONV_GROUP) -> Call | None:
+    f = call.args[0].fields
+    return _conv_call(op, call, f, f["weights"], f["weights"].data, group)
+
+
+def leaner(op: Op, reference: Call, call: Call) -> Call | None:
+    """A variant of an optimized call that needs less scratch memory and runs slower, for a call
+    at the arena's peak (the compiler may try it and keep it where the arena shrinks; asked again,
+    it goes further); None when there is none. `reference` is the op's reference call, `call`
+    what specialize() or an earlier leaner() made of it."""
+    if call.function != "opt_conv_s8_inline" or call.args[0].fields["group"] == 1:
+        return None
+    group = call.args[0].fields["group"] // 2
+    if reference.kernel == "conv2d":
+        return _conv(op, reference, group)
+    f = reference.args[0].fields
+    return _conv_call(op, reference, f, f["weights"], np.transpose(f["weights"].data, (3, 1, 2, 0)), group)
+
+
+def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int = CONV_GROUP) -> Call | None:
+    """opt_conv for weights [out_c, kh, kw, in_c], `group` output pixels per pass; `key`
+    identifies the weights for the cache."""
+    x, out = op.inputs[0], op.outputs[0]
+    out_c, kh, kw, in_c = weights.shape
+    if in_c != x.shape[3]:
+        return None  # grouped convolution
+    k4 = -(-kh * kw * in_c // 4)
+    layer = _cached((key, f["bias"]), ("conv", _requant_values(f)), lambda: _conv_layer(f, weights))
+    if layer is None:
+        return None
+    rq = layer["rq"]
+    # Doubling the columns costs two instructions per chunk of each pixel and saves one per output.
+    doubled = layer["doubled"] is not None and (_repeated(op) and _plain(rq) or out_c > 2 * k4)
+    channels = layer["doubled" if doubled else "plain"]
+    pointwise = (kh == kw == 1 and f["pad_top"] <= 0 and f["pad_left"] <= 0
+                 and (f["out_h"] - 1) * f["stride_h"] - f["pad_top"] < x.shape[1]
+                 and (f["out_w"] - 1) * f["stride_w"] - f["pad_left"] < x.shape[2])
+    fields = {name: f[name] for name in ("batches", "in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "kernel_h",
+                                         "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w",
+                                         "pad_top", "pad_left")}
+    fields.update({"pointwise": int(pointwise), "k4": k4, "pad_value": -f["input_offset"], "doubled": int(doubled),
+                   "group": group, **rq.fields(), "channels": channels, "reverse": 0})
+    # Columns of a group of pixels, then (for windows not made of whole 4-byte chunks) the window's bytes.
+    scratch = group * k4 * 8 + (0 if pointwise or in_c % 4 == 0 else k4 * 4)
+    inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
+                             f["dilation_h"], f["dilation_w"], block=group)
+    # The _plain variants also fix doubled columns.
+    function = _function(op, "opt_conv_s8", _plain(rq) and doubled, "pw" if pointwise and f["batches"] == 1 else "")
+    return Call("opt_conv", function, [Struct("opt_conv_params", fields), x, out, Scratch(scratch)],
+                macs=call.macs, extra_kernels=["opt_common"], inplace=inplace)
+
+
+def _conv_layer(f: dict, weights: np.ndarray) -> dict | None:
+    """Per output channel records (bias, weights, requantization), plain and (fast mode) doubled."""
+    out_c = weights.shape[0]
+    bias = _bias(f)
+    rq = _requant(f, weights, bias)
+    folded = _folded_bias(weights, bias, f["input_offset"], rq)
+    if not _fits(folded):
+        return None
+    k = weights[0].size
+    rows = np.zeros((out_c, -(-k // 4) * 4), np.int8)
+    rows[:, :k] = weights.reshape(out_c, k)
+    words = _words(rows).reshape(out_c, -1)
+
+    def records(scale: int) -> Array:
+        return Array(np.concatenate([(folded * scale)[:, None].astype(np.int32), words, rq.table], axis=1).reshape(-1),
+                     "int32_t")
+
+    return {"rq": rq, "plain": records(1), "doubled": records(2) if not rq.exact and _fits(folded, 2) else None}
+
+
+# ---------------------------------------------------------------------------------------------
+# DEPTHWISE_CONV_2D: opt_dwconv
+
+
+def _inner(out_size: int, in_size: int, stride: int, pad: int, kernel: int, dilation: int) -> tuple[int, int]:
+    """The output positions whose window lies inside the input, as [first, last + 1)."""
+    inside = [o for o in range(out_size)
+              if o * stride - pad >= 0 and o * stride - pad + (kernel - 1) * dilation < in_size]
+    return (inside[0], inside[-1] + 1) if inside else (0, 0)
+
+
+def _depthwise(op: Op, call: Call) -> Call | None:
+    f = call.args[0].fields
+    w = f["weights"].data  # [1, kh, kw, out_c]
+    if f["in_c"] == 1:
+        return _conv_call(op, call, f, f["weights"], np.transpose(w, (3, 1, 2, 0)))
+    if f["depth_multiplier"] != 1:
+        return None
+    x, out = op.inputs[0], op.outputs[0]
+    _, kh, kw, c = w.shape
+    layer = _cached((f["weights"], f["bias"]), ("dwconv", _requant_values(f)), lambda: _dwconv_layer(f, w))
+    rq = layer["rq"]
+    inner_y = _inner(f["out_h"], x.shape[1], f["stride_h"], f["pad_top"], kh, f["dilation_h"])
+    inner_x = _inner(f["out_w"], x.shape[2], f["stride_w"], f["pad_left"], kw, f["dilation_w"])
+    fields = {"batches": f["batches"], "in_h": f["in_h"], "in_w": f["in_w"], "channels": c}
+    fields.update({name: f[name] for name in ("out_h", "out_w", "kernel_h", "kernel_w", "stride_h", "stride_w",
+                                               "dilation_h", "dilation_w", "pad_top", "pad_left", "input_offset")})
+    fields.update({"inner_y0": inner_y[0], "inner_y1": inner_y[1], "inner_x0": inner_x[0], "inner_x1": inner_x[1],
+                   **rq.fields(), "weights": layer["weights"], "bias": layer["bias"], "rq": layer["table"],
+                   "reverse": 0})
+    inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
+                             f["dilation_h"], f["dilation_w"])
+    square = kh == kw and kh in DWCONV_WINDOWS and f["dilation_h"] == f["dilation_w"] == 1 and f["batches"] == 1
+    function = _function(op, "opt_dwconv_s8", _plain(rq), f"{kh}x{kw}" if square else "")
+    return Call("opt_dwconv", function, [Struct("opt_dwconv_params", fields), x, out],
+                macs=call.macs, extra_kernels=["opt_common"], inplace=inplace)
+
+
+def _dwconv_layer(f: dict, w: np.ndarray) -> dict:
+    """Weights as 16-bit pairs per group of 4 channels ([group][tap] words (c0, c2), (c1, c3)), then
+    the remaining channels [tap][channel]; weights and bias doubled in fast mode."""
+    _, kh, kw, c = w.shape
+    taps = w.reshape(kh * kw, c).astype(np.int64)
+    bias = _bias(f)
+    rq = _requant(f, taps.T, bias)
+    scale = 2 if rq.doubled else 1
+    taps = taps * scale
+    groups = c // 4
+    packed = [np.stack([_lanes(t[:, 0], t[:, 2]), _lanes(t[:, 1], t[:, 3])], axis=1).reshape(-1)
+              for t in (taps[:, 4 * g:4 * g + 4] for g in range(groups))]
+    packed.append(taps[:, 4 * groups:].reshape(-1).astype(np.int32))
+    bias = np.zeros(c, np.int64) if bias is None else np.asarray(bias, np.int64)
+    if not rq.exact:
+        bias[rq.table[:, 0] == 0] = 0  # constant channels: the accumulator is not looked at
+    return {"rq": rq, "weights": Array(np.concatenate(packed).astype(np.int32), "int32_t"),
+            "bias": Array((bias * scale).astype(np.int32), "int32_t"),
+            "table": Array(rq.table.reshape(-1), "int32_t")}
+
+
+# ---------------------------------------------------------------------------------------------
+# FULLY_CONNECTED: opt_fc
+
+
+def _fully_connected(op: Op, call: Call) -> Call | None:
+    f = call.args[0].fields
+    x, out = call.args[1], call.args[2]
+    units, depth = f["units"], f["depth"]
+    weights = f["weights"].data.reshape(units, depth)
+    bias = _bias(f)
+    rq = _requant(f, weights, bias)
+    folded = _folded_bias(weights, bias, f["input_offset"], rq)
+    if not _fits(folded):
+        return None
+    uniform = bool((rq.table == rq.table[0]).all())
+    blocks, chunks = -(-units // 4), -(-depth // 4)
+    padded = np.zeros((blocks * 4, chunks * 4), np.int8)
+    padded[:units, :depth] = weights
+    interleaved = padded.reshape(blocks, 4, chunks, 4).transpose(0, 2, 1, 3)  # [block][chunk][unit][4 bytes]
+    bias_padded = np.zeros(blocks * 4, np.int32)
+    bias_padded[:units] = folded
+    fields = {"batches": f["batches"], "depth": depth, "units": units, "rq_stride": 0 if uniform else RQ_WORDS,
+              **rq.fields(), "weights": Array(_words(interleaved), "int32_t"), "bias": Array(bias_padded, "int32_t"),
+              "rq": Array((rq.table[:1] if uniform else rq.table).reshape(-1), "int32_t")}
+    return Call("opt_fc", "opt_fc_s8_inline", [Struct("opt_fc_params", fields), x, out], macs=call.macs,
+                extra_kernels=["opt_common"])
+
+
+# ---------------------------------------------------------------------------------------------
+# ADD/SUB: opt_add
+
+
+def _add(op: Op, call: Call) -> Call | None:
+    """Same-shape ADD/SUB: each input's rescaled values tabulated."""
+    f = call.args[0].fields
+    if op.kind not in ("ADD", "SUB"):
+        return None
+    walk = f["walk"].fields if "walk" in f else f
+    if walk["rank"] != 1 or list(walk["a_stride"]) != [1] or list(walk["b_stride"]) != [1]:
+        return None
+    a, b, out = call.args[1], call.args[2], call.args[3]
+    values = range(-128, 128)
+    a_table = [tflm_requantize((v + f["a_offset"]) * (1 << f["left_shift"]), f["a_multiplier"], f["a_shift"])
+               for v in values]
+    b_table = [tflm_requantize((v + f["b_offset"]) * (1 << f["left_shift"]), f["b_multiplier"], f["b_shift"])
+               for v in values]
+    sign = -1 if op.kind == "SUB" else 1
+    sums = ([min(a_table) + min(sign * y for y in b_table)], [max(a_table) + max(sign * y for y in b_table)])
+    rq = requant([f["multiplier"]], [f["shift"]], f["output_offset"], f["act_min"], f["act_max"], sums)
+    scale = 2 if rq.doubled else 1
+    fields = {"size": int(walk["shape"][0]), "subtract": int(op.kind == "SUB"), **rq.fields(),
+              "a_table": Array(np.array(a_table, np.int64) * scale, "int32_t"),
+              "b_table": Array(np.array(b_table, np.int64) * scale, "int32_t"),
+              "rq": Array(rq.table.reshape(-1), "int32_t")}
+    return Call("opt_add", "opt_add_s8_inline", [Struct("opt_add_params", fields), a, b, out], macs=call.macs,
+                extra_kernels=["opt_common"], inplace=call.inplace)

@@ -1,15 +1,19 @@
 """Build a bare-metal firmware image for a Cortex-M board: the generated model, tinygen's own
-start-up code, a linker script rendered from the board's memory map and an application that reads
-samples and writes outputs and cycle counts through semihosting (templates/firmware/)."""
+start-up code, a linker script rendered from the board's memory map and an application
+(templates/firmware/). Two applications: "semihosting" (app.c.j2) reads samples and writes outputs
+and cycle counts through semihosting files; "serve" (serve_app.c.j2) answers the serial protocol of
+templates/app/tinygen_serve.h on the board's UART, as the PlatformIO app does on real boards."""
 from __future__ import annotations
 
 import re
 import shlex
 import shutil
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
 from tinygen import codegen
+from tinygen.backends.cmsis_nn import extra_sources_and_includes
 from tinygen.boards import Board, Region, get_board
 from tinygen.compiler import Program
 from tinygen.errors import TinygenError
@@ -18,6 +22,16 @@ GCC = "arm-none-eabi-gcc"
 INSTALL_HINT = "install gcc-arm-none-eabi libnewlib-arm-none-eabi"
 DEFAULT_STACK_BYTES = 8192
 FIRMWARE_FILES = ("semihost.h", "startup.c")  # copied as they are; the rest are Jinja templates
+APPS = ("semihosting", "serve")
+SERVE_FILES = ("tinygen_serve.c", "tinygen_serve.h")  # templates/app/: the protocol real boards speak too
+# The UART that QEMU connects its first -serial to, per emulated machine: our driver and its base address.
+SERIAL_UARTS = {
+    "mps2-an385": ("uart_cmsdk.h", 0x40004000),
+    "mps2-an386": ("uart_cmsdk.h", 0x40004000),
+    "mps2-an500": ("uart_cmsdk.h", 0x40004000),
+    "netduinoplus2": ("uart_stm32.h", 0x40011000),  # USART1
+}
+SERVE_QEMU_PORT = 5555  # the TCP port `make run` of a serve firmware listens on
 
 
 def resolve_board(board: str | Board) -> Board:
@@ -80,23 +94,53 @@ def icount_shift(board: Board) -> int:
     return shift
 
 
+def instruction_counter(board: Board, shift: int | None = None) -> dict:
+    """SysTick settings for exact instruction counts under -icount: one instruction is `ticks` /
+    `instructions` SysTick ticks (a fraction in lowest terms); a reload of `reload` + 1 ticks, a
+    multiple of `ticks`, makes one SysTick period exactly `wrap_instructions` instructions."""
+    shift = icount_shift(board) if shift is None else shift
+    per_instruction = Fraction((1 << shift) * (board.clock_hz or 25_000_000), 10**9)
+    ticks, instructions = per_instruction.numerator, per_instruction.denominator
+    periods = (1 << 24) // ticks
+    # tg_instructions() computes (tick difference + period) * instructions in 32 bits: < 2**25 * 128.
+    if per_instruction < 2 or instructions >= 128 or periods == 0:
+        raise TinygenError(f"board {board.name}: no exact instruction counter at -icount shift={shift}")
+    return {"icount_shift": shift, "counter_ticks": ticks, "counter_instructions": instructions,
+            "counter_reload": periods * ticks - 1, "counter_wrap_instructions": periods * instructions}
+
+
+def serial_uart(board: Board) -> tuple[str, int]:
+    """The driver header and base address of the UART QEMU connects to -serial on this board."""
+    machine = (board.emulator or {}).get("machine")
+    if machine not in SERIAL_UARTS:
+        raise TinygenError(f"board {board.name}: tinygen has no UART driver for it, so no serve firmware "
+                           f"(emulated boards with one: {', '.join(sorted(SERIAL_UARTS))})")
+    return SERIAL_UARTS[machine]
+
+
 def _emulated_boards():
     from tinygen.boards import all_boards
     return [b for b in all_boards() if b.emulator]
 
 
-def _sources(out_dir: Path, written: list[Path]) -> list[str]:
-    """Our two C files and the model's, as codegen.render wrote them (not stale files in out_dir)."""
+def _sources(out_dir: Path, written: list[Path], app: str = "semihosting") -> list[str]:
+    """Our C files and the model's, as codegen.render wrote them (not stale files in out_dir)."""
     model = sorted({str(Path(p).resolve().relative_to(out_dir.resolve())) for p in written
                     if Path(p).suffix == ".c"}, key=lambda name: (name != "model.c", name))
-    return ["startup.c", "app.c", *model]
+    return ["startup.c", "app.c", *(["tinygen_serve.c"] if app == "serve" else []), *model]
 
 
 def write_firmware(program: Program, board: str | Board, out_dir: str | Path, profile: bool = True,
-                   opt: str = "-O2", stack_bytes: int = DEFAULT_STACK_BYTES) -> tuple[Board, list[str], list[str]]:
+                   opt: str = "-O2", stack_bytes: int = DEFAULT_STACK_BYTES,
+                   app: str = "semihosting") -> tuple[Board, list[str], list[str]]:
     """Render the model (its kernels were chosen by compile_model) and the firmware sources, linker
     script and Makefile into out_dir (created if needed; files there are overwritten).
+    app: "semihosting" (samples from inputs.bin) or "serve" (the serial protocol on the board's
+    UART; never profiled, so profile is ignored).
     Returns the board, the compiler flags and the sources, relative to out_dir."""
+    if app not in APPS:
+        raise TinygenError(f"app must be one of {', '.join(APPS)}, not {app!r}")
+    profile = profile and app == "semihosting"
     board = resolve_board(board)
     if not board.is_cortex_m:
         raise TinygenError(f"board {board.name} is not a Cortex-M board (core {board.core}); firmware needs one")
@@ -114,8 +158,22 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
     templates = codegen.templates_dir() / "firmware"
     for name in FIRMWARE_FILES:
         shutil.copyfile(templates / name, out / name)
+    serve = {}
+    if app == "serve":
+        uart_header, uart_base = serial_uart(board)
+        shutil.copyfile(templates / uart_header, out / uart_header)
+        for name in SERVE_FILES:
+            shutil.copyfile(codegen.templates_dir() / "app" / name, out / name)
+        serve = {"uart_header": uart_header, "uart_base": uart_base, "uart_clock_hz": board.clock_hz or 25_000_000,
+                 **instruction_counter(board)}
+    qemu = shlex.join(qemu_command(board)) if board.emulator else "echo 'no emulator for this board'; false"
+    if serve:
+        qemu += f" -serial tcp:127.0.0.1:{SERVE_QEMU_PORT},server=on,wait=on"
     cflags, ldflags = compile_flags(board, opt, profile), link_flags()
-    sources = _sources(out, written)
+    sources = _sources(out, written, app)
+    library_sources, include_dirs = extra_sources_and_includes(program)  # CMSIS-NN, when the program calls it
+    cflags += [f"-I{d}" for d in include_dirs]
+    sources += library_sources
     env = codegen._environment()
     context = {
         "model_name": program.graph.name, "model_name_c": _c_string(program.graph.name), "board_name": board.name,
@@ -123,21 +181,23 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
         "flash_name": "flash", "flash_origin": board.flash_origin, "flash_bytes": board.flash_bytes,
         "ram_name": ram.name, "ram_origin": ram.origin, "ram_bytes": ram.bytes, "stack_bytes": stack_bytes,
         "cflags": shlex.join(cflags), "ldflags": shlex.join(ldflags), "sources": " ".join(sources),
-        "qemu": shlex.join(qemu_command(board)) if board.emulator else "echo 'no emulator for this board'; false",
+        "qemu": qemu, "serve": bool(serve), "serve_port": SERVE_QEMU_PORT, **serve,
     }
-    for template, name in [("app.c.j2", "app.c"), ("link.ld.j2", "link.ld"), ("Makefile.j2", "Makefile")]:
+    app_template = "serve_app.c.j2" if serve else "app.c.j2"
+    for template, name in [(app_template, "app.c"), ("link.ld.j2", "link.ld"), ("Makefile.j2", "Makefile")]:
         (out / name).write_text(env.get_template(f"firmware/{template}").render(**context))
     return board, cflags, sources
 
 
 def build_firmware(program: Program, board: str | Board, out_dir: str | Path, profile: bool = True,
-                   opt: str = "-O2", stack_bytes: int = DEFAULT_STACK_BYTES) -> Path:
+                   opt: str = "-O2", stack_bytes: int = DEFAULT_STACK_BYTES, app: str = "semihosting") -> Path:
     """write_firmware(), then compile with arm-none-eabi-gcc; returns the path of fw.elf.
 
     profile=True also times every step (TINYGEN_PROFILE): run_qemu() then reports cycles per layer.
-    opt is the optimisation flag (-O2 for speed, -Os where flash is tight)."""
+    opt is the optimisation flag (-O2 for speed, -Os where flash is tight). app="serve" builds the
+    serial-protocol firmware instead (run it with qemu.serve_qemu())."""
     gcc = arm_gcc()
-    board, cflags, sources = write_firmware(program, board, out_dir, profile, opt, stack_bytes)
+    board, cflags, sources = write_firmware(program, board, out_dir, profile, opt, stack_bytes, app)
     out = Path(out_dir)
     elf = out / "fw.elf"
     elf.unlink(missing_ok=True)

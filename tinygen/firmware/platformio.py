@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygen import codegen
+from tinygen.backends.cmsis_nn import platformio_settings
 from tinygen.boards import Board
 from tinygen.compiler import Program
 from tinygen.errors import TinygenError
@@ -34,8 +35,13 @@ def write_platformio_project(program: Program, board: Board, out_dir: Path, samp
         written.append(library / name)
     written += _write_sample(program, library, sample)
     env = codegen._environment()
+    cmsis_nn = platformio_settings(program)  # the CMSIS-NN library, when the program calls it
     context = {"model_name": program.graph.name, "board_name": board.name, "mcu": board.mcu,
-               "platformio": board.platformio, "clock_hz": board.clock_hz or 0}
+               "platformio": board.platformio, "clock_hz": board.clock_hz or 0, "cmsis_nn": cmsis_nn}
+    if cmsis_nn:
+        script = out_dir / cmsis_nn["extra_script"]
+        shutil.copyfile(codegen.templates_dir() / "platformio" / cmsis_nn["extra_script"], script)
+        written.append(script)
     (out_dir / "src").mkdir(parents=True, exist_ok=True)
     for template, path in [("platformio/platformio.ini.j2", out_dir / "platformio.ini"),
                            ("platformio/main.cpp.j2", out_dir / "src" / "main.cpp"),

@@ -3,15 +3,21 @@
 QEMU runs with -icount, so virtual time advances by 2**shift ns per executed instruction and the
 firmware's SysTick ticks (at the board's clock) measure instructions executed. The figures are
 exactly repeatable, but they are QEMU instructions, not the cycles of a real core (no pipeline,
-caches, flash wait states or multi-cycle instructions are modelled)."""
+caches, flash wait states or multi-cycle instructions are modelled).
+
+serve_qemu() runs a serving firmware (build_firmware(app="serve")) with its UART on a TCP port
+instead: the host then speaks the serial protocol of templates/app/tinygen_serve.h to it."""
 from __future__ import annotations
 
 import itertools
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -164,3 +170,78 @@ def _parse_cycles(raw: bytes, program: Program, board: Board, shift: int, count:
     return {"total": totals, "layers": layers, "steps": step_labels(program) if steps else [],
             "unit": cycles_unit(shift), "icount_shift": shift, "ticks_per_instruction": per_instruction,
             "calibration": calibration, "stack_bytes_used": trailer[1]}
+
+
+class ServingQemu:
+    """QEMU running a firmware built with app="serve", its UART on a local TCP port (`url`, for
+    pyserial's serial_for_url). QEMU waits for that connection before it starts the firmware."""
+
+    def __init__(self, process: subprocess.Popen, port: int, lines: list[str]):
+        self.process, self.port, self.lines = process, port, lines
+        self.url = f"socket://127.0.0.1:{port}"
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def last_words(self) -> str:
+        """What QEMU and the firmware said last on the console (semihosting and QEMU's own messages)."""
+        said = [line for line in self.lines if line.strip() and "waiting for connection" not in line]
+        return said[-1].strip() if said else "no console output"
+
+
+@contextmanager
+def serve_qemu(elf: str | Path, board: str | Board, shift: int | None = None,
+               start_timeout: float = 20.0) -> Iterator[ServingQemu]:
+    """Start QEMU on a serve firmware with `-serial tcp:127.0.0.1:PORT,server=on,wait=on` and yield
+    once it listens; QEMU is stopped on exit."""
+    board = resolve_board(board)
+    qemu = shutil.which(QEMU)
+    if qemu is None:
+        raise TinygenError(f"{QEMU} is not on PATH: install qemu-system-arm")
+    elf = Path(elf).resolve()
+    if not elf.is_file():
+        raise TinygenError(f"{elf}: no such firmware image (build it with build_firmware(app='serve'))")
+    for attempt in range(3):  # another program may take the free port before QEMU binds it
+        port = _free_port()
+        command = [qemu, *qemu_command(board, shift)[1:], "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on",
+                   "-kernel", str(elf)]
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, errors="replace")
+        lines: list[str] = []
+        listening = threading.Event()
+
+        def reader(stream=process.stdout, lines=lines, listening=listening):
+            for line in stream:
+                lines.append(line.rstrip("\n"))
+                if "waiting for connection" in line:
+                    listening.set()
+            listening.set()  # QEMU ended
+
+        threading.Thread(target=reader, daemon=True).start()
+        listening.wait(start_timeout)  # QEMU says when it listens; a client retrying its connection copes otherwise
+        if process.poll() is None:
+            break
+        process.wait()
+        said = lines[-1].strip() if lines else f"exit status {process.returncode}"
+        if "bind" not in said.lower() or attempt == 2:
+            raise TinygenError(f"QEMU did not start the serving firmware: {said}")
+    try:
+        yield ServingQemu(process, port, lines)
+    finally:
+        _stop(process)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,379 @@
+"""Arm's CMSIS-NN library as a kernel backend (`--kernels cmsis-nn`).
+
+CMSIS-NN is TFLite Micro's optimized kernel set for Cortex-M: its int8 functions compute TFLM's
+reference arithmetic (TFLM's default double rounding: a rounding doubling high multiply, then a
+rounding right shift; CMSIS-NN unless built with CMSIS_NN_USE_SINGLE_ROUNDING), so swapping a
+reference call for one keeps the outputs bit-exact. Where CMSIS-NN has the op:
+
+    CONV_2D            arm_convolve_wrapper_s8 (1x1, 1xN or im2col convolution)
+    DEPTHWISE_CONV_2D  arm_depthwise_conv_wrapper_s8
+    FULLY_CONNECTED    arm_fully_connected_s8, arm_fully_connected_per_channel_s8
+    AVERAGE_POOL_2D    arm_avgpool_s8
+    MAX_POOL_2D        arm_max_pool_s8
+    SOFTMAX            arm_softmax_s8
+    ADD, MUL           arm_elementwise_add_s8, arm_elementwise_mul_s8 (operands of one size)
+
+the call goes to a small wrapper in templates/kernels/cmsis_nn_glue.c; every other op, and a
+layer CMSIS-NN would not take as it is (negative padding inside a patch-based tile, broadcasting,
+a window its kernel would read out of bounds), keeps its reference call.
+
+CMSIS-NN is not shipped with tinygen: users clone it (Apache-2.0) and pass its path
+(`--cmsis-nn PATH`, or the TINYGEN_CMSIS_NN environment variable). Builds then compile the
+library's Source/ files the glue needs (extra_sources_and_includes); PlatformIO projects fetch a
+pinned release instead (PLATFORMIO_LIB_DEPS).
+
+Scratch buffers: the sizes CMSIS-NN's *_get_buffer_size functions return are computed here at
+generation time, so that the memory planner places and counts them. They depend on the code
+path the compiler selects: portable C on the host; the DSP-extension code on Cortex-M cores
+(ARM_MATH_DSP, from __ARM_FEATURE_DSP). The DSP sizes are never below the portable ones, so
+every Cortex-M board gets them. Cores with Helium (MVE) take other code paths and are refused.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from tinygen.errors import TinygenError
+from tinygen.ir import Op
+from tinygen.ops import Array, Call, Scratch, Struct
+from tinygen.ops.inplace import InPlace, elementwise_inplace, window_inplace
+
+ENV = "TINYGEN_CMSIS_NN"
+MISSING = ("--kernels cmsis-nn needs a CMSIS-NN checkout: --cmsis-nn PATH "
+           "(git clone https://github.com/ARM-software/CMSIS-NN)")
+GLUE = "cmsis_nn_glue"
+# What PlatformIO projects depend on: the newest CMSIS-NN release, fetched by git on the first
+# build. Named, so that PlatformIO installs it as .pio/libdeps/<env>/CMSIS-NN (cmsis_nn_build.py).
+RELEASE = "v7.0.0"
+PLATFORMIO_LIB_DEPS = f"CMSIS-NN=https://github.com/ARM-software/CMSIS-NN.git#{RELEASE}"
+PLATFORMIO_SCRIPT = "cmsis_nn_build.py"
+MVE_CORES = ("cortex-m55", "cortex-m85")
+MAX_DIM = 32767  # CMSIS-NN keeps some sizes and window origins in 16-bit integers
+
+
+def cmsis_nn_path() -> Path:
+    """The CMSIS-NN checkout named by TINYGEN_CMSIS_NN (set by `--cmsis-nn PATH`)."""
+    value = os.environ.get(ENV, "").strip()
+    if not value:
+        raise TinygenError(MISSING)
+    root = Path(value).expanduser()
+    if not (root / "Include" / "arm_nnfunctions.h").is_file() or not (root / "Source").is_dir():
+        raise TinygenError(f"{root} has no Include/arm_nnfunctions.h and Source/: {MISSING}")
+    return root.resolve()
+
+
+# ---------------------------------------------------------------------------------------------
+# Lowering: reference call -> CMSIS-NN call
+
+
+def specialize(op: Op, call: Call, board: dict | None) -> Call:
+    cmsis_nn_path()  # fail now, in one line, when the library is missing
+    dsp = _dsp(board)
+    swap = _SWAPS.get(call.kernel)
+    if swap is None:
+        return call
+    return swap(op, call, dsp) or call
+
+
+def _dsp(board: dict | None) -> bool:
+    """Whether the scratch sizes are the DSP code's (Cortex-M) or the portable code's (host)."""
+    core = (board or {}).get("core", "host")
+    if core in MVE_CORES:
+        raise TinygenError(f"--kernels cmsis-nn: {core} runs CMSIS-NN's Helium (MVE) code, whose scratch "
+                           "buffers tinygen does not size yet; use --kernels builtin or reference")
+    return core.startswith("cortex-m")
+
+
+def _fits(*values: int) -> bool:
+    return all(0 <= v <= MAX_DIM for v in values)
+
+
+def _window_view(f: dict, kernel_h: int, kernel_w: int, dilation_h: int = 1, dilation_w: int = 1) -> dict | None:
+    """The geometry to hand CMSIS-NN, which takes padding as unsigned: a patch-based tile whose
+    windows start inside its input (negative padding) reads from a later input address instead.
+    Skipped rows shorten the input; skipped columns cannot (the width is also the row stride), so
+    that only works when no window reaches past the input's right edge. None: not expressible."""
+    skip_rows, skip_cols = max(0, -f["pad_top"]), max(0, -f["pad_left"])
+    last_column = (f["out_w"] - 1) * f["stride_w"] - f["pad_left"] + (kernel_w - 1) * dilation_w
+    if skip_cols and last_column >= f["in_w"]:
+        return None
+    if skip_rows >= f["in_h"] or skip_cols >= f["in_w"]:
+        return None
+    channels = f.get("in_c", f.get("channels"))
+    return {"in_h": f["in_h"] - skip_rows, "pad_top": f["pad_top"] + skip_rows, "pad_left": f["pad_left"] + skip_cols,
+            "input_skip": (skip_rows * f["in_w"] + skip_cols) * channels}
+
+
+def _forward(entries: list) -> list:
+    """In-place bounds for a kernel that only runs front to back."""
+    return [InPlace(i.input, i.forward) for i in entries]
+
+
+def conv_scratch_bytes(f: dict) -> int:
+    """arm_convolve_wrapper_s8_get_buffer_size, for the DSP and the portable code alike (they agree).
+
+    A 1x1 convolution without padding multiplies the input in place (0 bytes; compiled with
+    armclang its DSP code could take a buffer, which a NULL buffer declines). Everything else
+    runs arm_convolve_s8 (the 1xN kernel too, outside Helium): two im2col columns of 16-bit values."""
+    if _is_1x1(f):
+        return 0
+    rhs_cols = f["kernel_h"] * f["kernel_w"] * f["in_c"]  # input channels, even when grouped
+    return 2 * (-(-rhs_cols // 4) * 4) * 2
+
+
+def _is_1x1(f: dict) -> bool:
+    """arm_nn_is_convolve_1x1: the wrapper's pointwise case."""
+    return (f["pad_top"] == 0 and f["pad_left"] == 0 and f["kernel_h"] == f["kernel_w"] == 1
+            and f["dilation_h"] == f["dilation_w"] == 1 and f["in_c"] == f["filter_c"])
+
+
+def _conv(op: Op, call: Call, dsp: bool) -> Call | None:
+    original = call.args[0].fields
+    x, out = op.inputs[0], op.outputs[0]
+    view = _window_view(original, original["kernel_h"], original["kernel_w"], original["dilation_h"],
+                        original["dilation_w"])
+    if view is None:
+        return None
+    f = {**original, **view}
+    groups = f["in_c"] // f["filter_c"]
+    if not _fits(f["pad_top"], f["pad_left"], f["in_h"], f["in_w"], f["in_c"], f["out_h"], f["out_w"], f["out_c"],
+                 f["kernel_h"], f["kernel_w"], f["stride_h"], f["stride_w"]) or f["out_c"] % groups:
+        return None
+    if _is_1x1(f) and f["stride_h"] == f["stride_w"] == 1 and (f["in_h"], f["in_w"]) != (f["out_h"], f["out_w"]):
+        return None  # arm_convolve_1x1_s8_fast maps input pixel i to output pixel i
+    scratch = conv_scratch_bytes(f)
+    bias = f["bias"] if f["bias"] is not None else Array(np.zeros(f["out_c"], np.int32), "int32_t")
+    fields = {k: f[k] for k in ("batches", "in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "filter_c", "kernel_h",
+                                "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w", "pad_top", "pad_left",
+                                "input_offset", "output_offset", "act_min", "act_max", "multiplier", "shift",
+                                "weights", "input_skip")}
+    fields.update({"bias": bias, "scratch_bytes": scratch})
+    # How the wrapper's kernels walk the image (the same outside Helium, DSP or not):
+    # - 1x1, stride 1: one matrix product over all pixels, output channels two at a time, so each
+    #   pass re-reads the whole input: no overlap;
+    # - 1x1, strided: that product one output row at a time;
+    # - otherwise the windows of two output pixels are copied (im2col), then both pixels written;
+    #   a grouped convolution walks the image once per group: no overlap.
+    if _is_1x1(f):
+        stride_1 = f["stride_h"] == f["stride_w"] == 1
+        block = None if stride_1 else f["out_w"]
+    else:
+        block = 2 if groups == 1 else None
+    o = original
+    inplace = [] if block is None else _forward(window_inplace(
+        x, out, o["stride_h"], o["stride_w"], o["pad_top"], o["pad_left"], o["kernel_h"], o["kernel_w"],
+        o["dilation_h"], o["dilation_w"], block=block))
+    return Call(GLUE, "tg_cmsis_conv_s8", [Struct("tg_cmsis_conv_params", fields), x, out,
+                                           Scratch(scratch) if scratch else None],
+                macs=call.macs, inplace=inplace)
+
+
+def depthwise_scratch_bytes(f: dict, dsp: bool) -> int:
+    """arm_depthwise_conv_wrapper_s8_get_buffer_size: the DSP code's arm_depthwise_conv_s8_opt
+    keeps a window of 16-bit values for all channels; its 3x3 kernel and the portable code need none."""
+    if not dsp or not _depthwise_opt(f):
+        return 0
+    if _depthwise_3x3(f):
+        return 0
+    return f["in_c"] * f["kernel_h"] * f["kernel_w"] * 2
+
+
+def _depthwise_opt(f: dict) -> bool:
+    return f["depth_multiplier"] == 1 and f["batches"] == 1 and f["dilation_h"] == f["dilation_w"] == 1
+
+
+def _depthwise_3x3(f: dict) -> bool:
+    """The wrapper's choice of arm_depthwise_conv_3x3_s8 (outside Helium)."""
+    return _depthwise_opt(f) and f["kernel_h"] == f["kernel_w"] == 3 and f["pad_top"] <= 1 and f["pad_left"] <= 1
+
+
+def _depthwise(op: Op, call: Call, dsp: bool) -> Call | None:
+    original = call.args[0].fields
+    x, out = op.inputs[0], op.outputs[0]
+    view = _window_view(original, original["kernel_h"], original["kernel_w"], original["dilation_h"],
+                        original["dilation_w"])
+    if view is None:
+        return None
+    f = {**original, **view}
+    if not _fits(f["pad_top"], f["pad_left"], f["in_h"], f["in_w"], f["in_c"], f["out_h"], f["out_w"], f["out_c"],
+                 f["kernel_h"], f["kernel_w"], f["stride_h"], f["stride_w"]):
+        return None
+    # The 3x3 kernel reads the middle column of every window without a bounds check: fine for
+    # TFLite's SAME and VALID padding, not for a wider right padding folded in from a PAD op.
+    if _depthwise_3x3(f) and (f["out_w"] - 1) * f["stride_w"] - f["pad_left"] + 1 >= f["in_w"]:
+        return None
+    scratch = depthwise_scratch_bytes(f, dsp)
+    fields = {k: f[k] for k in ("batches", "in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "depth_multiplier",
+                                "kernel_h", "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w", "pad_top",
+                                "pad_left", "input_offset", "output_offset", "act_min", "act_max", "multiplier",
+                                "shift", "weights", "bias", "input_skip")}
+    fields["scratch_bytes"] = scratch
+    # Every depthwise kernel reads one output pixel's window, then writes that pixel.
+    o = original
+    inplace = _forward(window_inplace(x, out, o["stride_h"], o["stride_w"], o["pad_top"], o["pad_left"],
+                                      o["kernel_h"], o["kernel_w"], o["dilation_h"], o["dilation_w"]))
+    return Call(GLUE, "tg_cmsis_depthwise_s8", [Struct("tg_cmsis_depthwise_params", fields), x, out,
+                                                Scratch(scratch) if scratch else None],
+                macs=call.macs, inplace=inplace)
+
+
+def _fully_connected(op: Op, call: Call, dsp: bool) -> Call | None:
+    f = call.args[0].fields
+    multiplier, shift = f["multiplier"], f["shift"]
+    # Per-tensor weights repeat one (multiplier, shift): arm_fully_connected_s8 takes it once.
+    per_channel = len(set(zip(multiplier.values.tolist(), shift.values.tolist()))) > 1
+    if not per_channel:
+        multiplier = Array(multiplier.values[:1], "int32_t")
+        shift = Array(shift.values[:1], "int32_t")
+    fields = {k: f[k] for k in ("batches", "depth", "units", "input_offset", "output_offset", "act_min", "act_max")}
+    fields.update({"per_channel": int(per_channel), "multiplier": multiplier, "shift": shift,
+                   "weights": f["weights"], "bias": f["bias"]})
+    # arm_fully_connected_s8 needs no scratch outside Helium (its kernel-sum buffer is MVE's).
+    # Each output reads the whole input row: no overlap.
+    return Call(GLUE, "tg_cmsis_fully_connected_s8", [Struct("tg_cmsis_fully_connected_params", fields),
+                                                      op.inputs[0], op.outputs[0]], macs=call.macs)
+
+
+def avg_pool_scratch_bytes(f: dict, dsp: bool) -> int:
+    """arm_avgpool_s8_get_buffer_size: the DSP code sums a window in one int32 per channel."""
+    return f["channels"] * 4 if dsp else 0
+
+
+def _pool_windows_nonempty(f: dict) -> bool:
+    for size, out, stride, pad, k in ((f["in_h"], f["out_h"], f["stride_h"], f["pad_top"], f["filter_h"]),
+                                      (f["in_w"], f["out_w"], f["stride_w"], f["pad_left"], f["filter_w"])):
+        starts = np.arange(out) * stride - pad
+        if np.any((starts + k <= 0) | (starts >= size)):
+            return False
+    return True
+
+
+def _pool(op: Op, call: Call, dsp: bool) -> Call | None:
+    o = call.args[0].fields
+    x, out = op.inputs[0], op.outputs[0]
+    view = _window_view(o, o["filter_h"], o["filter_w"])
+    if view is None:
+        return None
+    f = {**o, **view}
+    if not _fits(f["pad_top"], f["pad_left"], f["in_h"], f["in_w"], f["channels"], f["out_h"], f["out_w"],
+                 f["filter_h"], f["filter_w"], f["stride_h"], f["stride_w"]) or not _pool_windows_nonempty(f):
+        return None
+    if call.kernel == "avg_pool2d":
+        scratch = avg_pool_scratch_bytes(f, dsp)
+        f["scratch_bytes"] = scratch
+        # One output pixel's window is read (summed), then the pixel written.
+        inplace = _forward(window_inplace(x, out, o["stride_h"], o["stride_w"], o["pad_top"], o["pad_left"],
+                                          o["filter_h"], o["filter_w"]))
+        return Call(GLUE, "tg_cmsis_avg_pool_s8", [Struct("tg_cmsis_pool_params", f), x, out,
+                                                   Scratch(scratch) if scratch else None],
+                    macs=call.macs, inplace=inplace)
+    f["scratch_bytes"] = 0
+    # arm_max_pool_s8 keeps its running maximum in the output: documented as not overlapping the input.
+    return Call(GLUE, "tg_cmsis_max_pool_s8", [Struct("tg_cmsis_pool_params", f), x, out], macs=call.macs)
+
+
+def _softmax(op: Op, call: Call, dsp: bool) -> Call | None:
+    f = call.args[0].fields
+    if not 0 <= f["input_left_shift"] <= 31:
+        return None
+    # Each row is read three times (maximum, sum of exponentials, outputs): no overlap.
+    return Call(GLUE, "tg_cmsis_softmax_s8", [Struct("tg_cmsis_softmax_params", dict(f)), op.inputs[0],
+                                              op.outputs[0]], macs=call.macs)
+
+
+def _elementwise(op: Op, call: Call, dsp: bool) -> Call | None:
+    if op.kind not in ("ADD", "MUL"):
+        return None
+    a, b, out = op.inputs[0], op.inputs[1], op.outputs[0]
+    if not a.size == b.size == out.size:
+        return None  # broadcasting: CMSIS-NN walks both operands in step
+    f = call.args[0].fields
+    fields = {"size": out.size, "a_offset": f["a_offset"], "b_offset": f["b_offset"],
+              "output_offset": f["output_offset"], "act_min": f["act_min"], "act_max": f["act_max"],
+              "left_shift": f.get("left_shift", 0), "a_multiplier": f.get("a_multiplier", 0),
+              "a_shift": f.get("a_shift", 0), "b_multiplier": f.get("b_multiplier", 0), "b_shift": f.get("b_shift", 0),
+              "multiplier": f["multiplier"], "shift": f["shift"]}
+    # Elements are read (four at a time with DSP) before the same elements are written.
+    inplace = [i for t in (a, b) for i in elementwise_inplace(t, out)]
+    function = "tg_cmsis_add_s8" if op.kind == "ADD" else "tg_cmsis_mul_s8"
+    return Call(GLUE, function, [Struct("tg_cmsis_elementwise_params", fields), a, b, out], macs=call.macs,
+                inplace=inplace)
+
+
+_SWAPS = {"conv2d": _conv, "depthwise_conv2d": _depthwise, "fully_connected": _fully_connected,
+          "avg_pool2d": _pool, "max_pool2d": _pool, "softmax": _softmax, "binary": _elementwise}
+
+
+# ---------------------------------------------------------------------------------------------
+# Building: which CMSIS-NN sources a program needs
+
+
+def uses_cmsis_nn(program) -> bool:
+    return any(call.kernel == GLUE or GLUE in call.extra_kernels for _, call in program.calls)
+
+
+def extra_sources_and_includes(program) -> tuple[list[str], list[str]]:
+    """The CMSIS-NN C files and include directories to build with a program that calls the glue
+    (absolute paths; none for a program that does not)."""
+    if not uses_cmsis_nn(program):
+        return [], []
+    root = cmsis_nn_path()
+    return [str(p) for p in library_sources(root)], [str(root / "Include")]
+
+
+_DEFINED = re.compile(r"^(?!static\b|typedef\b|extern\b|__STATIC|return\b)[A-Za-z_][\w \t*]*?\b([A-Za-z_]\w*)\s*[(\[=]",
+                      re.MULTILINE)
+_IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*\b")
+_COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.DOTALL)
+
+
+@functools.lru_cache(maxsize=4)
+def library_sources(root: Path) -> tuple[Path, ...]:
+    """The integer sources of the checkout that define what the glue calls, and what those call
+    in turn: a transitive closure over the global names each file defines and uses. It errs
+    towards more files (it ignores #if), never fewer; the float files are left out (they need
+    ARM_NN_ENABLE_F32/F16)."""
+    from tinygen.codegen import templates_dir
+
+    sources = sorted(p for p in (Path(root) / "Source").rglob("*.c")
+                     if not re.search(r"_(f16|f32|flt)\.c$", p.name))
+    defines: dict[str, list[Path]] = {}
+    uses: dict[Path, set[str]] = {}
+    for path in sources:
+        text = _COMMENTS.sub(" ", path.read_text(errors="replace"))
+        for name in set(_DEFINED.findall(text)):
+            defines.setdefault(name, []).append(path)
+        uses[path] = set(_IDENTIFIER.findall(text))
+    glue = _COMMENTS.sub(" ", (templates_dir() / "kernels" / f"{GLUE}.c").read_text())
+    called = set(re.findall(r"\b(arm_\w+)\s*\(", glue))
+    needed = set(called)
+    chosen: set[Path] = set()
+    pending = set(needed)
+    while pending:
+        name = pending.pop()
+        for path in defines.get(name, []):
+            if path not in chosen:
+                chosen.add(path)
+                pending |= uses[path] - needed
+                needed |= uses[path]
+    missing = sorted(n for n in called if n not in defines)
+    if missing:
+        raise TinygenError(f"{root}: this CMSIS-NN checkout has no {', '.join(missing)} "
+                           f"(tinygen needs CMSIS-NN {RELEASE} or newer)")
+    return tuple(sorted(chosen))
+
+
+# ---------------------------------------------------------------------------------------------
+# PlatformIO projects
+
+
+def platformio_settings(program) -> dict | None:
+    """What platformio.ini needs for a program that calls CMSIS-NN (None otherwise): the pinned
+    release in lib_deps and a pre-build script that keeps PlatformIO to its integer sources."""
+    if not uses_cmsis_nn(program):
+        return None
+    return {"lib_deps": PLATFORMIO_LIB_DEPS, "extra_script": PLATFORMIO_SCRIPT}

@@ -1,0 +1,592 @@
+"""An architecture's int8 graph built directly in tinygen's IR, and what the planner says about it.
+
+The graph has the ops TFLiteConverter emits for the Keras model of the same architecture
+(tinygen.nas.keras_models): batch norms folded into the convolutions, ReLU6 fused, a residual
+ADD(shortcut, branch), squeeze-excite as MEAN -> CONV_2D(ReLU) -> CONV_2D -> LOGISTIC -> MUL,
+global pooling as MEAN, the classifier as FULLY_CONNECTED and SOFTMAX, in the converter's order.
+Shapes and ops decide the arena plan, so compiling this graph with the settings `tinygen
+simulate` uses gives the peak SRAM of the exported .tflite to the byte, in milliseconds and
+without TensorFlow (tests/test_nas.py checks it against converted models). Weights and
+quantization parameters are placeholders of the right shapes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tinygen.compiler import Program, compile_graph
+from tinygen.ir import Graph, Op, Quant, Tensor
+from tinygen.nas.space import Arch, Measured, Plan, SearchSpace
+
+RELU6_Q = (6.0 / 255.0, -128)
+LINEAR_Q = (0.05, 0)
+INPUT_Q = (1.0 / 255.0, -128)
+PROB_Q = (1.0 / 256.0, -128)
+
+
+class _Builder:
+    def __init__(self, name: str, seed: int = 0):
+        self.tensors: list[Tensor] = []
+        self.ops: list[Op] = []
+        self.rng = np.random.default_rng(seed)
+
+    def tensor(self, shape, q=LINEAR_Q, dtype="int8", data=None) -> Tensor:
+        quant = None if q is None else Quant(np.array([q[0]], np.float32), np.array([q[1]], np.int64))
+        t = Tensor(f"t{len(self.tensors)}", tuple(int(d) for d in shape), dtype, quant, data, index=len(self.tensors))
+        self.tensors.append(t)
+        return t
+
+    def weights(self, shape, channels: int, axis: int) -> Tensor:
+        data = self.rng.integers(-127, 128, size=shape, dtype=np.int64).astype(np.int8)
+        quant = Quant(np.full(channels, 0.01, np.float32), np.zeros(channels, np.int64), axis)
+        t = Tensor(f"t{len(self.tensors)}", tuple(shape), "int8", quant, data, index=len(self.tensors))
+        self.tensors.append(t)
+        return t
+
+    def bias(self, channels: int, input_scale: float) -> Tensor:
+        data = self.rng.integers(-1000, 1000, size=channels, dtype=np.int64).astype(np.int32)
+        quant = Quant(np.full(channels, input_scale * 0.01, np.float32), np.zeros(channels, np.int64))
+        t = Tensor(f"t{len(self.tensors)}", (channels,), "int32", quant, data, index=len(self.tensors))
+        self.tensors.append(t)
+        return t
+
+    def op(self, kind: str, inputs, output: Tensor, **options) -> Tensor:
+        self.ops.append(Op(kind, list(inputs), [output], options, index=len(self.ops)))
+        return output
+
+    def conv(self, x: Tensor, channels: int, kernel: int, stride: int, activation: str, q) -> Tensor:
+        n, h, w, c = x.shape
+        padding = "VALID" if kernel == 1 else "SAME"
+        oh, ow = -(-h // stride), -(-w // stride)
+        out = self.tensor((n, oh, ow, channels), q)
+        return self.op("CONV_2D", [x, self.weights((channels, kernel, kernel, c), channels, 0),
+                                   self.bias(channels, float(x.quant.scale[0]))], out,
+                       padding=padding, stride_w=stride, stride_h=stride, activation=activation,
+                       dilation_w=1, dilation_h=1)
+
+    def depthwise(self, x: Tensor, kernel: int, stride: int) -> Tensor:
+        n, h, w, c = x.shape
+        out = self.tensor((n, -(-h // stride), -(-w // stride), c), RELU6_Q)
+        return self.op("DEPTHWISE_CONV_2D", [x, self.weights((1, kernel, kernel, c), c, 3),
+                                             self.bias(c, float(x.quant.scale[0]))], out,
+                       padding="SAME", stride_w=stride, stride_h=stride, depth_multiplier=1, activation="RELU6",
+                       dilation_w=1, dilation_h=1)
+
+    def mean(self, x: Tensor, keep_dims: bool) -> Tensor:
+        n, _, _, c = x.shape
+        axes = self.tensor((2,), None, "int32", np.array([1, 2], np.int32))
+        q = (float(x.quant.scale[0]), int(x.quant.zero_point[0]))
+        return self.op("MEAN", [x, axes], self.tensor((n, 1, 1, c) if keep_dims else (n, c), q), keep_dims=keep_dims)
+
+
+def build_graph(plan: Plan, name: str = "candidate", seed: int = 0) -> Graph:
+    """The int8 graph TFLiteConverter makes of the Keras model for `plan` (int8 input and output)."""
+    b = _Builder(name, seed)
+    x = b.tensor((1, plan.resolution, plan.resolution, plan.in_channels), INPUT_Q)
+    graph_input = x
+    x = b.conv(x, plan.stem, 3, 2, "RELU6", RELU6_Q)
+    for block in plan.blocks:
+        shortcut = x
+        h = b.conv(x, block.mid, 1, 1, "RELU6", RELU6_Q) if block.expand else x
+        h = b.depthwise(h, block.kernel, block.stride)
+        if block.se:
+            # Over a 1x1 map the pooling is the identity, and the converter drops it.
+            s = h if h.shape[1] == h.shape[2] == 1 else b.mean(h, keep_dims=True)
+            s = b.conv(s, block.se, 1, 1, "RELU", RELU6_Q)
+            s = b.conv(s, block.mid, 1, 1, "NONE", LINEAR_Q)
+            s = b.op("LOGISTIC", [s], b.tensor(s.shape, PROB_Q))
+            h = b.op("MUL", [h, s], b.tensor(h.shape, RELU6_Q), activation="NONE")
+        h = b.conv(h, block.cout, 1, 1, "NONE", LINEAR_Q)
+        if block.residual:
+            h = b.op("ADD", [shortcut, h], b.tensor(h.shape, LINEAR_Q), activation="NONE")
+        x = h
+    x = b.conv(x, plan.head, 1, 1, "RELU6", RELU6_Q)
+    x = b.mean(x, keep_dims=False)
+    units = plan.classes
+    logits = b.tensor((1, units), (0.1, 0))
+    b.op("FULLY_CONNECTED", [x, b.weights((units, x.shape[1]), units, 0), b.bias(units, float(x.quant.scale[0]))],
+         logits, activation="NONE", weights_format=0, keep_num_dims=False)
+    probs = b.op("SOFTMAX", [logits], b.tensor((1, units), PROB_Q), beta=1.0)
+    return Graph(name, b.tensors, b.ops, [graph_input], [probs])
+
+
+def compile_plan(plan: Plan, board: dict | None, patch="auto", max_mac_overhead: float = 0.2) -> Program:
+    """Compiled exactly as `tinygen simulate --board B` compiles a model (builtin kernels, patch auto)."""
+    return compile_graph(build_graph(plan), patch=patch, max_mac_overhead=max_mac_overhead, kernels="builtin",
+                         board=board)
+
+
+def parameter_count(plan: Plan) -> int:
+    """Weights and biases of the float model (batch norms folded)."""
+    total = 9 * plan.in_channels * plan.stem + plan.stem
+    for block in plan.blocks:
+        if block.expand:
+            total += block.cin * block.mid + block.mid
+        total += block.kernel * block.kernel * block.mid + block.mid
+        if block.se:
+            total += 2 * block.mid * block.se + block.se + block.mid
+        total += block.mid * block.cout + block.cout
+    last = plan.blocks[-1].cout
+    total += last * plan.head + plan.head + plan.head * plan.classes + plan.classes
+    return total
+
+
+def layer_counts(plan: Plan) -> tuple[int, int, int]:
+    """(int8 weights, int32 bias values, ops) of the graph build_graph makes of `plan`."""
+    weights = 9 * plan.in_channels * plan.stem
+    bias, ops = plan.stem, 1
+    for block in plan.blocks:
+        if block.expand:
+            weights, bias, ops = weights + block.cin * block.mid, bias + block.mid, ops + 1
+        weights, bias, ops = weights + block.kernel ** 2 * block.mid, bias + block.mid, ops + 1
+        if block.se:
+            weights += 2 * block.mid * block.se
+            bias += block.mid + block.se
+            ops += 5  # MEAN, CONV_2D, CONV_2D, LOGISTIC, MUL (no MEAN over a 1x1 map)
+        weights, bias, ops = weights + block.mid * block.cout, bias + block.cout, ops + 1
+        ops += 1 if block.residual else 0
+    last = plan.blocks[-1].cout
+    weights += last * plan.head + plan.head * plan.classes
+    bias += plan.head + plan.classes
+    return weights, bias, ops + 4  # head conv, MEAN, FULLY_CONNECTED, SOFTMAX
+
+
+def sram_lower_bound(plan: Plan) -> int:
+    """No more than the peak SRAM of any plan for `plan`'s graph, layer- or patch-based.
+
+    The model input is live before the first op. A patch stage covers ops from the input up to
+    the first tensor read twice (a residual block's input), so every op of a residual block runs
+    layer by layer while the block input waits for the ADD: the block input and each op's output
+    (or its input, which the output may overwrite) are live together, in separate bytes."""
+    from memory_planner.placement import aligned
+
+    h = -(-plan.resolution // 2)
+    bound = aligned(plan.resolution * plan.resolution * plan.in_channels)
+    channels = plan.stem
+    for block in plan.blocks:
+        out = -(-h // block.stride)
+        if block.residual:
+            x = aligned(h * h * channels)
+            tensors = [h * h * block.mid if block.expand else 0, out * out * block.mid, out * out * block.cout]
+            bound = max(bound, x + aligned(max(tensors)))
+        h, channels = out, block.cout
+    return bound
+
+
+def op_counts(program: Program) -> dict[str, int]:
+    """Kernel calls of the layer-based program by kernel family (what code size grows with)."""
+    counts: dict[str, int] = {}
+    for step in program.steps:
+        kind = type(step.call).__name__
+        if kind == "Call":
+            counts[step.call.kernel] = counts.get(step.call.kernel, 0) + 1
+        elif kind == "Stage":
+            counts["patch_stage"] = counts.get("patch_stage", 0) + 1
+    return counts
+
+
+class CodeModel:
+    """The flash estimate: (constants + code) * scale, code being a base plus an amount per
+    layer-based kernel call and per patch stage. The defaults over-count a little (checked with
+    arm-none-eabi-gcc on the space's networks); a search scales them with two candidates measured
+    by `tinygen.simulate.flash_use` (the figure `tinygen simulate` reports). The winner's flash is
+    always measured, not estimated."""
+
+    def __init__(self, base: int = 16000, per_call: float = 400.0, per_stage: float = 12000.0, scale: float = 1.0):
+        self.base, self.per_call, self.per_stage, self.scale = base, per_call, per_stage, scale
+
+    def code_bytes(self, counts: dict[str, int]) -> int:
+        calls = sum(n for k, n in counts.items() if k != "patch_stage")
+        return int(self.base + self.per_call * calls + self.per_stage * counts.get("patch_stage", 0))
+
+    def estimate(self, constant_bytes: int, counts: dict[str, int]) -> int:
+        return int(self.scale * (constant_bytes + self.code_bytes(counts)))
+
+    def to_dict(self) -> dict:
+        return {"base": self.base, "per_call": self.per_call, "per_stage": self.per_stage, "scale": self.scale}
+
+
+# A rough per-core cost model for the optional latency limit: MACs per cycle of tinygen's builtin
+# kernels by layer type (SIMD on cores with the DSP extension), plus a fixed cost per layer.
+MACS_PER_CYCLE = {
+    "cortex-m7": {"pointwise": 1.3, "conv": 0.9, "depthwise": 0.45, "other": 0.25},
+    "cortex-m4": {"pointwise": 0.8, "conv": 0.55, "depthwise": 0.3, "other": 0.2},
+    "cortex-m33": {"pointwise": 0.8, "conv": 0.55, "depthwise": 0.3, "other": 0.2},
+    "default": {"pointwise": 0.25, "conv": 0.2, "depthwise": 0.15, "other": 0.1},
+}
+CYCLES_PER_LAYER = 3000
+
+
+def macs_by_kind(calls) -> dict[str, int]:
+    """MACs of (op, call) pairs by the cost model's layer kinds, and the number of layers."""
+    kinds = {"pointwise": 0, "conv": 0, "depthwise": 0, "other": 0, "layers": 0}
+    for op, call in calls:
+        if op.kind == "CONV_2D":
+            kind = "pointwise" if op.inputs[1].shape[1] == op.inputs[1].shape[2] == 1 else "conv"
+        elif op.kind == "DEPTHWISE_CONV_2D":
+            kind = "depthwise"
+        else:
+            kind = "other"
+        kinds[kind] += call.macs
+        kinds["layers"] += 1
+    return kinds
+
+
+def latency_ms(kinds: dict[str, int], board) -> float | None:
+    """Estimated milliseconds per inference at the board's clock (None without a clock)."""
+    if board is None or not getattr(board, "clock_hz", None):
+        return None
+    rates = MACS_PER_CYCLE.get(board.core, MACS_PER_CYCLE["default"])
+    cycles = sum(kinds[k] / rates[k] for k in rates) + CYCLES_PER_LAYER * kinds["layers"]
+    return round(1000.0 * cycles / board.clock_hz, 3)
+
+
+class Evaluator:
+    """Measures architectures with the planner against the budget, caching by architecture.
+
+    `check` answers "does it fit?" as cheaply as the planner allows (stopping at the first plan
+    within the SRAM limit); `measure` gives the exact peak SRAM, what `tinygen simulate` reports."""
+
+    def __init__(self, space: SearchSpace, classes: int, in_channels: int, board, sram: int | None,
+                 flash: int | None, latency: float | None = None, code: CodeModel | None = None,
+                 max_mac_overhead: float = 0.2):
+        self.space, self.classes, self.in_channels = space, classes, in_channels
+        self.board = board
+        self.board_dict = None if board is None or board.is_host else board.to_dict()
+        self.sram, self.flash, self.latency = sram, flash, latency
+        self.code = code or CodeModel()
+        self.max_mac_overhead = max_mac_overhead
+        self.exact: dict[tuple, Measured] = {}
+        self.checked: dict[tuple, Measured] = {}
+        self.stages = StageCache()
+
+    def plan(self, arch: Arch) -> Plan:
+        return arch.plan(self.space, self.classes, self.in_channels)
+
+    def program(self, arch: Arch) -> Program:
+        """The candidate compiled by compile_graph itself (slow; for the winner)."""
+        return compile_plan(self.plan(arch), self.board_dict, "auto", self.max_mac_overhead)
+
+    def _flash(self, fast: FastResult) -> int:
+        return self.code.estimate(fast.constant_bytes, fast.calls)
+
+    def _too_big(self, fast: FastResult) -> bool:
+        """Over the flash or latency limit whatever the SRAM plan (a patch stage only adds code)."""
+        return ((self.flash is not None and self._flash(fast) > self.flash)
+                or (self.latency is not None and (latency_ms(fast.kinds, self.board) or 0) > self.latency))
+
+    def _measured(self, arch: Arch, fast: FastResult) -> Measured:
+        m = Measured(arch, fast.macs, parameter_count(self.plan(arch)), fast.peak_sram, self._flash(fast),
+                     latency_ms(fast.kinds, self.board), None if fast.patch is None else _plain(fast.patch),
+                     {"constant_bytes": fast.constant_bytes, "calls": fast.calls, "exact": fast.exact})
+        m.fit = self.fits(m)
+        return m
+
+    def fits(self, m: Measured) -> bool:
+        return m.peak_sram is not None and m.fits(self.sram, self.flash, self.latency)
+
+    def flash_lower_bound(self, plan: Plan) -> int:
+        """No more than the flash estimate: every weight takes at least a byte and every bias four
+        in the generated constants, and the code estimate grows with the number of calls (an SE
+        block over a 1x1 map has one op fewer, so ops are counted as if it had none)."""
+        weights, bias, ops = layer_counts(plan)
+        ops -= sum(1 for b in plan.blocks if b.se)
+        return self.code.estimate(weights + 4 * bias, {"ops": ops})
+
+    def check(self, arch: Arch) -> Measured:
+        key = arch.key(self.space)
+        found = self.exact.get(key) or self.checked.get(key)
+        if found is None and self.sram is not None:
+            plan = self.plan(arch)
+            bound = sram_lower_bound(plan)
+            if bound > self.sram:
+                weights, bias, ops = layer_counts(plan)
+                found = self.checked[key] = Measured(arch, 0, parameter_count(plan), None,
+                                                     self.flash_lower_bound(plan), None, None,
+                                                     {"exact": False, "sram_lower_bound": bound,
+                                                      "constant_bytes": weights + 4 * bias,
+                                                      "calls": {"ops": ops}}, False)
+        if found is None and self.flash is not None:
+            plan = self.plan(arch)
+            bound = self.flash_lower_bound(plan)
+            if bound > self.flash:
+                weights, bias, _ = layer_counts(plan)
+                found = self.checked[key] = Measured(arch, 0, parameter_count(plan), None, bound, None, None,
+                                                     {"exact": False, "flash_lower_bound": True,
+                                                      "constant_bytes": weights + 4 * bias,
+                                                      "calls": {"ops": layer_counts(plan)[2]}}, False)
+        if found is None:
+            fast = fast_peak(build_graph(self.plan(arch)), self.board_dict, self.max_mac_overhead, self.stages,
+                             limit=self.sram, reject=self._too_big)
+            found = self.checked[key] = self._measured(arch, fast)
+        return found.renamed(arch)
+
+    def measure(self, arch: Arch) -> Measured:
+        key = arch.key(self.space)
+        found = self.exact.get(key)
+        if found is None:
+            checked = self.checked.get(key)
+            if checked is not None and not checked.fit:
+                return checked.renamed(arch)  # over a limit: the exact peak is not needed
+            fast = fast_peak(build_graph(self.plan(arch)), self.board_dict, self.max_mac_overhead, self.stages)
+            found = self.exact[key] = self._measured(arch, fast)
+        return found.renamed(arch)
+
+    def recalibrated(self, code: CodeModel) -> None:
+        """Use a new code model: cached flash estimates and fits are redone."""
+        self.code = code
+        # what was over a limit before may fit now: those are checked again when asked
+        self.checked = {k: m for k, m in self.checked.items() if m.peak_sram is not None}
+        for cache in (self.exact, self.checked):
+            for m in cache.values():
+                m.flash = code.estimate(m.extra["constant_bytes"], m.extra["calls"])
+                m.fit = self.fits(m)
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+# --------------------------------------------------------------------------- the planner, fast
+
+class StageCache:
+    """Patch stages built once per chain of op shapes and tile count, reused across candidates.
+
+    A stage's geometry (its tile buffers, how its output may overlap its input, its MACs) depends
+    only on the shapes and options of the ops it covers, which many architectures of one space
+    share (their first blocks)."""
+
+    def __init__(self):
+        self.stages: dict[tuple, object] = {}
+
+    @staticmethod
+    def signature(ops) -> tuple:
+        sig = []
+        for op in ops:
+            shapes = tuple(None if t is None else (tuple(t.shape), t.dtype) for t in op.inputs)
+            options = tuple(sorted((k, v if not isinstance(v, list) else tuple(v)) for k, v in op.options.items()))
+            sig.append((op.kind, shapes, tuple(op.outputs[0].shape), options))
+        return tuple(sig)
+
+    def build(self, ops, n: int, macs_layer_based: int, lower_op):
+        from tinygen.patch import Stage, build_stage
+
+        key = (self.signature(ops), n)
+        found = self.stages.get(key)
+        if found is None:
+            found = build_stage(ops, n, macs_layer_based, lower_op)
+            self.stages[key] = found
+        # The cached geometry, attached to this graph's ops (no tile calls: only the plan is wanted).
+        return Stage(list(ops), n, [], found.scratch_bytes, {}, found.input_overlap, macs_layer_based, found.macs)
+
+
+def _step_bound(uses, sizes: dict, inputs, outputs, names) -> int:
+    """A lower bound on any placement of these steps: at each step every live buffer but the one
+    written there (the only buffer that may share bytes, with the inputs dying there) is disjoint
+    from the others; with one in-place partner, that pair spans at least its best overlap."""
+    from memory_planner import lifetimes
+    from memory_planner.placement import _pair_footprint, aligned
+
+    buffers, overlaps = lifetimes(uses, sizes, inputs, outputs, names)
+    pairs_at: dict[int, list] = {}
+    for (a, b), where in overlaps.items():
+        pairs_at.setdefault(a.last, []).append((a, b, where))
+    by_first: dict[int, list] = {}
+    for b in buffers.values():
+        by_first.setdefault(b.first, []).append(b)
+    best = 0
+    all_buffers = list(buffers.values())
+    for s in range(-1, len(uses) + 1):
+        live = [b for b in all_buffers if b.first <= s <= b.last]
+        total = sum(aligned(b.nbytes) for b in live)
+        pairs = pairs_at.get(s, [])
+        if len(pairs) == 1:
+            a, b, where = pairs[0]
+            total += _pair_footprint(a, b, where) - aligned(a.nbytes) - aligned(b.nbytes)
+        elif pairs:
+            total -= max(aligned(b.nbytes) for _, b, _ in pairs)
+        best = max(best, total)
+    return best
+
+
+def _schedules(graph: Graph, steps):
+    """compiler.plan_memory's inputs: alias roots, sizes, names, graph inputs and outputs, and the
+    two schedules it tries (as it orders them)."""
+    from memory_planner import low_memory_order
+    from tinygen.compiler import _alias_roots, _step_tensors, _uses
+
+    root = _alias_roots(steps)
+    tensors = _step_tensors(graph, steps)
+    sizes = {id(root(t)): root(t).nbytes for t in tensors}
+    names = {id(root(t)): root(t).name for t in tensors}
+    inputs = [id(root(t)) for t in graph.inputs]
+    outputs = [id(root(t)) for t in graph.outputs]
+    orders = (list(range(len(steps))), low_memory_order(_uses(steps, root), sizes, outputs))
+    return root, sizes, names, inputs, outputs, orders
+
+
+def _bound(graph: Graph, steps) -> int:
+    """The least of _step_bound over the schedules plan_memory tries: no plan of these steps is smaller."""
+    from tinygen.compiler import _uses
+
+    root, sizes, names, inputs, outputs, orders = _schedules(graph, steps)
+    return min(_step_bound(_uses([steps[i] for i in order], root), sizes, inputs, outputs, names) for order in orders)
+
+
+def _plan_if_below(graph: Graph, steps, limit: int | None):
+    """compiler.plan_memory, skipping a schedule whose lower bound shows it cannot beat `limit`.
+    Returns (ordered steps, Plan) or None when no schedule can."""
+    from memory_planner import lifetimes, low_memory_order, place
+    from tinygen.compiler import _alias_roots, _step_tensors, _uses
+
+    root = _alias_roots(steps)
+    tensors = _step_tensors(graph, steps)
+    sizes = {id(root(t)): root(t).nbytes for t in tensors}
+    names = {id(root(t)): root(t).name for t in tensors}
+    inputs = [id(root(t)) for t in graph.inputs]
+    outputs = [id(root(t)) for t in graph.outputs]
+    best = None
+    for order in (list(range(len(steps))), low_memory_order(_uses(steps, root), sizes, outputs)):
+        ordered = [steps[i] for i in order]
+        uses = _uses(ordered, root)
+        bar = limit if best is None else min(limit, best[1].arena_bytes) if limit is not None else best[1].arena_bytes
+        if bar is not None and _step_bound(uses, sizes, inputs, outputs, names) >= bar:
+            continue
+        buffers, overlaps = lifetimes(uses, sizes, inputs, outputs, names)
+        plan = place(list(buffers.values()), overlaps)
+        if best is None or plan.arena_bytes < best[1].arena_bytes:
+            best = (ordered, plan)
+    return best
+
+
+def fast_peak(graph: Graph, board: dict | None, max_mac_overhead: float = 0.2,
+              stages: StageCache | None = None, limit: int | None = None, reject=None) -> "FastResult":
+    """(peak SRAM, MACs, patch description, layer-based kernel calls per kernel) of the graph as
+    compile_graph(graph, patch="auto", kernels="builtin", board=board) plans it.
+
+    The same candidates in the same order, with two shortcuts that cannot change the result: a
+    patch stage's geometry comes from `stages` when an identical chain was built before, and a
+    schedule is not placed when a lower bound already shows it cannot beat the best plan so far.
+
+    With `limit`, only whether the peak can be at most `limit` bytes is wanted: the search stops
+    at the first plan within it (`exact` is then False and `peak_sram` an upper bound within
+    the limit), and plans that cannot come within it are skipped. `reject(result)`, given the
+    result before any patch stage is tried, may end the work early (peak_sram is then None)."""
+    from tinygen.compiler import Step, _lower
+    from tinygen.errors import TinygenError
+    from tinygen.ops import lower
+    from tinygen.passes import run_passes
+    from memory_planner import Overlap
+    from memory_planner.patches import area, regions, tiles
+    from tinygen.patch import WINDOWED, Stage, _window, describe, stage_chain
+
+    stages = stages if stages is not None else StageCache()
+    lower_op = lambda op: _lower(op, "builtin", board)  # noqa: E731
+    run_passes(graph)
+    steps = [Step(op, lower_op(op)) for op in graph.ops]
+    model_macs = sum(s.call.macs for s in steps if type(s.call).__name__ == "Call")
+    counts: dict[str, int] = {}
+    for s in steps:
+        if type(s.call).__name__ == "Call":
+            counts[s.call.kernel] = counts.get(s.call.kernel, 0) + 1
+    calls = [(s.op, s.call) for s in steps if type(s.call).__name__ == "Call"]
+    constants, kinds = _constants(steps), macs_by_kind(calls)
+    if reject is not None and reject(FastResult(None, model_macs, None, counts, constants, kinds, False)):
+        return FastResult(None, model_macs, None, counts, constants, kinds, False)
+    _, plan = _plan_if_below(graph, steps, None)
+    best_arena, best_patch = plan.arena_bytes, None
+    exact = limit is None
+    # patch.candidate_stages, candidate by candidate
+    chain = stage_chain(graph)
+    if limit is not None and best_arena <= limit:
+        chain = []  # fits layer by layer
+    if chain and any(op.kind in WINDOWED for op in chain):
+        op_macs = [lower(op).macs for op in chain]
+        per_pixel = [m / (op.outputs[0].shape[1] * op.outputs[0].shape[2]) for m, op in zip(op_macs, chain)]
+        stop = False
+        for length in range(1, len(chain) + 1):
+            if stop:
+                break
+            ops = chain[:length]
+            windows = [_window(op) for op in ops]
+            height, width = ops[-1].outputs[0].shape[1:3]
+            for n in range(2, min(8, height, width) + 1):
+                tiled = sum(area(region) * per_pixel[j] for tile in tiles(height, width, n)
+                            for j, region in enumerate(regions(windows, tile)[1:]))
+                if (tiled - sum(op_macs[:length])) / max(model_macs, 1) > max_mac_overhead:
+                    continue
+                # A stage with no tile buffers whose output may lie anywhere over its input bounds
+                # every real one from below (the schedules do not depend on the stage's buffers).
+                bar = best_arena if limit is None else min(best_arena, limit + 1)
+                first = next(i for i, s in enumerate(steps) if s.op is ops[0])
+                ideal = Stage(list(ops), n, [], 0, {}, Overlap(1 << 40), 0, 0)
+                if _bound(graph, steps[:first] + [Step(ops[0], ideal)] + steps[first + len(ops):]) >= bar:
+                    continue
+                try:
+                    stage = stages.build(ops, n, sum(op_macs[:length]), lower_op)
+                except TinygenError:
+                    stop = True
+                    break
+                first = next(i for i, s in enumerate(steps) if s.op is stage.ops[0])
+                staged = steps[:first] + [Step(stage.ops[0], stage)] + steps[first + len(stage.ops):]
+                found = _plan_if_below(graph, staged, best_arena if limit is None else min(best_arena, limit + 1))
+                if found is not None and found[1].arena_bytes < best_arena:
+                    best_arena, best_patch = found[1].arena_bytes, describe(stage, model_macs)
+                    if limit is not None and best_arena <= limit:
+                        stop = True
+                        break
+    if best_patch is not None:
+        counts["patch_stage"] = 1
+    return FastResult(best_arena, model_macs, best_patch, counts, constants, kinds, exact)
+
+
+@dataclass
+class FastResult:
+    peak_sram: int | None
+    macs: int  # layer-based (a patch stage's recomputed halos are in patch["mac_overhead"])
+    patch: dict | None
+    calls: dict  # layer-based kernel calls per kernel, and "patch_stage": 1 when a stage is used
+    constant_bytes: int  # constants of the layer-based calls
+    kinds: dict  # MACs by layer kind, for the latency model
+    exact: bool = True  # False: found within a limit, the true peak may be lower
+
+
+def _constants(steps) -> int:
+    """Bytes of the constants the layer-based kernel calls take to model.c: constant tensors,
+    arrays (identical ones once: codegen shares them) and parameter structs (4 bytes a field)."""
+    from tinygen.ir import Tensor
+    from tinygen.ops import Array, Struct
+
+    seen_tensors, seen_arrays, total = set(), set(), 0
+
+    def visit(arg) -> None:
+        nonlocal total
+        if isinstance(arg, Tensor):
+            if arg.is_const and id(arg) not in seen_tensors:
+                seen_tensors.add(id(arg))
+                total += arg.nbytes
+        elif isinstance(arg, Array):
+            key = (arg.ctype, arg.values.dtype.str, arg.values.tobytes())
+            if key not in seen_arrays:
+                seen_arrays.add(key)
+                total += arg.values.nbytes
+        elif isinstance(arg, Struct):
+            total += 4 * len(arg.fields)
+            for value in arg.fields.values():
+                visit(value)
+        elif isinstance(arg, (list, tuple)):
+            for value in arg:
+                visit(value)
+
+    for step in steps:
+        if type(step.call).__name__ == "Call":
+            for arg in step.call.args:
+                visit(arg)
+    return total
