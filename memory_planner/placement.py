@@ -102,7 +102,9 @@ def chains(buffers: list[Buffer], overlaps: Overlaps, cut: bool = True, narrow_c
                 _span(current, following, d), abs(d)))
             need = max(need, _pair_footprint(current, following, where))
             apart = aligned(current.nbytes) + aligned(following.nbytes)  # what cutting here costs
-            if cut and _relative_span({**relative, following: position + step}) > max(need, apart):
+            wide = cut and _relative_span({**relative, following: position + step}) > max(need, apart)
+            # A member still live alongside (not just the previous one) must not be overwritten either.
+            if wide or not _fits(following, position + step, relative, overlaps):
                 units.append(relative)
                 relative, position, need = {following: 0}, 0, aligned(following.nbytes)
             else:

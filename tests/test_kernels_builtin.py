@@ -34,8 +34,8 @@ BOARD = "qemu_mps2_an500"
 KERNELS = Path(__file__).resolve().parents[1] / "templates" / "kernels"
 
 
-def compile_builtin(path, patch="off"):
-    return compile_model(path, patch=patch, kernels="builtin", board=get_board(BOARD))
+def compile_builtin(path, patch="off", memory_first=True):
+    return compile_model(path, patch=patch, kernels="builtin", board=get_board(BOARD), memory_first=memory_first)
 
 
 def functions(program) -> set[str]:
@@ -449,7 +449,7 @@ def _place_overlapping(program, d: int, reverse: bool):
 def test_in_place_at_the_declared_bounds(name, tmp_path_factory):
     path = quantize(single_layer_models()[name](), tmp_path_factory.mktemp(name) / "m.tflite", seed=5)
     for reverse in (False, True):
-        program = compile_builtin(path)
+        program = compile_builtin(path, memory_first=False)  # the builtin kernel, whatever the arena
         [(_, call)] = [(op, c) for op, c in program.calls if c.function.startswith("opt_")]
         [bounds] = call.inplace
         d = bounds.backward if reverse else bounds.forward

@@ -101,10 +101,16 @@ def cli() -> None:
     \b
     Start with:
       tinygen inspect model.tflite            what is in the model, layer by layer
-      tinygen generate model.tflite -o out/   C sources (model.c, model.h, kernels/)
       tinygen validate model.tflite           bit-exact check against TFLite Micro
+      tinygen generate model.tflite -o out/   C sources (model.c, model.h, kernels/)
       tinygen simulate model.tflite --board B SRAM per layer, flash, and whether it fits B
-      tinygen boards                          the boards simulate knows
+      tinygen run model.tflite --board qemu_mps2_an500    run it on an emulated Cortex-M7
+      tinygen profile model.tflite --board qemu_mps2_an500 cycles per layer
+      tinygen generate model.tflite --board disco_f746ng -o out/  a PlatformIO project
+      tinygen flash out/ --board disco_f746ng  build and upload it
+      tinygen boards                          the boards tinygen knows
+      tinygen search --board B --data DIR -o out/   find and train a network that fits B
+      tinygen demo person-detection ...      photos to answers on a board
     """
 
 

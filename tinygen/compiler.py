@@ -48,20 +48,22 @@ class Program:
 
 
 def compile_model(path: str | Path, patch="off", max_mac_overhead: float = 0.2,
-                  kernels: str = "reference", board: dict | None = None) -> Program:
+                  kernels: str = "reference", board: dict | None = None, memory_first: bool = True) -> Program:
     """patch="auto" runs the memory-heaviest first stage tile by tile where that lowers peak SRAM
     within `max_mac_overhead` extra MACs (a fraction of the model's MACs); "off" plans layer by
     layer; a pair (ops, n) forces the first `ops` ops of the stage in n x n tiles.
-    `kernels` picks the backend (tinygen.backends) for the target `board` (None: the host)."""
+    `kernels` picks the backend (tinygen.backends) for the target `board` (None: the host);
+    memory_first lets the reference kernel replace a faster one at the layer that sets the peak
+    when that lowers the arena."""
     try:
-        return compile_graph(load_model(path), patch, max_mac_overhead, kernels, board)
+        return compile_graph(load_model(path), patch, max_mac_overhead, kernels, board, memory_first)
     except TinygenError as e:
         message = str(e)
         raise TinygenError(message if message.startswith(str(path)) else f"{path}: {message}") from None
 
 
 def compile_graph(graph: Graph, patch="off", max_mac_overhead: float = 0.2, kernels: str = "reference",
-                  board: dict | None = None) -> Program:
+                  board: dict | None = None, memory_first: bool = True) -> Program:
     """compile_model for a graph already in memory (e.g. one a search builds without TensorFlow)."""
     if patch not in ("auto", "off") and not isinstance(patch, tuple):
         raise TinygenError(f"--patch must be auto or off, not {patch!r}")
@@ -82,7 +84,7 @@ def compile_graph(graph: Graph, patch="off", max_mac_overhead: float = 0.2, kern
             candidate = _staged(graph, steps, stage, model_macs)
             if candidate.plan.arena_bytes < best.plan.arena_bytes:
                 best = candidate
-    if kernels != "reference":
+    if memory_first and kernels != "reference":
         best = _relieve_peak(graph, best)
     return choose_directions(best)
 

@@ -158,7 +158,7 @@ def folder_label(relative: Path) -> bool | None:
 
 
 def model_from_search(data: Path, out_dir: Path, board: str) -> Path:
-    """A person detector from `tinygen search DATA` (a folder of labelled images), written to out_dir."""
+    """A person detector from `tinygen search --data DATA` (a folder of labelled images), written to out_dir."""
     from tinygen.cli import cli
 
     if "search" not in cli.commands:
@@ -166,7 +166,7 @@ def model_from_search(data: Path, out_dir: Path, board: str) -> Path:
                            f"give --model M.tflite instead.\n{MODEL_HELP}")
     if not Path(data).is_dir():
         raise TinygenError(f"--search {data}: no such folder (a folder of labelled images: person/, non_person/)")
-    command = [sys.executable, "-m", "tinygen", "search", str(data), "--board", board, "-o", str(out_dir)]
+    command = [sys.executable, "-m", "tinygen", "search", "--data", str(data), "--board", board, "-o", str(out_dir)]
     result = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True, check=False)
     models = sorted(Path(out_dir).rglob("*.tflite"))
     if result.returncode != 0 or not models:
