@@ -499,6 +499,9 @@ def code_model(ctx: Context) -> CodeModel:
 
 # --------------------------------------------------------------------------- 3. evolve
 
+CALIBRATION_IMAGES = 64  # training images that recalibrate a sub-network's batch norms
+
+
 def _population_size(seconds: float) -> int:
     return 8 if seconds < 60 else 12 if seconds < 150 else 16 if seconds < 300 else 24
 
@@ -514,7 +517,7 @@ def phase_evolve(ctx: Context, explored: dict, net) -> dict:
     w, r = explored["chosen"]["width"], explored["chosen"]["resolution"]
     code = code_model(ctx)
     evaluator = Evaluator(ctx.space, data.classes, data.channels, ctx.board, ctx.sram, ctx.flash, s.latency_ms, code)
-    calibration_images = data.x_train[:min(64, len(data.x_train))]
+    calibration_images = data.x_train[:CALIBRATION_IMAGES]
     state = saved or {"generation": -1, "evaluated": [], "population": [], "history": [], "seconds": 0.0,
                       "picker": None}
     picker = random.Random(s.seed + 3)
@@ -693,7 +696,8 @@ def phase_finetune(ctx: Context, explored: dict, net, evolved: dict):
         model = build_keras(plan, DROPOUT)
         model.load_weights(weights)
         return model
-    model = net.export_keras(winner, data.x_train[:256], DROPOUT)
+    # batch-norm statistics from the images the evolution recalibrated with: the same network it scored
+    model = net.export_keras(winner, data.x_train[:CALIBRATION_IMAGES], DROPOUT)
     inherited = evaluate_keras(model, data.x_val, data.y_val)
     seconds = max(0.0, ctx.remaining("finetune"))
     fixed = s.finetune_epochs
