@@ -16,17 +16,17 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from conftest import SHARED_MODELS, shared_or_skip
 from keras_util import keras_model, quantize, tf
-from tinygen.backends import builtin, builtin_quant as bq
+from tinygen.backends import builtin
+from tinygen.backends import builtin_quant as bq
 from tinygen.boards import get_board
 from tinygen.compiler import compile_model
 from tinygen.inputs import random_inputs
-from tinygen.oracle import run_tflm
 from tinygen.ops import Call, Scratch, call_scratches, lower
+from tinygen.oracle import run_tflm
 from tinygen.quant import quantize_multiplier
 from tinygen.validate import build_host, compare, run_host
 
@@ -252,7 +252,7 @@ def test_simd_instructions_on_an_emulated_cortex_m7(tmp_path):
                    cwd=tmp_path, check=True)
     run = subprocess.run(["qemu-system-arm", "-M", "mps2-an500", "-nographic", "-monitor", "none",
                           "-semihosting-config", "enable=on,target=native", "-kernel", "t.elf"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=60)
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
     printed = run.stdout + run.stderr  # QEMU prints the semihosting console on one or the other
     assert [int(v, 16) for v in printed.split()] == _expected_simd()
 
@@ -390,10 +390,11 @@ def test_zoo_is_bit_exact_run_back_to_front(zoo, zoo_models, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("levels", [1, 2])
+@pytest.mark.parametrize("levels", [1, 2, 3])
 def test_leaner_convolutions_are_bit_exact(levels, zoo_models, tmp_path):
-    """The variants with less scratch (2 or 1 pixels per pass) that the compiler may use at the
-    arena's peak. Their scratch is smaller and their in-place bounds looser, so the plan stays valid."""
+    """The variants with less memory (2 or 1 pixels per pass, or direct mode) that the compiler may
+    use at the arena's peak. Their scratch is smaller and their in-place bounds looser, so the plan
+    stays valid."""
     path = zoo_models("conv")
     program = compile_builtin(path)
     swapped = 0
@@ -402,9 +403,10 @@ def test_leaner_convolutions_are_bit_exact(levels, zoo_models, tmp_path):
             lean = builtin.leaner(step.op, lower(step.op), step.call) if isinstance(step.call, Call) else None
             if lean is not None:
                 lean.args[0].fields["reverse"] = step.call.args[0].fields["reverse"]
-                [old], [new] = call_scratches(step.call), call_scratches(lean)
-                assert new.nbytes < old.nbytes
-                program.offsets[id(new)] = program.offset(old)  # the smaller buffer where the larger one was
+                [old], new = call_scratches(step.call), call_scratches(lean)
+                assert sum(s.nbytes for s in new) < old.nbytes
+                for s in new:
+                    program.offsets[id(s)] = program.offset(old)  # the smaller buffer where the larger one was
                 step.call, swapped = lean, swapped + 1
     assert swapped >= 10 * levels
     assert {call.args[0].fields["group"] for _, call in program.calls if call.kernel == "opt_conv"} == {4 >> levels}
@@ -470,12 +472,13 @@ MODEL_NAMES = [p.stem for p in SHARED_MODELS] or ["(../shared/models absent)"]
 def test_shared_model_is_bit_exact_on_the_host(name, patch, tmp_path):
     path = shared_or_skip(f"models/{name}.tflite")
     program = compile_builtin(path, patch)
+    if patch == "auto" and program.patch is None:
+        pytest.skip("no patch-based stage: the same program as with patch off")
     assert any(f.startswith("opt_") for f in functions(program))
     assert_exact_on_host(path, program, tmp_path, samples=3)
 
 
-@pytest.mark.parametrize("name,patch", [("mlperf_ic_resnet8_int8", "off"), ("tflm_person_detect_int8", "auto"),
-                                        ("mlperf_kws_dscnn_int8", "off")])
+@pytest.mark.parametrize("name,patch", [("mlperf_ic_resnet8_int8", "off"), ("tflm_person_detect_int8", "auto")])
 def test_shared_model_is_bit_exact_on_an_emulated_cortex_m7(name, patch):
     _needs_arm_tools()
     from tinygen.emulation import run_emulated

@@ -2,9 +2,9 @@
  * patch-based stage). Variants fix the fields that shape the inner loops (a copy of the params
  * with those fields set to constants, which the compiler folds), the rest stays run-time:
  *   _pw     a 1x1 window without padding (columns straight from the input pixels)
- * and all of them the four-pixel groups.
  *   _plain  fast requantization without sign fix, the full int8 output range, doubled columns
- * tinygen picks the variant that matches the layer; the linker drops the others. */
+ * All of them run four-pixel groups. tinygen picks the variant that matches the layer; the linker
+ * drops the others. */
 #include "opt_conv.h"
 
 #define OPT_CONV_PLAIN(k) ((k).exact = 0, (k).sign_fix = 0, (k).act_min = -128, (k).act_max = 127, (k).doubled = 1)

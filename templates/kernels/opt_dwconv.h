@@ -7,7 +7,7 @@
  * at a constant offset for windows up to 5x5. Channels past the last multiple of 4 go one at a time.
  *
  * opt_dwconv_s8_inline is the always-inline body (each layer's call site gets its own code with the
- * shapes folded in), opt_dwconv_s8 the same out of line for patch-based tiles.
+ * shapes folded in), opt_dwconv_s8* the same out of line for patch-based tiles (opt_dwconv.c).
  */
 #ifndef OPT_DWCONV_H
 #define OPT_DWCONV_H

@@ -31,6 +31,7 @@ from tinygen.ops import Array, Call, Scratch, Struct
 from tinygen.ops.inplace import window_inplace
 
 CONV_GROUP = 4  # output pixels per pass in opt_conv.h
+DIRECT_STACK_WORDS = 64  # OPT_CONV_DIRECT_STACK_WORDS in opt_conv.h
 RQ_WORDS = 3  # requantization constants per channel (opt_common.h)
 DWCONV_WINDOWS = (3, 5)  # square windows with their own out-of-line variant in opt_dwconv.c
 
@@ -133,11 +134,12 @@ def _conv(op: Op, call: Call, group: int = CONV_GROUP) -> Call | None:
 
 
 def leaner(op: Op, reference: Call, call: Call) -> Call | None:
-    """A variant of an optimized call that needs less scratch memory and runs slower, for a call
-    at the arena's peak (the compiler may try it and keep it where the arena shrinks; asked again,
-    it goes further); None when there is none. `reference` is the op's reference call, `call`
-    what specialize() or an earlier leaner() made of it."""
-    if call.function != "opt_conv_s8_inline" or call.args[0].fields["group"] == 1:
+    """A variant of an optimized call that needs less memory (scratch, in-place slack) and runs
+    slower, for a call at the arena's peak: the compiler may try it and keep it where the arena
+    shrinks; asked again, it goes further (4 pixels per pass, then 2, 1, and direct mode with the
+    reference kernel's memory); None when there is none. `reference` is the op's reference call,
+    `call` what specialize() or an earlier leaner() made of it."""
+    if call.function != "opt_conv_s8_inline" or call.args[0].fields["group"] == 0:
         return None
     group = call.args[0].fields["group"] // 2
     if reference.kernel == "conv2d":
@@ -158,8 +160,9 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
     if layer is None:
         return None
     rq = layer["rq"]
-    # Doubling the columns costs two instructions per chunk of each pixel and saves one per output.
-    doubled = layer["doubled"] is not None and (_repeated(op) and _plain(rq) or out_c > 2 * k4)
+    # Doubling the columns costs two instructions per chunk of each pixel and saves one per output
+    # (direct mode has no columns).
+    doubled = group > 0 and layer["doubled"] is not None and (_repeated(op) and _plain(rq) or out_c > 2 * k4)
     channels = layer["doubled" if doubled else "plain"]
     pointwise = (kh == kw == 1 and f["pad_top"] <= 0 and f["pad_left"] <= 0
                  and (f["out_h"] - 1) * f["stride_h"] - f["pad_top"] < x.shape[1]
@@ -169,14 +172,16 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
                                          "pad_top", "pad_left")}
     fields.update({"pointwise": int(pointwise), "k4": k4, "pad_value": -f["input_offset"], "doubled": int(doubled),
                    "group": group, **rq.fields(), "channels": channels, "reverse": 0})
-    # Columns of a group of pixels, then (for windows not made of whole 4-byte chunks) the window's bytes.
-    scratch = group * k4 * 8 + (0 if pointwise or in_c % 4 == 0 else k4 * 4)
+    # Columns of a group of pixels, then (for windows not made of whole 4-byte chunks) the window's
+    # bytes; direct mode keeps windows up to DIRECT_STACK_WORDS words on the stack.
+    stage = 0 if pointwise or in_c % 4 == 0 or (group == 0 and k4 <= DIRECT_STACK_WORDS) else k4 * 4
+    scratch = group * k4 * 8 + stage
     inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
-                             f["dilation_h"], f["dilation_w"], block=group)
+                             f["dilation_h"], f["dilation_w"], block=max(group, 1))
     # The _plain variants also fix doubled columns.
     function = _function(op, "opt_conv_s8", _plain(rq) and doubled, "pw" if pointwise and f["batches"] == 1 else "")
-    return Call("opt_conv", function, [Struct("opt_conv_params", fields), x, out, Scratch(scratch)],
-                macs=call.macs, extra_kernels=["opt_common"], inplace=inplace)
+    args = [Struct("opt_conv_params", fields), x, out, Scratch(scratch) if scratch else None]
+    return Call("opt_conv", function, args, macs=call.macs, extra_kernels=["opt_common"], inplace=inplace)
 
 
 def _conv_layer(f: dict, weights: np.ndarray) -> dict | None:
