@@ -396,7 +396,7 @@ def test_leaner_convolutions_are_bit_exact(levels, zoo_models, tmp_path):
     use at the arena's peak. Their scratch is smaller and their in-place bounds looser, so the plan
     stays valid."""
     path = zoo_models("conv")
-    program = compile_builtin(path)
+    program = compile_builtin(path, memory_first=False)  # every conv at four pixels per pass
     swapped = 0
     for step in program.steps:
         for _ in range(levels):
@@ -500,3 +500,15 @@ def test_builtin_arena_stays_close_to_the_reference_plan():
             reference = compile_model(path, patch=patch).plan.arena_bytes
             ours = compile_builtin(path, patch).plan.arena_bytes
             assert ours <= reference * 1.2 + 64, (path.stem, patch, ours, reference)
+
+
+@pytest.mark.parametrize("name", ["mlperf_ic_resnet8_int8", "tflm_micro_speech_int8"])
+def test_memory_first_keeps_optimized_kernels_at_the_peak(name):
+    """At the arena's peak the compiler takes a leaner opt_conv variant (fewer pixels per pass,
+    direct mode) rather than the reference kernel: the reference plan's arena at builtin speed."""
+    path = shared_or_skip(f"models/{name}.tflite")
+    fast, lean = compile_builtin(path, memory_first=False), compile_builtin(path)
+    assert lean.plan.arena_bytes < fast.plan.arena_bytes
+    assert lean.plan.arena_bytes <= compile_model(path).plan.arena_bytes
+    assert "conv2d" not in {call.kernel for _, call in lean.calls}
+    assert {call.args[0].fields["group"] for _, call in lean.calls if call.kernel == "opt_conv"} - {4}

@@ -8,7 +8,7 @@ from memory_planner import Overlap, Plan, StepUse, lifetimes, low_memory_order, 
 from tinygen.errors import TinygenError
 from tinygen.frontend import load_model
 from tinygen.ir import Graph, Op, Tensor
-from tinygen.backends import specialize
+from tinygen.backends import leaner_calls, specialize
 from tinygen.ops import Alias, Call, call_scratches, lower
 from tinygen.passes import run_passes
 from tinygen.patch import Stage, build_stage, candidate_stages, describe, stage_chain
@@ -91,23 +91,32 @@ def compile_graph(graph: Graph, patch="off", max_mac_overhead: float = 0.2, kern
 
 def _relieve_peak(graph: Graph, program: Program, rounds: int = 8) -> Program:
     """Memory first: where a faster kernel's scratch or narrower in-place overlap sets the peak,
-    run the reference kernel at that layer instead, as long as the arena shrinks."""
+    run a leaner variant of it at that layer (the reference kernel last), as long as the arena
+    shrinks."""
     for _ in range(rounds):
-        for i in _peak_steps(program):
-            step = program.steps[i]
-            if not isinstance(step.call, Call):
-                continue
-            reference = lower(step.op)
-            if reference.kernel == step.call.kernel:
-                continue
-            steps = program.steps[:i] + [Step(step.op, reference)] + program.steps[i + 1:]
-            trial = Program(graph, *plan_memory(graph, steps), patch=program.patch)
-            if trial.plan.arena_bytes < program.plan.arena_bytes:
-                program = trial
-                break
-        else:
+        trial = next(filter(None, (_leaner_at(graph, program, i) for i in _peak_steps(program))), None)
+        if trial is None:
             return program
+        program = trial
     return program
+
+
+def _leaner_at(graph: Graph, program: Program, i: int) -> Program | None:
+    """The program with the leaner call at step i that shrinks the arena most (the fastest of
+    those that shrink it as much), or None."""
+    step = program.steps[i]
+    if not isinstance(step.call, Call):
+        return None
+    reference = lower(step.op)
+    if reference.kernel == step.call.kernel:
+        return None
+    best = None
+    for call in leaner_calls(step.op, reference, step.call):
+        steps = program.steps[:i] + [Step(step.op, call)] + program.steps[i + 1:]
+        trial = Program(graph, *plan_memory(graph, steps), patch=program.patch)
+        if trial.plan.arena_bytes < (best or program).plan.arena_bytes:
+            best = trial
+    return best
 
 
 def _peak_steps(program: Program) -> list[int]:

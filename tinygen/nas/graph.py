@@ -481,7 +481,7 @@ def fast_peak(graph: Graph, board: dict | None, max_mac_overhead: float = 0.2,
     patch stage's geometry comes from `stages` when an identical chain was built before, and a
     schedule is not placed when a lower bound already shows it cannot beat the best plan so far.
     The plan kept then goes through compile_graph's own final pass (tinygen.compiler
-    `_relieve_peak`: a reference kernel where a builtin one's scratch sets the peak).
+    `_relieve_peak`: leaner kernels where a builtin one's scratch or in-place slack sets the peak).
 
     With `limit`, only whether the peak can be at most `limit` bytes is wanted: the search stops
     at the first plan within it (`exact` is then False and `peak_sram` an upper bound within the
@@ -490,8 +490,7 @@ def fast_peak(graph: Graph, board: dict | None, max_mac_overhead: float = 0.2,
     any plan is made, may end the work early (peak_sram is then None)."""
     from memory_planner import Overlap
     from memory_planner.patches import area, regions, tiles
-    from tinygen import compiler
-    from tinygen.compiler import Program, Step, _lower, plan_memory
+    from tinygen.compiler import Program, Step, _lower, _relieve_peak, plan_memory
     from tinygen.errors import TinygenError
     from tinygen.ops import lower
     from tinygen.passes import run_passes
@@ -556,9 +555,8 @@ def fast_peak(graph: Graph, board: dict | None, max_mac_overhead: float = 0.2,
         return FastResult(best_arena, model_macs, patch, counts, constants, kinds, False)
     if ceiling is not None and best_arena >= ceiling:
         return FastResult(None, model_macs, patch, counts, constants, kinds, False)
-    relieve = getattr(compiler, "_relieve_peak", None)
-    if relieve is not None:  # compile_graph's last pass, on the plan it would have kept
-        best_arena = relieve(graph, Program(graph, *plan_memory(graph, best_steps), patch=patch)).plan.arena_bytes
+    # compile_graph's last pass, on the plan it would have kept
+    best_arena = _relieve_peak(graph, Program(graph, *plan_memory(graph, best_steps), patch=patch)).plan.arena_bytes
     return FastResult(best_arena, model_macs, patch, counts, constants, kinds, True)
 
 
