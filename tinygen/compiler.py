@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, NamedTuple
 from pathlib import Path
 
 from memory_planner import Overlap, Plan, StepUse, lifetimes, low_memory_order, place
@@ -185,16 +186,33 @@ def _step_tensors(graph: Graph, steps: list[Step]) -> list[Tensor]:
     return list(found.values())
 
 
-def plan_memory(graph: Graph, steps: list[Step]) -> tuple[list[Step], Plan, dict]:
-    """Choose the execution order, then lifetimes and placement of every activation and scratch buffer."""
+class Schedules(NamedTuple):
+    """What planning a list of steps starts from: alias roots, the activations, their sizes and
+    names by root, graph inputs and outputs, and the execution orders to try."""
+    root: Callable[[Tensor], Tensor]
+    tensors: list[Tensor]
+    sizes: dict
+    names: dict
+    inputs: list[int]
+    outputs: list[int]
+    orders: tuple[list[int], list[int]]
+
+
+def schedules(graph: Graph, steps: list[Step]) -> Schedules:
     root = _alias_roots(steps)
     tensors = _step_tensors(graph, steps)
     sizes = {id(root(t)): root(t).nbytes for t in tensors}
     names = {id(root(t)): root(t).name for t in tensors}
-    inputs = [id(root(t)) for t in graph.inputs]
     outputs = [id(root(t)) for t in graph.outputs]
+    orders = (list(range(len(steps))), low_memory_order(_uses(steps, root), sizes, outputs))
+    return Schedules(root, tensors, sizes, names, [id(root(t)) for t in graph.inputs], outputs, orders)
+
+
+def plan_memory(graph: Graph, steps: list[Step]) -> tuple[list[Step], Plan, dict]:
+    """Choose the execution order, then lifetimes and placement of every activation and scratch buffer."""
+    root, tensors, sizes, names, inputs, outputs, orders = schedules(graph, steps)
     best = None
-    for order in (list(range(len(steps))), low_memory_order(_uses(steps, root), sizes, outputs)):
+    for order in orders:
         ordered = [steps[i] for i in order]
         buffers, overlaps = lifetimes(_uses(ordered, root), sizes, inputs, outputs, names)
         plan = place(list(buffers.values()), overlaps)

@@ -192,14 +192,16 @@ def _host_flash(src: Path, reason: str, library: tuple) -> FlashUse | None:
                     kinds["bss"], True, f"estimate: host C compiler ({Path(cc).name} -O2) object sizes; {reason}")
 
 
-def _counted_flash(program: Program, reason: str) -> FlashUse:
-    """No compiler at all: count the constant arrays the generated code holds."""
+def constant_bytes(calls) -> int:
+    """Bytes of the constants the kernel calls take to model.c: constant tensors, arrays
+    (identical ones once: codegen shares them) and parameter structs (4 bytes a field)."""
+    from tinygen.ir import Tensor
+    from tinygen.ops import Array, Struct
+
     seen_tensors, seen_arrays, total = set(), set(), 0
 
     def visit(arg) -> None:
         nonlocal total
-        from tinygen.ir import Tensor
-        from tinygen.ops import Array, Struct
         if isinstance(arg, Tensor) and arg.is_const and id(arg) not in seen_tensors:
             seen_tensors.add(id(arg))
             total += arg.nbytes
@@ -210,15 +212,19 @@ def _counted_flash(program: Program, reason: str) -> FlashUse:
                 total += arg.values.nbytes
         elif isinstance(arg, Struct):
             total += 4 * len(arg.fields)
-            for v in arg.fields.values():
-                visit(v)
+            visit(list(arg.fields.values()))
         elif isinstance(arg, (list, tuple)):
-            for v in arg:
-                visit(v)
+            for value in arg:
+                visit(value)
 
-    for _, call in program.calls:
-        for a in call.args:
-            visit(a)
+    for call in calls:
+        visit(call.args)
+    return total
+
+
+def _counted_flash(program: Program, reason: str) -> FlashUse:
+    """No compiler at all: count the constant arrays the generated code holds."""
+    total = constant_bytes(call for _, call in program.calls)
     return FlashUse(total, 0, total, 0, None, True, f"estimate: constant data only, code not counted; {reason}")
 
 

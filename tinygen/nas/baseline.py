@@ -41,7 +41,9 @@ def _weights_and_biases(model) -> tuple[int, int]:
 def measure(alpha: float, resolution: int, channels: int, classes: int, board, code) -> dict:
     """Peak SRAM (exact) and flash (estimated with the search's code model) of the int8 model."""
     from tinygen.compiler import compile_model
-    from tinygen.nas.graph import _constants, op_counts
+    from tinygen.ops import Call
+    from tinygen.nas.graph import op_counts
+    from tinygen.simulate import constant_bytes
 
     model = build_mobilenet_v2(alpha, resolution, channels, classes)
     head = model.get_layer("predictions")
@@ -53,7 +55,7 @@ def measure(alpha: float, resolution: int, channels: int, classes: int, board, c
         convert_int8(model, rng.uniform(0, 1, (8, resolution, resolution, channels)), path)
         program = compile_model(path, patch="auto", kernels="builtin",
                                 board=None if board.is_host else board.to_dict())
-    constants = _constants(program.steps)
+    constants = constant_bytes(s.call for s in program.steps if isinstance(s.call, Call))  # layer-based, as the code model counts
     return {"alpha": alpha, "resolution": resolution, "peak_sram_bytes": program.plan.arena_bytes,
             "flash_bytes_estimate": code.estimate(constants, op_counts(program)), "macs": program.macs,
             "patch": program.patch is not None}

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinygen.compiler import Program, compile_graph
+from tinygen.simulate import constant_bytes
 from tinygen.ir import Graph, Op, Quant, Tensor
 from tinygen.nas.space import Arch, Measured, Plan, SearchSpace
 
@@ -419,44 +420,23 @@ def _step_bound(uses, sizes: dict, inputs, outputs, names) -> int:
     return best
 
 
-def _schedules(graph: Graph, steps):
-    """compiler.plan_memory's inputs: alias roots, sizes, names, graph inputs and outputs, and the
-    two schedules it tries (as it orders them)."""
-    from memory_planner import low_memory_order
-    from tinygen.compiler import _alias_roots, _step_tensors, _uses
-
-    root = _alias_roots(steps)
-    tensors = _step_tensors(graph, steps)
-    sizes = {id(root(t)): root(t).nbytes for t in tensors}
-    names = {id(root(t)): root(t).name for t in tensors}
-    inputs = [id(root(t)) for t in graph.inputs]
-    outputs = [id(root(t)) for t in graph.outputs]
-    orders = (list(range(len(steps))), low_memory_order(_uses(steps, root), sizes, outputs))
-    return root, sizes, names, inputs, outputs, orders
-
-
 def _bound(graph: Graph, steps) -> int:
     """The least of _step_bound over the schedules plan_memory tries: no plan of these steps is smaller."""
-    from tinygen.compiler import _uses
+    from tinygen.compiler import _uses, schedules
 
-    root, sizes, names, inputs, outputs, orders = _schedules(graph, steps)
+    root, _, sizes, names, inputs, outputs, orders = schedules(graph, steps)
     return min(_step_bound(_uses([steps[i] for i in order], root), sizes, inputs, outputs, names) for order in orders)
 
 
 def _plan_if_below(graph: Graph, steps, limit: int | None):
     """compiler.plan_memory, skipping a schedule whose lower bound shows it cannot beat `limit`.
     Returns (ordered steps, Plan) or None when no schedule can."""
-    from memory_planner import lifetimes, low_memory_order, place
-    from tinygen.compiler import _alias_roots, _step_tensors, _uses
+    from memory_planner import lifetimes, place
+    from tinygen.compiler import _uses, schedules
 
-    root = _alias_roots(steps)
-    tensors = _step_tensors(graph, steps)
-    sizes = {id(root(t)): root(t).nbytes for t in tensors}
-    names = {id(root(t)): root(t).name for t in tensors}
-    inputs = [id(root(t)) for t in graph.inputs]
-    outputs = [id(root(t)) for t in graph.outputs]
+    root, _, sizes, names, inputs, outputs, orders = schedules(graph, steps)
     best = None
-    for order in (list(range(len(steps))), low_memory_order(_uses(steps, root), sizes, outputs)):
+    for order in orders:
         ordered = [steps[i] for i in order]
         uses = _uses(ordered, root)
         bar = limit if best is None else min(limit, best[1].arena_bytes) if limit is not None else best[1].arena_bytes
@@ -505,7 +485,7 @@ def fast_peak(graph: Graph, board: dict | None, max_mac_overhead: float = 0.2,
     counts: dict[str, int] = {}
     for _, call in calls:
         counts[call.kernel] = counts.get(call.kernel, 0) + 1
-    constants, kinds = _constants(steps), macs_by_kind(calls)
+    constants, kinds = constant_bytes(call for _, call in calls), macs_by_kind(calls)
     if reject is not None and reject(FastResult(None, model_macs, None, counts, constants, kinds, False)):
         return FastResult(None, model_macs, None, counts, constants, kinds, False)
     _, plan = _plan_if_below(graph, steps, None)
@@ -571,35 +551,3 @@ class FastResult:
     exact: bool = True  # False: found within a limit, the true peak may be lower
 
 
-def _constants(steps) -> int:
-    """Bytes of the constants the layer-based kernel calls take to model.c: constant tensors,
-    arrays (identical ones once: codegen shares them) and parameter structs (4 bytes a field)."""
-    from tinygen.ir import Tensor
-    from tinygen.ops import Array, Struct
-
-    seen_tensors, seen_arrays, total = set(), set(), 0
-
-    def visit(arg) -> None:
-        nonlocal total
-        if isinstance(arg, Tensor):
-            if arg.is_const and id(arg) not in seen_tensors:
-                seen_tensors.add(id(arg))
-                total += arg.nbytes
-        elif isinstance(arg, Array):
-            key = (arg.ctype, arg.values.dtype.str, arg.values.tobytes())
-            if key not in seen_arrays:
-                seen_arrays.add(key)
-                total += arg.values.nbytes
-        elif isinstance(arg, Struct):
-            total += 4 * len(arg.fields)
-            for value in arg.fields.values():
-                visit(value)
-        elif isinstance(arg, (list, tuple)):
-            for value in arg:
-                visit(value)
-
-    for step in steps:
-        if type(step.call).__name__ == "Call":
-            for arg in step.call.args:
-                visit(arg)
-    return total
