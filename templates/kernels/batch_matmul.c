@@ -11,8 +11,7 @@ static void matmul(const tg_batch_matmul_params *p, const int8_t *lhs, const int
       for (int32_t k = 0; k < p->depth; ++k) {
         acc += (a[k * p->lhs_depth_stride] + p->lhs_offset) * (b[k * p->rhs_depth_stride] + p->rhs_offset);
       }
-      const int32_t out = tg_requantize(acc, p->multiplier, p->shift) + p->output_offset;
-      *output++ = (int8_t)tg_clamp_i32(out, INT8_MIN, INT8_MAX);
+      *output++ = tg_requantize_s8(acc, p->multiplier, p->shift, p->output_offset, INT8_MIN, INT8_MAX);
     }
   }
 }

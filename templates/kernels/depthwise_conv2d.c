@@ -24,19 +24,10 @@ static void pixel(const tg_depthwise_conv2d_params *p, const int8_t *image, int3
     int32_t acc = accumulate(p, image, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left,
                              oc / p->depth_multiplier, oc);
     if (p->bias) acc += p->bias[oc];
-    acc = tg_requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
-    out[oc] = (int8_t)tg_clamp_i32(acc, p->act_min, p->act_max);
+    out[oc] = tg_requantize_s8(acc, p->multiplier[oc], p->shift[oc], p->output_offset, p->act_min, p->act_max);
   }
 }
 
 void tg_depthwise_conv2d_s8(const tg_depthwise_conv2d_params *p, const int8_t *input, int8_t *output) {
-  const int32_t pixels = p->out_h * p->out_w;
-  for (int32_t b = 0; b < p->batches; ++b) {
-    const int8_t *image = input + b * p->in_h * p->in_w * p->in_c;
-    int8_t *out = output + b * pixels * p->out_c;
-    for (int32_t i = 0; i < pixels; ++i) {
-      const int32_t k = p->reverse ? pixels - 1 - i : i;
-      pixel(p, image, k / p->out_w, k % p->out_w, out + k * p->out_c);
-    }
-  }
+  TG_FOR_EACH_OUTPUT_PIXEL(p, input, output, pixel);
 }

@@ -11,8 +11,7 @@ void tg_fully_connected_s8(const tg_fully_connected_params *p, const int8_t *inp
       int32_t acc = 0;
       for (int32_t d = 0; d < p->depth; ++d) acc += w[d] * (x[d] + p->input_offset);
       if (p->bias) acc += p->bias[u];
-      acc = tg_requantize(acc, p->multiplier[u], p->shift[u]) + p->output_offset;
-      *output++ = (int8_t)tg_clamp_i32(acc, p->act_min, p->act_max);
+      *output++ = tg_requantize_s8(acc, p->multiplier[u], p->shift[u], p->output_offset, p->act_min, p->act_max);
     }
   }
 }

@@ -34,8 +34,7 @@ void tg_transpose_conv_s8(const tg_transpose_conv_params *p, const int8_t *input
         for (int32_t oc = 0; oc < p->out_c; ++oc) {
           int32_t acc = accumulate(p, image, oy, ox, p->weights + oc * filter_size);
           if (p->bias) acc += p->bias[oc];
-          acc = tg_requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
-          *output++ = (int8_t)tg_clamp_i32(acc, p->act_min, p->act_max);
+          *output++ = tg_requantize_s8(acc, p->multiplier[oc], p->shift[oc], p->output_offset, p->act_min, p->act_max);
         }
       }
     }
