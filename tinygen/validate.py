@@ -72,18 +72,19 @@ def run_host(exe: Path, program: Program, samples: list[list[np.ndarray]]) -> li
     result = subprocess.run([str(exe)], input=stdin, capture_output=True)
     if result.returncode != 0:
         raise TinygenError(f"the generated model crashed on the host (exit {result.returncode})")
-    return _split_outputs(result.stdout, program.graph.outputs, len(samples))
+    return split_outputs(result.stdout, program.graph.outputs, len(samples), "the generated model")
 
 
-def _split_outputs(raw: bytes, outputs: list[Tensor], count: int) -> list[list[np.ndarray]]:
+def split_outputs(raw: bytes, outputs: list[Tensor], count: int, writer: str) -> list[list[np.ndarray]]:
+    """The output tensors of `count` samples, as the generated code writes them one after another."""
     per_sample = sum(t.nbytes for t in outputs)
     if len(raw) != per_sample * count:
-        raise TinygenError(f"the generated model wrote {len(raw)} bytes, expected {per_sample * count}")
+        raise TinygenError(f"{writer} wrote {len(raw)} output bytes, expected {per_sample * count}")
     results, pos = [], 0
     for _ in range(count):
         sample = []
         for t in outputs:
-            sample.append(np.frombuffer(raw, dtype=t.dtype, count=t.size, offset=pos).reshape(t.shape))
+            sample.append(np.frombuffer(raw, dtype=t.dtype, count=t.size, offset=pos).reshape(t.shape).copy())
             pos += t.nbytes
         results.append(sample)
     return results

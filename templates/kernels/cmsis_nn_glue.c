@@ -107,30 +107,27 @@ void tg_cmsis_fully_connected_s8(const tg_cmsis_fully_connected_params *p, const
   }
 }
 
-static cmsis_nn_pool_params tg_cmsis_pool(const tg_cmsis_pool_params *p) {
+static void tg_cmsis_pool(int average, const tg_cmsis_pool_params *p, const int8_t *input, int8_t *output,
+                          void *scratch, int32_t scratch_bytes) {
+  const cmsis_nn_context ctx = tg_cmsis_context(scratch, scratch_bytes);
   cmsis_nn_pool_params pool;
   pool.stride = tg_cmsis_tile(p->stride_h, p->stride_w);
   pool.padding = tg_cmsis_tile(p->pad_top, p->pad_left);
   pool.activation = tg_cmsis_activation(p->act_min, p->act_max);
-  return pool;
+  const cmsis_nn_dims input_dims = tg_cmsis_dims(p->batches, p->in_h, p->in_w, p->channels);
+  const cmsis_nn_dims filter_dims = tg_cmsis_dims(1, p->filter_h, p->filter_w, 1);
+  const cmsis_nn_dims output_dims = tg_cmsis_dims(p->batches, p->out_h, p->out_w, p->channels);
+  input += p->input_skip;
+  tg_cmsis_check(average ? arm_avgpool_s8(&ctx, &pool, &input_dims, input, &filter_dims, &output_dims, output)
+                         : arm_max_pool_s8(&ctx, &pool, &input_dims, input, &filter_dims, &output_dims, output));
 }
 
 void tg_cmsis_avg_pool_s8(const tg_cmsis_pool_params *p, const int8_t *input, int8_t *output, void *scratch) {
-  const cmsis_nn_context ctx = tg_cmsis_context(scratch, p->scratch_bytes);
-  const cmsis_nn_pool_params pool = tg_cmsis_pool(p);
-  const cmsis_nn_dims input_dims = tg_cmsis_dims(p->batches, p->in_h, p->in_w, p->channels);
-  const cmsis_nn_dims filter_dims = tg_cmsis_dims(1, p->filter_h, p->filter_w, 1);
-  const cmsis_nn_dims output_dims = tg_cmsis_dims(p->batches, p->out_h, p->out_w, p->channels);
-  tg_cmsis_check(arm_avgpool_s8(&ctx, &pool, &input_dims, input + p->input_skip, &filter_dims, &output_dims, output));
+  tg_cmsis_pool(1, p, input, output, scratch, p->scratch_bytes);
 }
 
 void tg_cmsis_max_pool_s8(const tg_cmsis_pool_params *p, const int8_t *input, int8_t *output) {
-  const cmsis_nn_context ctx = tg_cmsis_context(NULL, 0);
-  const cmsis_nn_pool_params pool = tg_cmsis_pool(p);
-  const cmsis_nn_dims input_dims = tg_cmsis_dims(p->batches, p->in_h, p->in_w, p->channels);
-  const cmsis_nn_dims filter_dims = tg_cmsis_dims(1, p->filter_h, p->filter_w, 1);
-  const cmsis_nn_dims output_dims = tg_cmsis_dims(p->batches, p->out_h, p->out_w, p->channels);
-  tg_cmsis_check(arm_max_pool_s8(&ctx, &pool, &input_dims, input + p->input_skip, &filter_dims, &output_dims, output));
+  tg_cmsis_pool(0, p, input, output, NULL, 0);
 }
 
 void tg_cmsis_softmax_s8(const tg_cmsis_softmax_params *p, const int8_t *input, int8_t *output) {

@@ -131,17 +131,27 @@ def _is_1x1(f: dict) -> bool:
             and f["dilation_h"] == f["dilation_w"] == 1 and f["in_c"] == f["filter_c"])
 
 
-def _conv(op: Op, call: Call, dsp: bool) -> Call | None:
-    original = call.args[0].fields
-    x, out = op.inputs[0], op.outputs[0]
+def _window_fields(original: dict) -> dict | None:
+    """A window op's fields as CMSIS-NN sees them (dilation as a view of the input), or None when
+    its kernels cannot run the layer."""
     view = _window_view(original, original["kernel_h"], original["kernel_w"], original["dilation_h"],
                         original["dilation_w"])
     if view is None:
         return None
     f = {**original, **view}
+    fits = _fits(f["pad_top"], f["pad_left"], f["in_h"], f["in_w"], f["in_c"], f["out_h"], f["out_w"], f["out_c"],
+                 f["kernel_h"], f["kernel_w"], f["stride_h"], f["stride_w"])
+    return f if fits else None
+
+
+def _conv(op: Op, call: Call, dsp: bool) -> Call | None:
+    original = call.args[0].fields
+    x, out = op.inputs[0], op.outputs[0]
+    f = _window_fields(original)
+    if f is None:
+        return None
     groups = f["in_c"] // f["filter_c"]
-    if not _fits(f["pad_top"], f["pad_left"], f["in_h"], f["in_w"], f["in_c"], f["out_h"], f["out_w"], f["out_c"],
-                 f["kernel_h"], f["kernel_w"], f["stride_h"], f["stride_w"]) or f["out_c"] % groups:
+    if f["out_c"] % groups:
         return None
     if _is_1x1(f) and f["stride_h"] == f["stride_w"] == 1 and (f["in_h"], f["in_w"]) != (f["out_h"], f["out_w"]):
         return None  # arm_convolve_1x1_s8_fast maps input pixel i to output pixel i
@@ -194,13 +204,8 @@ def _depthwise_3x3(f: dict) -> bool:
 def _depthwise(op: Op, call: Call, dsp: bool) -> Call | None:
     original = call.args[0].fields
     x, out = op.inputs[0], op.outputs[0]
-    view = _window_view(original, original["kernel_h"], original["kernel_w"], original["dilation_h"],
-                        original["dilation_w"])
-    if view is None:
-        return None
-    f = {**original, **view}
-    if not _fits(f["pad_top"], f["pad_left"], f["in_h"], f["in_w"], f["in_c"], f["out_h"], f["out_w"], f["out_c"],
-                 f["kernel_h"], f["kernel_w"], f["stride_h"], f["stride_w"]):
+    f = _window_fields(original)
+    if f is None:
         return None
     # The 3x3 kernel reads the middle column of every window without a bounds check: fine for
     # TFLite's SAME and VALID padding, not for a wider right padding folded in from a PAD op.

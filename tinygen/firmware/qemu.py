@@ -26,6 +26,7 @@ from tinygen.boards import Board
 from tinygen.compiler import Program
 from tinygen.errors import TinygenError
 from tinygen.firmware.build import icount_shift, qemu_command, resolve_board
+from tinygen.validate import split_outputs
 
 QEMU = "qemu-system-arm"
 HEADER_WORDS = 15
@@ -68,7 +69,7 @@ def run_qemu(elf: str | Path, board: str | Board, samples: list[list[np.ndarray]
         work = Path(tmp)
         (work / "inputs.bin").write_bytes(raw)
         console = _run(command, work, timeout, len(samples), progress)
-        outputs = _split_outputs((work / "outputs.bin").read_bytes(), program, len(samples))
+        outputs = split_outputs((work / "outputs.bin").read_bytes(), program.graph.outputs, len(samples), "the firmware")
         cycles = _parse_cycles((work / "cycles.bin").read_bytes(), program, board, shift, len(samples))
     cycles["console"] = console
     return outputs, cycles
@@ -109,21 +110,6 @@ def _run(command: list[str], cwd: Path, timeout: float, count: int, progress) ->
     if done != count:
         raise TinygenError(f"the firmware ran {done} of {count} samples: {(lines or ['no output'])[-1]}")
     return lines
-
-
-def _split_outputs(raw: bytes, program: Program, count: int) -> list[list[np.ndarray]]:
-    outputs = program.graph.outputs
-    per_sample = sum(t.nbytes for t in outputs)
-    if len(raw) != per_sample * count:
-        raise TinygenError(f"the firmware wrote {len(raw)} output bytes, expected {per_sample * count}")
-    results, pos = [], 0
-    for _ in range(count):
-        sample = []
-        for t in outputs:
-            sample.append(np.frombuffer(raw, dtype=t.dtype, count=t.size, offset=pos).reshape(t.shape).copy())
-            pos += t.nbytes
-        results.append(sample)
-    return results
 
 
 def step_labels(program: Program) -> list[dict]:
