@@ -26,7 +26,8 @@ import os
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from models import REPO, add_models_argument, find_models  # noqa: E402  (beside this script)
+
 sys.path.insert(0, str(REPO))
 
 from tinygen.backends import cmsis_nn
@@ -141,8 +142,7 @@ def print_layers(rows: list[dict], backends: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("models", nargs="?", type=Path, default=REPO.parent / "shared" / "models",
-                        help="directory of .tflite models (default: ../shared/models)")
+    add_models_argument(parser)
     parser.add_argument("--cmsis-nn", metavar="PATH", default=None,
                         help=f"CMSIS-NN checkout, to add the cmsis-nn backend (default: ${cmsis_nn.ENV})")
     parser.add_argument("--patch", choices=["off", "auto"], default="off",
@@ -152,10 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the random sample (default 0)")
     args = parser.parse_args(argv)
 
-    models = sorted(args.models.glob("*.tflite")) if args.models.is_dir() else []
+    models = find_models(args.models)
     if not models:
-        print(f"no .tflite models in {args.models} (the real models live in ../shared/models; "
-              "pass another directory as the first argument)", file=sys.stderr)
         return 1
     if args.cmsis_nn:
         os.environ[cmsis_nn.ENV] = os.path.abspath(os.path.expanduser(args.cmsis_nn))

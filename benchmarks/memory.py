@@ -16,7 +16,8 @@ import math
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from models import REPO, add_models_argument, find_models  # noqa: E402  (beside this script)
+
 sys.path.insert(0, str(REPO))
 
 from tinygen.boards import get_board  # noqa: E402
@@ -41,8 +42,7 @@ def measure(model: Path, max_mac_overhead: float, kernels: str, target: str) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("models", nargs="?", type=Path, default=REPO.parent / "shared" / "models",
-                        help="directory of .tflite models (default: ../shared/models)")
+    add_models_argument(parser)
     parser.add_argument("--plot", type=Path, metavar="DIR", help="also write one simulate PNG per model here")
     parser.add_argument("--board", default=None, help="board whose SRAM limit the plots show (default: host)")
     parser.add_argument("--max-mac-overhead", type=float, default=0.2)
@@ -52,10 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", default="qemu_mps2_an500", help="board the kernels are built for")
     args = parser.parse_args(argv)
 
-    models = sorted(args.models.glob("*.tflite")) if args.models.is_dir() else []
+    models = find_models(args.models)
     if not models:
-        print(f"no .tflite models in {args.models} (the real models live in ../shared/models; "
-              "pass another directory as the first argument)", file=sys.stderr)
         return 1
     rows, failed = [], []
     for model in models:
