@@ -290,6 +290,29 @@ def test_shared_person_detectors_score_like_tflite_micro(name, tmp_path):
     assert (tmp_path / "sheet.png").stat().st_size > 10_000
 
 
+@needs_tools
+@pytest.mark.slow
+def test_search_then_demo(tmp_path):
+    """--search DATA: `tinygen search` (tiny settings) trains a detector on labelled photos, then
+    the demo runs it on the emulated Cortex-M7, every score as TFLite Micro's."""
+    pytest.importorskip("tensorflow", reason="--search needs TensorFlow (pip install .[train])")
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for label, level in (("person", 200), ("non_person", 40)):
+        (tmp_path / "photos" / label).mkdir(parents=True)
+        for i in range(12):
+            pixels = np.clip(rng.normal(level, 30, (40, 40, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "photos" / label / f"{i}.png")
+    tiny = ["--sram", "16", "--flash", "96", "--widths", "0.35", "--resolutions", "32", "--depths", "1",
+            "--samples", "4", "--supernet-steps", "10", "--population", "4", "--generations", "1",
+            "--finetune-epochs", "2", "--time-budget", "3"]
+    report = run_demo(None, tmp_path / "photos", search=tmp_path / "photos", search_options=tiny, limit=6,
+                      sheet=tmp_path / "sheet.png")
+    assert len(report.results) == 6 and not report.mismatches
+    assert report.accuracy() == report.accuracy(reference=True)
+
+
 # --------------------------------------------------------------------------- real boards, offline
 
 def test_real_board_when_platformio_cannot_install_the_platform(tmp_path):

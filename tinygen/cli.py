@@ -506,7 +506,9 @@ def demo() -> None:
 @click.option("--threshold", type=float, default=None,
               help="Say 'person' when the score is at least this (default: the largest of 2 outputs; 0.5 for one).")
 @click.option("--search", type=click.Path(path_type=Path), default=None, metavar="DATA",
-              help="Instead of --model: get a detector from `tinygen search DATA`.")
+              help="Instead of --model: get a detector from `tinygen search --data DATA`.")
+@click.option("--search-budget", type=click.FloatRange(0.5, None), default=10.0, show_default=True, metavar="MIN",
+              help="With --search: the search's time budget in minutes.")
 @click.option("--port", default=None, help="A real board's serial port (default: the only one there is).")
 @click.option("--no-flash", is_flag=True, help="A real board already runs this model's firmware: do not flash.")
 @click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -520,8 +522,8 @@ def demo() -> None:
 @click.option("--no-sheet", is_flag=True, help="Do not write the contact sheet.")
 @planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def person_detection(model, images, board, preprocess, person_index, threshold, search, port, no_flash, project,
-                     limit, timeout, sheet, no_sheet, patch_mode, max_mac_overhead, kernels, as_json) -> None:
+def person_detection(model, images, board, preprocess, person_index, threshold, search, search_budget, port,
+                     no_flash, project, limit, timeout, sheet, no_sheet, patch_mode, max_mac_overhead, kernels, as_json) -> None:
     """Run a person detector on a board over a folder of photos; check it against TFLite Micro.
 
     \b
@@ -538,9 +540,9 @@ def person_detection(model, images, board, preprocess, person_index, threshold, 
 
     bar = _ProgressBar("images")
     try:
-        report = run_demo(model, images, board, parse_overrides(preprocess), person_index, threshold, search, port,
-                          not no_flash, project, limit, timeout, None if no_sheet else sheet, patch_mode,
-                          max_mac_overhead, kernels, progress=bar.update,
+        report = run_demo(model, images, board, parse_overrides(preprocess), person_index, threshold, search,
+                          ["--time-budget", f"{search_budget:g}"], port, not no_flash, project, limit, timeout,
+                          None if no_sheet else sheet, patch_mode, max_mac_overhead, kernels, progress=bar.update,
                           say=lambda text: click.echo(text, err=True))
     finally:
         bar.close()

@@ -157,8 +157,9 @@ def folder_label(relative: Path) -> bool | None:
     return None
 
 
-def model_from_search(data: Path, out_dir: Path, board: str) -> Path:
-    """A person detector from `tinygen search --data DATA` (a folder of labelled images), written to out_dir."""
+def model_from_search(data: Path, out_dir: Path, board: str, options: list[str] = ()) -> Path:
+    """A person detector from `tinygen search --data DATA [options]` (a folder of labelled images),
+    written to out_dir."""
     from tinygen.cli import cli
 
     if "search" not in cli.commands:
@@ -166,13 +167,15 @@ def model_from_search(data: Path, out_dir: Path, board: str) -> Path:
                            f"give --model M.tflite instead.\n{MODEL_HELP}")
     if not Path(data).is_dir():
         raise TinygenError(f"--search {data}: no such folder (a folder of labelled images: person/, non_person/)")
-    command = [sys.executable, "-m", "tinygen", "search", "--data", str(data), "--board", board, "-o", str(out_dir)]
+    command = [sys.executable, "-m", "tinygen", "search", "--data", str(data), "--board", board, "-o", str(out_dir),
+               *options]
+    # stderr (progress) goes straight to the user; stdout is the search's summary
     result = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True, check=False)
-    models = sorted(Path(out_dir).rglob("*.tflite"))
-    if result.returncode != 0 or not models:
+    model = Path(out_dir) / "model.tflite"
+    if result.returncode != 0 or not model.is_file():
         last = (result.stdout.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
         raise TinygenError(f"`{' '.join(command[2:])}` gave no model: {last}")
-    return next((m for m in models if "int8" in m.name), models[0])
+    return model
 
 
 # --- which output is "person" ---------------------------------------------------------------------
@@ -284,7 +287,7 @@ def _serve_all(client, inputs: list[bytes], progress) -> list:
 
 def run_demo(model: Path | None, images: Path | None, board_name: str | None = None, overrides: dict | None = None,
              person_index: int | None = None, threshold: float | None = None, search: Path | None = None,
-             port: str | None = None, flash: bool = True, project: Path | None = None, limit: int | None = None,
+             search_options: list[str] = (), port: str | None = None, flash: bool = True, project: Path | None = None, limit: int | None = None,
              timeout: float = 30.0, sheet: Path | None = None, patch: str = "auto", max_mac_overhead: float = 0.2,
              kernels: str = "builtin", progress=None, say=lambda text: None) -> DemoReport:
     """Everything `tinygen demo person-detection` does; the CLI only prints the report."""
@@ -305,7 +308,7 @@ def run_demo(model: Path | None, images: Path | None, board_name: str | None = N
     if model is None:
         search_dir = Path(tempfile.mkdtemp(prefix="tinygen-search-"))
         say(f"searching a person detector on {search} with `tinygen search` (into {search_dir}) ...")
-        model = model_from_search(search, search_dir, board.name)
+        model = model_from_search(search, search_dir, board.name, search_options)
         say(f"tinygen search found {model}")
     model = Path(model)
     if not model.is_file():
