@@ -38,17 +38,20 @@ def random_inputs(graph: Graph, count: int, seed: int = 0) -> list[list[np.ndarr
 
 
 def image_to_input(path: Path, t: Tensor) -> np.ndarray:
-    """An image resized (bilinear) to the input's H x W, RGB or grayscale by its channels,
+    """An image resized (bilinear, in RGB) to the input's H x W, then grayscale for one channel,
     pixels scaled to [0, 1] then quantized with the input's scale and zero point."""
     from PIL import Image
 
     if len(t.shape) != 4 or t.shape[3] not in (1, 3):
         raise TinygenError(f"{path}: an image needs an NHWC input with 1 or 3 channels, input is {t.shape}")
     try:
-        image = Image.open(path).convert("L" if t.shape[3] == 1 else "RGB")
+        image = Image.open(path).convert("RGB")
     except OSError as e:
         raise TinygenError(f"{path}: not a readable image ({e})") from None
+    # resized in color, then gray: as the demo's preprocessing (and the reference accuracies) do
     image = image.resize((t.shape[2], t.shape[1]), Image.BILINEAR)
+    if t.shape[3] == 1:
+        image = image.convert("L")
     pixels = np.asarray(image, np.float32).reshape(t.shape) / 255.0
     if np.dtype(t.dtype).kind == "f":
         return pixels.astype(t.dtype)
