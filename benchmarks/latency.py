@@ -13,6 +13,11 @@ The counts are instructions executed under QEMU -icount, read through the firmwa
 exact and repeatable, but not the cycles of a real core (no pipeline, caches, flash wait states
 or multi-cycle instructions are modelled).
 
+By default every backend runs its own kernels at every layer (memory_first=False): the kernel
+comparison. --memory-first compiles as `tinygen generate` does, where a backend gives up speed at
+the layers that set the arena's peak (a leaner builtin variant, or the reference kernel) to
+shrink the arena. The arena of each build is printed below the table.
+
 --layers adds, per model, the same comparison layer by layer (a profiled build of each backend;
 layers are matched by op, patch-based tiles summed per op) to show where builtin loses.
 Progress goes to stderr; --json prints one object instead of the tables.
@@ -44,13 +49,13 @@ def geomean(values: list[float]) -> float | None:
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
 
 
-def run_backend(model: Path, kernels: str, patch: str, layers: bool, seed: int) -> dict:
+def run_backend(model: Path, kernels: str, patch: str, layers: bool, seed: int, memory_first: bool) -> dict:
     """One inference of one random sample: total instructions (and per op with layers=True)."""
     from tinygen.emulation import run_emulated
     from tinygen.inputs import random_inputs
 
     board = get_board(BOARD)
-    program = compile_model(model, patch=patch, kernels=kernels, board=board.to_dict())
+    program = compile_model(model, patch=patch, kernels=kernels, board=board.to_dict(), memory_first=memory_first)
     sample = random_inputs(program.graph, 1, seed)
     _, cycles = run_emulated(program, board, sample, profile=False)
     total = int(cycles["total"][0])
@@ -71,12 +76,12 @@ def run_backend(model: Path, kernels: str, patch: str, layers: bool, seed: int) 
     return result
 
 
-def measure(model: Path, backends: list[str], patch: str, layers: bool, seed: int) -> dict:
+def measure(model: Path, backends: list[str], patch: str, layers: bool, seed: int, memory_first: bool) -> dict:
     row = {"model": model.stem, "backends": {}, "errors": {}}
     for kernels in backends:
         print(f"{model.stem}: {kernels} ...", file=sys.stderr, flush=True)
         try:
-            row["backends"][kernels] = run_backend(model, kernels, patch, layers, seed)
+            row["backends"][kernels] = run_backend(model, kernels, patch, layers, seed, memory_first)
         except TinygenError as e:
             row["errors"][kernels] = str(e)
             print(f"{model.stem}: {kernels} failed: {e}", file=sys.stderr, flush=True)
@@ -94,9 +99,10 @@ def _fmt(value, spec: str, width: int) -> str:
     return f"{'-':>{width}}" if value is None else f"{value:>{width}{spec}}"
 
 
-def print_table(rows: list[dict], backends: list[str], unit: str, patch: str) -> None:
+def print_table(rows: list[dict], backends: list[str], unit: str, patch: str, memory_first: bool) -> None:
     others = [k for k in backends if k != BASELINE]
-    print(f"One inference on {BOARD} (Cortex-M7, DSP), kernels compared, patch {patch}\n")
+    how = "memory first, as generate builds" if memory_first else "each backend's kernels at every layer"
+    print(f"One inference on {BOARD} (Cortex-M7, DSP), kernels compared, patch {patch}, {how}\n")
     head = f"{'model':28} {'MACs':>11}" + "".join(f" {k:>12}" for k in backends)
     head += "".join(f" {k[:5] + '/' + BASELINE[:5]:>11}" for k in others)
     head += "  MACs/cycle " + " / ".join(k[:5] for k in backends)
@@ -113,6 +119,10 @@ def print_table(rows: list[dict], backends: list[str], unit: str, patch: str) ->
     if means:
         print(f"\ngeometric mean of the ratios: {means} (above 1: {BASELINE} is faster)")
     print(f"cycles: {unit}")
+    print("\narena bytes: " + " / ".join(backends))
+    for r in rows:
+        print(f"{r['model']:28} " + " / ".join(f"{r['backends'][k]['arena_bytes']:,}" if k in r["backends"] else "-"
+                                               for k in backends))
 
 
 def print_layers(rows: list[dict], backends: list[str]) -> None:
@@ -148,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patch", choices=["off", "auto"], default="off",
                         help="off: layer by layer (default); auto: patch-based first stage where it saves SRAM")
     parser.add_argument("--layers", action="store_true", help="also compare the backends layer by layer")
+    parser.add_argument("--memory-first", action="store_true",
+                        help="compile as `tinygen generate` does: slower kernels where they shrink the arena")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the tables")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random sample (default 0)")
     args = parser.parse_args(argv)
@@ -168,16 +180,16 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"cmsis-nn left out: no CMSIS-NN checkout (--cmsis-nn PATH or {cmsis_nn.ENV})", file=sys.stderr)
 
-    rows = [measure(model, backends, args.patch, args.layers, args.seed) for model in models]
+    rows = [measure(model, backends, args.patch, args.layers, args.seed, args.memory_first) for model in models]
     unit = next((b["unit"] for r in rows for b in r["backends"].values()), "")
     if args.json:
         others = [k for k in backends if k != BASELINE]
-        print(json.dumps({"board": BOARD, "patch": args.patch, "backends": backends, "baseline": BASELINE,
+        print(json.dumps({"board": BOARD, "patch": args.patch, "memory_first": args.memory_first, "backends": backends, "baseline": BASELINE,
                           "unit": unit, "models": rows,
                           "geomean_ratios": {k: geomean([r["ratios"].get(k) for r in rows]) for k in others}},
                          indent=2))
     else:
-        print_table(rows, backends, unit, args.patch)
+        print_table(rows, backends, unit, args.patch, args.memory_first)
         if args.layers:
             print_layers(rows, backends)
     failed = [f"{r['model']} ({k}): {e}" for r in rows for k, e in r["errors"].items()]

@@ -101,6 +101,20 @@ def test_peak_is_the_planned_arena_on_every_shared_model(patch):
         assert program.plan.lower_bound_bytes <= peak
 
 
+def test_optimize_speed_keeps_the_fastest_kernels_at_the_peak():
+    """--optimize memory (the default) gives up speed at the peak's layers where that shrinks the
+    arena; --optimize speed does not."""
+    model = shared_or_skip("models/mlperf_ic_resnet8_int8.tflite")
+    peaks = {}
+    for optimize in ("memory", "speed"):
+        result = run("simulate", model, "--board", "qemu_mps2_an500", "--patch", "off", "--optimize", optimize, "--json")
+        assert result.returncode == 0, result.stderr
+        peaks[optimize] = json.loads(result.stdout)["peak_sram_bytes"]
+    board = get_board("qemu_mps2_an500").to_dict()
+    fastest = compile_model(model, patch="off", kernels="builtin", board=board, memory_first=False)
+    assert peaks["speed"] == fastest.plan.arena_bytes > peaks["memory"]
+
+
 def test_patch_mode_reports_its_stage():
     model = shared_or_skip("models/mlperf_vww_96_int8.tflite")
     off = sim.simulate(model, "nucleo_f411re", patch="off")

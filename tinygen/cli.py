@@ -28,8 +28,24 @@ def _cmsis_nn_path(ctx, param, value):
     return value
 
 
+def _optimize(ctx, param, value):
+    """--optimize reaches the compiler through the context (_memory_first)."""
+    ctx.meta["tinygen.memory_first"] = value == "memory"
+    return value
+
+
+def _memory_first() -> bool:
+    context = click.get_current_context(silent=True)
+    return True if context is None else context.meta.get("tinygen.memory_first", True)
+
+
 def planning_options(fn):
-    """--patch, --max-mac-overhead, --kernels and --cmsis-nn: how the model is compiled, shared by every command."""
+    """--patch, --max-mac-overhead, --kernels, --optimize and --cmsis-nn: how the model is compiled,
+    shared by every command."""
+    fn = click.option("--optimize", type=click.Choice(["memory", "speed"]), default="memory", show_default=True,
+                      expose_value=False, callback=_optimize,
+                      help="memory: at the layers that set peak SRAM, slower kernel variants where they shrink "
+                      "it; speed: the fastest kernels everywhere.")(fn)
     fn = click.option("--cmsis-nn", metavar="PATH", default=None, expose_value=False, callback=_cmsis_nn_path,
                       help="A CMSIS-NN checkout, for --kernels cmsis-nn (default: $TINYGEN_CMSIS_NN).")(fn)
     fn = click.option("--kernels", type=click.Choice(["builtin", "reference", "cmsis-nn"]), default="builtin",
@@ -51,7 +67,7 @@ def _compile(model: Path, patch_mode: str, max_mac_overhead: float, kernels: str
 
     board = _board(board_name)
     return compile_model(model, patch=patch_mode, max_mac_overhead=max_mac_overhead, kernels=kernels,
-                         board=None if board.is_host else board.to_dict())
+                         board=None if board.is_host else board.to_dict(), memory_first=_memory_first())
 
 
 def _board(name: str | None):
@@ -542,7 +558,8 @@ def person_detection(model, images, board, preprocess, person_index, threshold, 
     try:
         report = run_demo(model, images, board, parse_overrides(preprocess), person_index, threshold, search,
                           ["--time-budget", f"{search_budget:g}"], port, not no_flash, project, limit, timeout,
-                          None if no_sheet else sheet, patch_mode, max_mac_overhead, kernels, progress=bar.update,
+                          None if no_sheet else sheet, patch_mode, max_mac_overhead, kernels,
+                          memory_first=_memory_first(), progress=bar.update,
                           say=lambda text: click.echo(text, err=True))
     finally:
         bar.close()

@@ -289,7 +289,8 @@ def run_demo(model: Path | None, images: Path | None, board_name: str | None = N
              person_index: int | None = None, threshold: float | None = None, search: Path | None = None,
              search_options: list[str] = (), port: str | None = None, flash: bool = True, project: Path | None = None, limit: int | None = None,
              timeout: float = 30.0, sheet: Path | None = None, patch: str = "auto", max_mac_overhead: float = 0.2,
-             kernels: str = "builtin", progress=None, say=lambda text: None) -> DemoReport:
+             kernels: str = "builtin", memory_first: bool = True, progress=None,
+             say=lambda text: None) -> DemoReport:
     """Everything `tinygen demo person-detection` does; the CLI only prints the report."""
     from tinygen.boards import get_board
     from tinygen.compiler import compile_model
@@ -319,6 +320,7 @@ def run_demo(model: Path | None, images: Path | None, board_name: str | None = N
     spec = infer_preprocess(graph.inputs[0], overrides)
     index, decision = person_output(graph, person_index, threshold)
     program = compile_model(model, patch=patch, max_mac_overhead=max_mac_overhead, kernels=kernels,
+                            memory_first=memory_first,
                             board=board.to_dict())
     say(f"{model.name} on {board.name}: {spec.describe()}; {decision}")
     tensors = [spec.tensor(f) for f in files]
