@@ -447,12 +447,21 @@ def _place_overlapping(program, d: int, reverse: bool):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["pointwise", "conv3x3", "conv3x3_s2", "depthwise", "depthwise_s2"])
+@pytest.mark.parametrize("name", ["pointwise", "conv3x3", "conv3x3_s2", "depthwise", "depthwise_s2",
+                                  "pointwise_direct", "conv3x3_s2_direct"])
 def test_in_place_at_the_declared_bounds(name, tmp_path_factory):
-    path = quantize(single_layer_models()[name](), tmp_path_factory.mktemp(name) / "m.tflite", seed=5)
+    """An output overlapping its input by exactly the declared bound, front to back and back to
+    front; `_direct`: the convolution's direct mode (group 0), which the compiler uses at a peak."""
+    layer, direct, _ = name.partition("_direct")
+    path = quantize(single_layer_models()[layer](), tmp_path_factory.mktemp(name) / "m.tflite", seed=5)
     for reverse in (False, True):
         program = compile_builtin(path, memory_first=False)  # the builtin kernel, whatever the arena
+        if direct:
+            step = next(s for s in program.steps if isinstance(s.call, Call))
+            while step.call.args[0].fields["group"]:
+                step.call = builtin.leaner(step.op, lower(step.op), step.call)
         [(_, call)] = [(op, c) for op, c in program.calls if c.function.startswith("opt_")]
+        assert not direct or call.args[0].fields["group"] == 0
         [bounds] = call.inplace
         d = bounds.backward if reverse else bounds.forward
         x, out = program.graph.inputs[0], program.graph.outputs[0]
