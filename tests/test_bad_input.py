@@ -116,3 +116,18 @@ def test_bad_input_file_for_validate(tmp_path):
     wrong = tmp_path / "wrong.npy"
     np.save(wrong, np.zeros((3, 3), np.int8))
     assert_one_line_error(run("validate", model, "--input", wrong), "wrong.npy", "shape")
+
+
+@pytest.mark.parametrize("kind", ["ADD", "MUL", "SQUARED_DIFFERENCE", "PRELU"])
+def test_per_channel_operand_of_an_elementwise_op_is_named(kind):
+    from tinygen.errors import TinygenError
+    from tinygen.ir import Op, Quant, Tensor
+    from tinygen.ops import lower
+
+    def tensor(name, channels=1):
+        return Tensor(name, (1, 2, 2, 3), "int8",
+                      Quant(np.full(channels, 0.05, np.float32), np.zeros(channels, np.int64), axis=3))
+
+    op = Op(kind, [tensor("a"), tensor("b", channels=3)], [tensor("out")], index=4)
+    with pytest.raises(TinygenError, match=r"'b'.* quantized per channel; this op needs one scale"):
+        lower(op)

@@ -86,3 +86,12 @@ def require_int8(op: Op, *tensors: Tensor | None) -> None:
             raise TinygenError(f"{op.describe()}: {t.describe()} is {t.dtype}; this op is supported for int8 only")
         if t.quant is None:
             raise TinygenError(f"{op.describe()}: {t.describe()} has no quantization parameters")
+
+
+def require_per_tensor_int8(op: Op, *tensors: Tensor) -> list[float]:
+    """require_int8, and one scale per tensor (no per-channel quantization): the scales."""
+    require_int8(op, *tensors)
+    for t in tensors:
+        if t.quant.per_channel:
+            raise TinygenError(f"{op.describe()}: {t.describe()} is quantized per channel; this op needs one scale")
+    return [float(t.quant.s) for t in tensors]

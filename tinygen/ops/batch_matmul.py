@@ -11,7 +11,7 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
 from tinygen.ops import Call, Struct, register
 from tinygen.ops.broadcast import broadcast_walk
-from tinygen.quant import quantize_multiplier, require_int8
+from tinygen.quant import quantize_multiplier, require_per_tensor_int8
 
 BATCH_LOOPS = 3  # TFLM handles ranks 2 to 5: at most 3 batch dims
 
@@ -20,9 +20,7 @@ def _operands(op: Op) -> tuple[Tensor, Tensor, Tensor]:
     lhs, rhs, out = op.input(0), op.input(1), op.outputs[0]
     if lhs is None or rhs is None:
         raise TinygenError(f"{op.describe()}: needs two inputs")
-    require_int8(op, lhs, rhs, out)
-    if any(t.quant.per_channel for t in (lhs, rhs, out)):
-        raise TinygenError(f"{op.describe()}: per-channel quantized operands are not supported")
+    require_per_tensor_int8(op, lhs, rhs, out)
     for t in (lhs, rhs):
         if not 2 <= len(t.shape) <= 2 + BATCH_LOOPS:
             raise TinygenError(f"{op.describe()}: {t.describe()} has rank {len(t.shape)}; TFLM supports 2 to 5")

@@ -5,7 +5,7 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Struct, register
 from tinygen.ops.broadcast import binary_inplace, walk_struct
-from tinygen.quant import activation_range, quantize_multiplier, require_int8
+from tinygen.quant import activation_range, quantize_multiplier, require_per_tensor_int8
 
 MAX_RANK = 6  # TG_BROADCAST_MAX_RANK in tg_broadcast.h
 OPS = {"ADD": 0, "SUB": 1, "MUL": 2}  # tg_binary_op
@@ -45,9 +45,7 @@ def lower_binary(op: Op) -> Call:
     a, b, out = op.input(0), op.input(1), op.outputs[0]
     if a is None or b is None:
         raise TinygenError(f"{op.describe()}: needs two inputs")
-    require_int8(op, a, b, out)
-    if any(t.quant.per_channel for t in (a, b, out)):
-        raise TinygenError(f"{op.describe()}: per-channel quantized operands are not supported")
+    require_per_tensor_int8(op, a, b, out)
     walk = walk_struct(a, b, out)
     if walk.fields["rank"] > MAX_RANK:
         raise TinygenError(f"{op.describe()}: broadcasting {a.shape} with {b.shape} needs {walk.fields['rank']} "

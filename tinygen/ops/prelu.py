@@ -5,21 +5,17 @@ folds the alpha scale in for the negative side.
 """
 from __future__ import annotations
 
-from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Struct, register
 from tinygen.ops.broadcast import binary_inplace, walk_struct
 from tinygen.ops.minmax import binary_operands
-from tinygen.quant import quantize_multiplier, require_int8
+from tinygen.quant import quantize_multiplier, require_per_tensor_int8
 
 
 @register("PRELU")
 def lower_prelu(op: Op) -> Call:
     x, alpha, out = binary_operands(op)
-    require_int8(op, x, alpha, out)
-    if any(t.quant.per_channel for t in (x, alpha, out)):
-        raise TinygenError(f"{op.describe()}: per-channel quantized operands are not supported")
-    si, sa, so = (float(t.quant.s) for t in (x, alpha, out))
+    si, sa, so = require_per_tensor_int8(op, x, alpha, out)
     identity_multiplier, identity_shift = quantize_multiplier(si / so)
     alpha_multiplier, alpha_shift = quantize_multiplier(si * sa / so)
     params = Struct("tg_prelu_params", {

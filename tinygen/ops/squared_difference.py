@@ -5,12 +5,11 @@ headroom bits; squaring doubles those bits, so the output rescale divides by 2^(
 """
 from __future__ import annotations
 
-from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Struct, register
 from tinygen.ops.broadcast import binary_inplace, walk_struct
 from tinygen.ops.minmax import binary_operands
-from tinygen.quant import quantize_multiplier, require_int8
+from tinygen.quant import quantize_multiplier, require_per_tensor_int8
 
 LEFT_SHIFT = 7  # TFLM's int8 choice: (255 * 2^7)^2 still fits in int32
 
@@ -18,10 +17,7 @@ LEFT_SHIFT = 7  # TFLM's int8 choice: (255 * 2^7)^2 still fits in int32
 @register("SQUARED_DIFFERENCE")
 def lower_squared_difference(op: Op) -> Call:
     a, b, out = binary_operands(op)
-    require_int8(op, a, b, out)
-    if any(t.quant.per_channel for t in (a, b, out)):
-        raise TinygenError(f"{op.describe()}: per-channel quantized operands are not supported")
-    sa, sb, so = (float(t.quant.s) for t in (a, b, out))
+    sa, sb, so = require_per_tensor_int8(op, a, b, out)
     twice_max = 2.0 * max(sa, sb)
     a_multiplier, a_shift = quantize_multiplier(sa / twice_max)  # both within (0, 1/2]
     b_multiplier, b_shift = quantize_multiplier(sb / twice_max)
