@@ -54,3 +54,18 @@ def assert_bit_exact(path: Path, samples: int = 10):
     report = validate(path, samples=samples)
     assert report.max_abs_diff == 0, report
     return report
+
+
+def lambda_layer(fn):
+    return tf().keras.layers.Lambda(fn)
+
+
+def check_ops(model, path: Path, *kinds: str, **quantize_args):
+    """Quantize, make sure the ops under test survived conversion, and compare with TFLM."""
+    from tinygen.frontend import load_model
+
+    path = quantize(model, path, **quantize_args)
+    present = [op.kind for op in load_model(path).ops]
+    for kind in kinds:
+        assert kind in present, (kind, present)
+    return assert_bit_exact(path, samples=8)

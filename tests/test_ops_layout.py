@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keras_util import assert_bit_exact, keras_model, quantize, tf
+from keras_util import assert_bit_exact, check_ops, keras_model, lambda_layer, quantize, tf
 from tinygen.errors import TinygenError
 from tinygen.frontend import load_model, schema
 from tinygen.frontend.flatbuffer import root_table
@@ -21,19 +21,6 @@ SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=list(He
 
 def layers():
     return tf().keras.layers
-
-
-def lambda_layer(fn):
-    return layers().Lambda(fn)
-
-
-def check(model, path: Path, *kinds: str, **quantize_args):
-    """Quantize, make sure the ops under test survived conversion, and compare with TFLM."""
-    path = quantize(model, path, **quantize_args)
-    present = [op.kind for op in load_model(path).ops]
-    for kind in kinds:
-        assert kind in present, (kind, present)
-    return assert_bit_exact(path, samples=8)
 
 
 def with_quantization(path: Path, tensor_index: int, scale: float, zero_point: int) -> Path:
@@ -71,7 +58,7 @@ def test_pools(tmp_path_factory, c):
     args = dict(pool_size=c["pool"], strides=c["strides"], padding=c["padding"])
     model = keras_model(lambda x: [L.AveragePooling2D(**args)(x), L.MaxPooling2D(**args)(x)],
                         [(c["h"], c["w"], c["c"])])
-    check(model, tmp_path_factory.mktemp("pool") / "m.tflite", "AVERAGE_POOL_2D", "MAX_POOL_2D", seed=c["seed"])
+    check_ops(model, tmp_path_factory.mktemp("pool") / "m.tflite", "AVERAGE_POOL_2D", "MAX_POOL_2D", seed=c["seed"])
 
 
 def test_pools_with_activations_and_offset_range(tmp_path):
@@ -81,7 +68,7 @@ def test_pools_with_activations_and_offset_range(tmp_path):
                                    L.ReLU()(L.AveragePooling2D(3, 2, padding="same")(x)),
                                    L.AveragePooling2D((2, 5), (1, 3), padding="same")(x)],
                         [(9, 11, 4)])
-    check(model, tmp_path / "m.tflite", "AVERAGE_POOL_2D", "MAX_POOL_2D", low=-2.0, high=7.0)
+    check_ops(model, tmp_path / "m.tflite", "AVERAGE_POOL_2D", "MAX_POOL_2D", low=-2.0, high=7.0)
 
 
 # --- MEAN ------------------------------------------------------------------------------------
@@ -90,7 +77,7 @@ def test_global_average_pooling(tmp_path):
     L = layers()
     model = keras_model(lambda x: [L.GlobalAveragePooling2D()(x), L.GlobalAveragePooling2D(keepdims=True)(x)],
                         [(13, 17, 6)])
-    check(model, tmp_path / "m.tflite", "MEAN", low=-0.5, high=3.0)
+    check_ops(model, tmp_path / "m.tflite", "MEAN", low=-0.5, high=3.0)
 
 
 @st.composite
@@ -111,7 +98,7 @@ def test_mean_any_axes(tmp_path_factory, c):
     reduce_mean = tf().reduce_mean
     model = keras_model(lambda x: lambda_layer(lambda t: reduce_mean(t, axis=c["axes"], keepdims=c["keepdims"]))(x),
                         [c["shape"]])
-    check(model, tmp_path_factory.mktemp("mean") / "m.tflite", "MEAN", low=c["low"], high=c["high"])
+    check_ops(model, tmp_path_factory.mktemp("mean") / "m.tflite", "MEAN", low=c["low"], high=c["high"])
 
 
 @pytest.mark.parametrize("ratio, zero_point", [
@@ -157,7 +144,7 @@ def test_zero_padding_then_pool_and_as_output(tmp_path):
                                    L.ZeroPadding2D(((2, 0), (1, 1)))(x)],
                         [(5, 7, 3)])
     # An input range away from zero gives a zero point far from 0, which PAD must write.
-    check(model, tmp_path / "m.tflite", "PAD", low=0.5, high=2.0)
+    check_ops(model, tmp_path / "m.tflite", "PAD", low=0.5, high=2.0)
 
 
 @pytest.mark.parametrize("shape, paddings, value", [
@@ -169,7 +156,7 @@ def test_zero_padding_then_pool_and_as_output(tmp_path):
 def test_tf_pad_any_rank(tmp_path, shape, paddings, value):
     pad = tf().pad
     model = keras_model(lambda x: lambda_layer(lambda t: pad(t, paddings, constant_values=value))(x), [shape])
-    check(model, tmp_path / "m.tflite", "PADV2" if value else "PAD")
+    check_ops(model, tmp_path / "m.tflite", "PADV2" if value else "PAD")
 
 
 # --- CONCATENATION ---------------------------------------------------------------------------
@@ -192,14 +179,14 @@ def concat_configs(draw):
 def test_concatenation(tmp_path_factory, c):
     L = layers()
     model = keras_model(lambda *xs: L.Concatenate(axis=c["axis"])(list(xs)), c["shapes"])
-    check(model, tmp_path_factory.mktemp("cat") / "m.tflite", "CONCATENATION", seed=c["seed"])
+    check_ops(model, tmp_path_factory.mktemp("cat") / "m.tflite", "CONCATENATION", seed=c["seed"])
 
 
 def test_concatenation_with_a_constant_and_repeated_input(tmp_path):
     constant, concat = tf().constant, tf().concat
     table = np.linspace(-1, 1, 2 * 3 * 2, dtype=np.float32).reshape(1, 2, 3, 2)
     model = keras_model(lambda x: lambda_layer(lambda t: concat([t, constant(table), t], axis=1))(x), [(4, 3, 2)])
-    check(model, tmp_path / "m.tflite", "CONCATENATION")
+    check_ops(model, tmp_path / "m.tflite", "CONCATENATION")
 
 
 def test_concatenation_refuses_requantization(tmp_path):
@@ -228,13 +215,13 @@ def test_transpose(tmp_path_factory, shape_perm):
     shape, perm = shape_perm
     transpose = tf().transpose
     model = keras_model(lambda x: lambda_layer(lambda t: transpose(t, perm))(x), [tuple(shape)])
-    check(model, tmp_path_factory.mktemp("transpose") / "m.tflite", "TRANSPOSE")
+    check_ops(model, tmp_path_factory.mktemp("transpose") / "m.tflite", "TRANSPOSE")
 
 
 def test_permute_layer(tmp_path):
     L = layers()
     model = keras_model(lambda x: [L.Permute((3, 1, 2))(x), L.Permute((2, 1))(L.Reshape((12, 5))(x))], [(3, 4, 5)])
-    check(model, tmp_path / "m.tflite", "TRANSPOSE")
+    check_ops(model, tmp_path / "m.tflite", "TRANSPOSE")
 
 
 # --- RESIZE_NEAREST_NEIGHBOR -----------------------------------------------------------------
@@ -257,7 +244,7 @@ def test_resize_nearest_modes(tmp_path):
                     t, s, align_corners=a, half_pixel_centers=h))(x))
         return results
 
-    report = check(keras_model(outputs, [(14, 8, 2)]), tmp_path / "m.tflite", "RESIZE_NEAREST_NEIGHBOR")
+    report = check_ops(keras_model(outputs, [(14, 8, 2)]), tmp_path / "m.tflite", "RESIZE_NEAREST_NEIGHBOR")
     assert len(report.outputs) == 4 * len(SIZES)
 
 

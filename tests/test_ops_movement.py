@@ -1,14 +1,13 @@
 """Data-movement ops (SPLIT, SPLIT_V, UNPACK, PACK, SLICE, GATHER, DEPTH_TO_SPACE, SPACE_TO_DEPTH,
 BATCH_TO_SPACE_ND, SPACE_TO_BATCH_ND, MIRROR_PAD), RESIZE_BILINEAR and ARG_MAX/ARG_MIN, bit-exact
 with TFLite Micro. Each model carries several variants as separate outputs to keep conversions few."""
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keras_util import assert_bit_exact, keras_model, quantize, tf
+from keras_util import assert_bit_exact, check_ops, keras_model, lambda_layer, quantize, tf
 from tinygen.compiler import compile_model
 from tinygen.errors import TinygenError
 from tinygen.frontend import load_model
@@ -18,19 +17,6 @@ from tinygen.ops.mirror_pad import mirror_source
 from tinygen.ops.resize_bilinear import interpolation_table
 
 SETTINGS = settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
-
-def lam(fn):
-    return tf().keras.layers.Lambda(fn)
-
-
-def check(model, path: Path, *kinds: str, **quantize_args):
-    """Quantize, make sure the ops under test survived conversion, and compare with TFLM."""
-    path = quantize(model, path, **quantize_args)
-    present = [op.kind for op in load_model(path).ops]
-    for kind in kinds:
-        assert kind in present, (kind, present)
-    return assert_bit_exact(path, samples=8)
-
 
 RANGES = st.sampled_from([(-1.0, 1.0), (0.0, 1.0), (-3.0, 0.5)])  # zero points mid, -128, high
 
@@ -57,16 +43,16 @@ def test_split_split_v_unpack(tmp_path_factory, c):
     def build(x):
         return (t.split(x, c["parts"], axis=c["axis"]) + t.split(x, c["sizes"], axis=c["axis"])
                 + t.unstack(x, axis=c["unpack_axis"]))
-    model = keras_model(lambda x: lam(build)(x), [c["shape"]])
+    model = keras_model(lambda x: lambda_layer(build)(x), [c["shape"]])
     low, high = c["range"]
-    check(model, tmp_path_factory.mktemp("split") / "m.tflite", "SPLIT", "UNPACK", low=low, high=high)
+    check_ops(model, tmp_path_factory.mktemp("split") / "m.tflite", "SPLIT", "UNPACK", low=low, high=high)
 
 
 def test_split_v_with_inferred_size_and_one_output(tmp_path):
     t = tf()
-    model = keras_model(lambda x: lam(lambda v: t.split(v, [2, -1, 3], axis=2) + t.split(v, 1, axis=3))(x),
+    model = keras_model(lambda x: lambda_layer(lambda v: t.split(v, [2, -1, 3], axis=2) + t.split(v, 1, axis=3))(x),
                         [(3, 7, 4)])
-    check(model, tmp_path / "m.tflite", "SPLIT_V")
+    check_ops(model, tmp_path / "m.tflite", "SPLIT_V")
 
 
 def test_int32_tensors_move_by_bytes(tmp_path):
@@ -106,19 +92,19 @@ def test_pack_and_slice(tmp_path_factory, c):
     t = tf()
 
     def build(*xs):
-        return [lam(lambda v: t.stack(v, axis=c["axis"]))(list(xs)),
-                lam(lambda v: t.slice(v, c["begin"], c["size"]))(xs[0])]
+        return [lambda_layer(lambda v: t.stack(v, axis=c["axis"]))(list(xs)),
+                lambda_layer(lambda v: t.slice(v, c["begin"], c["size"]))(xs[0])]
     model = keras_model(build, [c["shape"]] * c["count"])
     low, high = c["range"]
-    check(model, tmp_path_factory.mktemp("pack") / "m.tflite", "PACK", low=low, high=high)
+    check_ops(model, tmp_path_factory.mktemp("pack") / "m.tflite", "PACK", low=low, high=high)
 
 
 def test_slice_of_every_rank_up_to_five(tmp_path):
     t = tf()
-    model = keras_model(lambda x: [lam(lambda v: t.slice(v, [0, 1, 0, 2, 1], [1, 2, -1, 1, 3]))(x),
-                                   lam(lambda v: t.slice(t.reshape(v, (6, 20)), [2, 5], [3, 14]))(x)],
+    model = keras_model(lambda x: [lambda_layer(lambda v: t.slice(v, [0, 1, 0, 2, 1], [1, 2, -1, 1, 3]))(x),
+                                   lambda_layer(lambda v: t.slice(t.reshape(v, (6, 20)), [2, 5], [3, 14]))(x)],
                         [(3, 2, 4, 5)])
-    check(model, tmp_path / "m.tflite", "SLICE")
+    check_ops(model, tmp_path / "m.tflite", "SLICE")
 
 
 # --- GATHER ----------------------------------------------------------------------------------
@@ -138,11 +124,11 @@ def gather_configs(draw):
 @given(gather_configs())
 def test_gather(tmp_path_factory, c):
     t = tf()
-    model = keras_model(lambda x: [lam(lambda v: t.gather(v, c["indices"], axis=c["axis"]))(x),
-                                   lam(lambda v: t.gather(v, [0, 0], axis=0))(x)],
+    model = keras_model(lambda x: [lambda_layer(lambda v: t.gather(v, c["indices"], axis=c["axis"]))(x),
+                                   lambda_layer(lambda v: t.gather(v, [0, 0], axis=0))(x)],
                         [c["shape"]])
     low, high = c["range"]
-    check(model, tmp_path_factory.mktemp("gather") / "m.tflite", "GATHER", low=low, high=high)
+    check_ops(model, tmp_path_factory.mktemp("gather") / "m.tflite", "GATHER", low=low, high=high)
 
 
 # --- DEPTH_TO_SPACE, SPACE_TO_DEPTH, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND --------------------
@@ -152,11 +138,11 @@ def test_gather(tmp_path_factory, c):
 def test_depth_to_space_and_back(tmp_path_factory, block, h, w, c, value_range):
     nn = tf().nn
     # Divisible both ways: H and W by the block for SPACE_TO_DEPTH, depth by its square for DEPTH_TO_SPACE.
-    model = keras_model(lambda x: [lam(lambda v: nn.depth_to_space(v, block))(x),
-                                   lam(lambda v: nn.space_to_depth(v, block))(x)],
+    model = keras_model(lambda x: [lambda_layer(lambda v: nn.depth_to_space(v, block))(x),
+                                   lambda_layer(lambda v: nn.space_to_depth(v, block))(x)],
                         [(h * block, w * block, c * block * block)])
     low, high = value_range
-    check(model, tmp_path_factory.mktemp("d2s") / "m.tflite", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
+    check_ops(model, tmp_path_factory.mktemp("d2s") / "m.tflite", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH",
           low=low, high=high)
 
 
@@ -182,20 +168,20 @@ def test_space_to_batch_and_batch_to_space(tmp_path_factory, c):
 
     def to_space(v):
         return t.batch_to_space(t.reshape(v, (bh * bw, h, w, c["c"])), c["block"], c["crops"])
-    model = keras_model(lambda x: [lam(lambda v: t.space_to_batch_nd(v, c["block"], c["pads"]))(x), lam(to_space)(x)],
+    model = keras_model(lambda x: [lambda_layer(lambda v: t.space_to_batch_nd(v, c["block"], c["pads"]))(x), lambda_layer(to_space)(x)],
                         [(bh * bw * h, w, c["c"])])
     low, high = c["range"]
-    check(model, tmp_path_factory.mktemp("s2b") / "m.tflite", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND",
+    check_ops(model, tmp_path_factory.mktemp("s2b") / "m.tflite", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND",
           low=low, high=high)
 
 
 def test_space_batch_on_3d_tensors(tmp_path):
     """NHC tensors, which TFLM runs as NHWC of width 1; padding with a zero point of -128."""
     t = tf()
-    model = keras_model(lambda x: [lam(lambda v: t.space_to_batch_nd(v, [3], [[2, 0]]))(x),
-                                   lam(lambda v: t.batch_to_space(t.reshape(v, (2, 5, 3)), [2], [[1, 2]]))(x)],
+    model = keras_model(lambda x: [lambda_layer(lambda v: t.space_to_batch_nd(v, [3], [[2, 0]]))(x),
+                                   lambda_layer(lambda v: t.batch_to_space(t.reshape(v, (2, 5, 3)), [2], [[1, 2]]))(x)],
                         [(10, 3)])
-    check(model, tmp_path / "m.tflite", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND", low=0.0, high=2.0)
+    check_ops(model, tmp_path / "m.tflite", "SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND", low=0.0, high=2.0)
 
 
 # --- MIRROR_PAD ------------------------------------------------------------------------------
@@ -213,11 +199,11 @@ def test_mirror_pad(tmp_path_factory, c):
     pad = tf().pad
     # SYMMETRIC allows one more than REFLECT on each side.
     wider = [[a, b + (i > 0)] for i, (a, b) in enumerate(c["pads"])]
-    model = keras_model(lambda x: [lam(lambda v: pad(v, c["pads"], mode="REFLECT"))(x),
-                                   lam(lambda v: pad(v, wider, mode="SYMMETRIC"))(x)],
+    model = keras_model(lambda x: [lambda_layer(lambda v: pad(v, c["pads"], mode="REFLECT"))(x),
+                                   lambda_layer(lambda v: pad(v, wider, mode="SYMMETRIC"))(x)],
                         [c["shape"]])
     low, high = c["range"]
-    check(model, tmp_path_factory.mktemp("mirror") / "m.tflite", "MIRROR_PAD", low=low, high=high)
+    check_ops(model, tmp_path_factory.mktemp("mirror") / "m.tflite", "MIRROR_PAD", low=low, high=high)
 
 
 def test_mirror_source_matches_numpy():
@@ -237,12 +223,12 @@ def test_mirror_source_matches_numpy():
 def test_resize_bilinear_all_modes(tmp_path_factory, h, w, out_h, out_w, value_range):
     resize = tf().compat.v1.image.resize_bilinear
     size = [out_h, out_w]
-    model = keras_model(lambda x: [lam(lambda v: resize(v, size, align_corners=False, half_pixel_centers=False))(x),
-                                   lam(lambda v: resize(v, size, align_corners=True))(x),
-                                   lam(lambda v: resize(v, size, half_pixel_centers=True))(x)],
+    model = keras_model(lambda x: [lambda_layer(lambda v: resize(v, size, align_corners=False, half_pixel_centers=False))(x),
+                                   lambda_layer(lambda v: resize(v, size, align_corners=True))(x),
+                                   lambda_layer(lambda v: resize(v, size, half_pixel_centers=True))(x)],
                         [(h, w, 3)])
     low, high = value_range
-    check(model, tmp_path_factory.mktemp("bilinear") / "m.tflite", "RESIZE_BILINEAR", low=low, high=high)
+    check_ops(model, tmp_path_factory.mktemp("bilinear") / "m.tflite", "RESIZE_BILINEAR", low=low, high=high)
 
 
 def test_keras_bilinear_upsampling(tmp_path):
@@ -250,7 +236,7 @@ def test_keras_bilinear_upsampling(tmp_path):
     model = keras_model(lambda x: [L.UpSampling2D((2, 3), interpolation="bilinear")(x),
                                    L.Resizing(4, 9, interpolation="bilinear")(x)],
                         [(5, 7, 4)])
-    check(model, tmp_path / "m.tflite", "RESIZE_BILINEAR", low=-4.0, high=1.0)
+    check_ops(model, tmp_path / "m.tflite", "RESIZE_BILINEAR", low=-4.0, high=1.0)
 
 
 def test_bilinear_table_runs_past_the_input_for_large_ratios():
@@ -268,10 +254,10 @@ def test_arg_max_and_min(tmp_path_factory, shape, data):
     axis = data.draw(st.integers(1, len(shape)))
     axis -= data.draw(st.sampled_from([0, len(shape) + 1]))
     # After a ReLU many values are the zero point, so ties are frequent for ARG_MIN.
-    model = keras_model(lambda x: [lam(lambda v: t.argmax(v, axis=axis, output_type=t.int32))(x),
-                                   lam(lambda v: t.argmin(t.nn.relu(v), axis=axis, output_type=t.int32))(x)],
+    model = keras_model(lambda x: [lambda_layer(lambda v: t.argmax(v, axis=axis, output_type=t.int32))(x),
+                                   lambda_layer(lambda v: t.argmin(t.nn.relu(v), axis=axis, output_type=t.int32))(x)],
                         [tuple(shape)])
-    check(model, tmp_path_factory.mktemp("arg") / "m.tflite", "ARG_MAX", "ARG_MIN")
+    check_ops(model, tmp_path_factory.mktemp("arg") / "m.tflite", "ARG_MAX", "ARG_MIN")
 
 
 # --- refusals --------------------------------------------------------------------------------
