@@ -42,6 +42,17 @@ def default_timeout(program: Program, samples: int) -> float:
     return 60.0 + samples * (1.0 + program.macs / 2e6)
 
 
+def _qemu_and_image(elf: str | Path, how_to_build: str) -> tuple[str, Path]:
+    """The QEMU executable and the firmware image's absolute path, or one line on what is missing."""
+    qemu = shutil.which(QEMU)
+    if qemu is None:
+        raise TinygenError(f"{QEMU} is not on PATH: install qemu-system-arm")
+    elf = Path(elf).resolve()
+    if not elf.is_file():
+        raise TinygenError(f"{elf}: no such firmware image (build it with {how_to_build})")
+    return qemu, elf
+
+
 def run_qemu(elf: str | Path, board: str | Board, samples: list[list[np.ndarray]], program: Program,
              timeout: float | None = None, progress=None, shift: int | None = None
              ) -> tuple[list[list[np.ndarray]], dict]:
@@ -54,12 +65,7 @@ def run_qemu(elf: str | Path, board: str | Board, samples: list[list[np.ndarray]
     board = resolve_board(board)
     shift = icount_shift(board) if shift is None else shift
     arguments = qemu_command(board, shift)[1:]  # refuses a board without an emulator
-    qemu = shutil.which(QEMU)
-    if qemu is None:
-        raise TinygenError(f"{QEMU} is not on PATH: install qemu-system-arm")
-    elf = Path(elf).resolve()
-    if not elf.is_file():
-        raise TinygenError(f"{elf}: no such firmware image (build it with build_firmware)")
+    qemu, elf = _qemu_and_image(elf, "build_firmware")
     command = [qemu, *arguments, "-kernel", str(elf)]
     inputs = program.graph.inputs
     raw = b"".join(np.ascontiguousarray(x, dtype=t.dtype).reshape(t.shape).tobytes()
@@ -181,12 +187,7 @@ def serve_qemu(elf: str | Path, board: str | Board, shift: int | None = None,
     """Start QEMU on a serve firmware with `-serial tcp:127.0.0.1:PORT,server=on,wait=on` and yield
     once it listens; QEMU is stopped on exit."""
     board = resolve_board(board)
-    qemu = shutil.which(QEMU)
-    if qemu is None:
-        raise TinygenError(f"{QEMU} is not on PATH: install qemu-system-arm")
-    elf = Path(elf).resolve()
-    if not elf.is_file():
-        raise TinygenError(f"{elf}: no such firmware image (build it with build_firmware(app='serve'))")
+    qemu, elf = _qemu_and_image(elf, "build_firmware(app='serve')")
     for attempt in range(3):  # another program may take the free port before QEMU binds it
         port = _free_port()
         command = [qemu, *qemu_command(board, shift)[1:], "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on",
