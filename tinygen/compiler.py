@@ -208,16 +208,24 @@ def schedules(graph: Graph, steps: list[Step]) -> Schedules:
     return Schedules(root, tensors, sizes, names, [id(root(t)) for t in graph.inputs], outputs, orders)
 
 
-def plan_memory(graph: Graph, steps: list[Step]) -> tuple[list[Step], Plan, dict]:
-    """Choose the execution order, then lifetimes and placement of every activation and scratch buffer."""
+def plan_memory(graph: Graph, steps: list[Step], skip=None) -> tuple[list[Step], Plan, dict] | None:
+    """Choose the execution order, then lifetimes and placement of every activation and scratch buffer.
+
+    skip(uses, sizes, inputs, outputs, names, best_arena) may rule a schedule out before it is
+    placed (best_arena: the smallest arena placed so far, or None); None when it rules out all."""
     root, tensors, sizes, names, inputs, outputs, orders = schedules(graph, steps)
     best = None
     for order in orders:
         ordered = [steps[i] for i in order]
-        buffers, overlaps = lifetimes(_uses(ordered, root), sizes, inputs, outputs, names)
+        uses = _uses(ordered, root)
+        if skip is not None and skip(uses, sizes, inputs, outputs, names, best and best[1].arena_bytes):
+            continue
+        buffers, overlaps = lifetimes(uses, sizes, inputs, outputs, names)
         plan = place(list(buffers.values()), overlaps)
         if best is None or plan.arena_bytes < best[1].arena_bytes:
             best = (ordered, plan, buffers)
+    if best is None:
+        return None
     ordered, plan, buffers = best
     offsets = {key: plan.offsets[buf] for key, buf in buffers.items()}
     for t in tensors:

@@ -429,27 +429,18 @@ def _bound(graph: Graph, steps) -> int:
 
 
 def _plan_if_below(graph: Graph, steps, limit: int | None):
-    """compiler.plan_memory, skipping a schedule whose lower bound shows it cannot beat `limit`.
-    Returns (ordered steps, Plan) or None when no schedule can."""
-    from memory_planner import lifetimes, place
-    from tinygen.compiler import _uses, schedules
+    """compiler.plan_memory, skipping a schedule whose lower bound shows it cannot beat `limit`
+    (nor the best placed so far). None when no schedule can."""
+    from tinygen.compiler import plan_memory
 
-    root, _, sizes, names, inputs, outputs, orders = schedules(graph, steps)
-    best = None
-    for order in orders:
-        ordered = [steps[i] for i in order]
-        uses = _uses(ordered, root)
-        bar = limit if best is None else min(limit, best[1].arena_bytes) if limit is not None else best[1].arena_bytes
-        if bar is not None and _step_bound(uses, sizes, inputs, outputs, names) >= bar:
-            continue
-        buffers, overlaps = lifetimes(uses, sizes, inputs, outputs, names)
-        plan = place(list(buffers.values()), overlaps)
-        if best is None or plan.arena_bytes < best[1].arena_bytes:
-            best = (ordered, plan)
-    return best
+    def hopeless(uses, sizes, inputs, outputs, names, best: int | None) -> bool:
+        bar = limit if best is None else best if limit is None else min(limit, best)
+        return bar is not None and _step_bound(uses, sizes, inputs, outputs, names) >= bar
+
+    return plan_memory(graph, steps, skip=hopeless)
 
 
-RELIEF_MARGIN = 4096  # bytes: what compile_graph's last pass (reference kernels at the peak) is assumed to save at most
+RELIEF_MARGIN = 4096  # bytes: what compile_graph's last pass (leaner kernels at the peak) is assumed to save at most
 
 
 def fast_peak(graph: Graph, board: dict | None, max_mac_overhead: float = 0.2,
@@ -470,7 +461,7 @@ def fast_peak(graph: Graph, board: dict | None, max_mac_overhead: float = 0.2,
     any plan is made, may end the work early (peak_sram is then None)."""
     from memory_planner import Overlap
     from memory_planner.patches import area, regions, tiles
-    from tinygen.compiler import Program, Step, _lower, _relieve_peak, plan_memory
+    from tinygen.compiler import Program, Step, _lower, _relieve_peak
     from tinygen.errors import TinygenError
     from tinygen.ops import lower
     from tinygen.passes import run_passes
@@ -488,8 +479,8 @@ def fast_peak(graph: Graph, board: dict | None, max_mac_overhead: float = 0.2,
     constants, kinds = constant_bytes(call for _, call in calls), macs_by_kind(calls)
     if reject is not None and reject(FastResult(None, model_macs, None, counts, constants, kinds, False)):
         return FastResult(None, model_macs, None, counts, constants, kinds, False)
-    _, plan = _plan_if_below(graph, steps, None)
-    best_arena, best_steps, best_stage = plan.arena_bytes, steps, None
+    best = _plan_if_below(graph, steps, None)
+    best_arena, best_stage = best[1].arena_bytes, None
     ceiling = None if limit is None else limit + 1 + RELIEF_MARGIN  # plans at or above it do not matter
     chain = stage_chain(graph)
     if limit is not None and best_arena <= limit:
@@ -524,7 +515,7 @@ def fast_peak(graph: Graph, board: dict | None, max_mac_overhead: float = 0.2,
                 staged = steps[:first] + [Step(stage.ops[0], stage)] + steps[first + len(stage.ops):]
                 found = _plan_if_below(graph, staged, bar)
                 if found is not None and found[1].arena_bytes < best_arena:
-                    best_arena, best_steps, best_stage = found[1].arena_bytes, staged, stage
+                    best, best_arena, best_stage = found, found[1].arena_bytes, stage
                     if limit is not None and best_arena <= limit:
                         stop = True
                         break
@@ -536,7 +527,7 @@ def fast_peak(graph: Graph, board: dict | None, max_mac_overhead: float = 0.2,
     if ceiling is not None and best_arena >= ceiling:
         return FastResult(None, model_macs, patch, counts, constants, kinds, False)
     # compile_graph's last pass, on the plan it would have kept
-    best_arena = _relieve_peak(graph, Program(graph, *plan_memory(graph, best_steps), patch=patch)).plan.arena_bytes
+    best_arena = _relieve_peak(graph, Program(graph, *best, patch=patch)).plan.arena_bytes
     return FastResult(best_arena, model_macs, patch, counts, constants, kinds, True)
 
 
