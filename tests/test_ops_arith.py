@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from keras_util import assert_bit_exact, keras_model, quantize, tf
-from test_ops_elementwise import Spec, single_op_model, validate_every_int8
+from test_ops_elementwise import Spec, single_op_model, validate_every_int8, write_model
 from tinygen.compiler import compile_model
 from tinygen.errors import TinygenError
 from tinygen.frontend import load_model
@@ -30,7 +30,6 @@ def op_model(path: Path, kind: str, inputs: list, output: Spec, **options) -> Pa
     """single_op_model plus what it cannot write: int32 constants (given as int32 arrays),
     per-channel scales (a Spec whose scale is a list, along axis 0) and these ops' option tables
     (keyword arguments named as in the generated schema classes, e.g. keepDims)."""
-    import flatbuffers
     from tensorflow.lite.python import schema_py_generated as s
 
     placeholders = [Spec(x.shape, data=np.zeros(x.shape, np.int8)) if isinstance(x, np.ndarray)
@@ -50,10 +49,7 @@ def op_model(path: Path, kind: str, inputs: list, output: Spec, **options) -> Pa
         op.builtinOptionsType, op.builtinOptions = getattr(s.BuiltinOptions, table), getattr(s, table + "T")()
         for name, value in options.items():
             setattr(op.builtinOptions, name, value)
-    builder = flatbuffers.Builder(1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    path.write_bytes(builder.Output())
-    return path
+    return write_model(model, path)
 
 
 scales = st.floats(-8, 1).map(lambda e: float(np.float32(2.0 ** e)))

@@ -34,10 +34,19 @@ class Spec:
     data: np.ndarray | None = None  # a constant
 
 
+def write_model(model, path: Path) -> Path:
+    """A schema ModelT (TensorFlow's generated classes) packed into a .tflite file."""
+    import flatbuffers
+
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    path.write_bytes(builder.Output())
+    return path
+
+
 def single_op_model(path: Path, kind: str, inputs: list[Spec], output: Spec, **options) -> Path:
     """A one-op .tflite; non-constant inputs become model inputs."""
     tf()
-    import flatbuffers
     from tensorflow.lite.python import schema_py_generated as s
 
     types = {"int8": s.TensorType.INT8, "uint8": s.TensorType.UINT8, "float32": s.TensorType.FLOAT32}
@@ -71,10 +80,7 @@ def single_op_model(path: Path, kind: str, inputs: list[Spec], output: Spec, **o
     code.deprecatedBuiltinCode = min(code.builtinCode, 127)
     model = s.ModelT()
     model.version, model.operatorCodes, model.subgraphs, model.buffers = 3, [code], [graph], buffers
-    builder = flatbuffers.Builder(1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    path.write_bytes(builder.Output())
-    return path
+    return write_model(model, path)
 
 
 scales = st.floats(-8, 0).map(lambda e: float(np.float32(2.0 ** e)))
