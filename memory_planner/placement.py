@@ -42,21 +42,28 @@ class Plan:
     overlaps: dict  # the in-place pairs the placement was allowed to use
 
 
-def _pair_footprint(a: Buffer, b: Buffer, where: Overlap) -> int:
+def pair_footprint(a: Buffer, b: Buffer, where: Overlap) -> int:
     """Bytes spanned by a dying input a and the output b written over it, at their best offsets."""
     return _span(a, b, _best_difference(a, b, where))
 
 
-def lower_bound(buffers: list[Buffer], overlaps: Overlaps) -> int:
+def step_bounds(buffers: list[Buffer], overlaps: Overlaps) -> dict[int, int]:
+    """For each step where a buffer starts or ends: the bytes live then, less what in-place
+    pairs can save. No placement needs less than the largest of them."""
     steps = sorted({b.first for b in buffers} | {b.last for b in buffers})
-    best = 0
+    bounds = {}
     for s in steps:
         live = [b for b in buffers if b.first <= s <= b.last]
         total = sum(aligned(b.nbytes) for b in live)
-        saving = max((aligned(a.nbytes) + aligned(b.nbytes) - _pair_footprint(a, b, where)
-                      for (a, b), where in overlaps.items() if a.last == s == b.first), default=0)
-        best = max(best, total - saving)
-    return best
+        # Each pair at this step saves at most its own overlap (summed: a valid bound however they chain).
+        saving = sum(aligned(a.nbytes) + aligned(b.nbytes) - pair_footprint(a, b, where)
+                     for (a, b), where in overlaps.items() if a.last == s == b.first)
+        bounds[s] = total - saving
+    return bounds
+
+
+def lower_bound(buffers: list[Buffer], overlaps: Overlaps) -> int:
+    return max(step_bounds(buffers, overlaps).values(), default=0)
 
 
 def _fits(buf: Buffer, offset: int, placed: dict, overlaps: Overlaps) -> bool:
@@ -100,7 +107,7 @@ def chains(buffers: list[Buffer], overlaps: Overlaps, cut: bool = True, narrow_c
             step = min(_aligned_options(where), key=lambda d: (
                 _relative_span({**relative, following: position + d}) if narrow_chain else 0,
                 _span(current, following, d), abs(d)))
-            need = max(need, _pair_footprint(current, following, where))
+            need = max(need, pair_footprint(current, following, where))
             apart = aligned(current.nbytes) + aligned(following.nbytes)  # what cutting here costs
             wide = cut and _relative_span({**relative, following: position + step}) > max(need, apart)
             # A member still live alongside (not just the previous one) must not be overwritten either.

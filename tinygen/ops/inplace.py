@@ -8,6 +8,7 @@ direction is then chosen from the offsets it picked.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,8 +44,17 @@ def window_inplace(input: Tensor, output: Tensor, stride_h: int, stride_w: int, 
     """
     if input.is_const or input.shape[0] != 1 or input.nbytes != input.size or output.nbytes != output.size:
         return []
-    _, in_h, in_w, in_c = input.shape
-    _, out_h, out_w, out_c = output.shape
+    slack, reach = _window_slack(tuple(input.shape), tuple(output.shape), stride_h, stride_w, pad_top, pad_left,
+                                 kernel_h, kernel_w, dilation_h, dilation_w, block)
+    return [InPlace(input, slack, reach)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _window_slack(in_shape, out_shape, stride_h, stride_w, pad_top, pad_left, kernel_h, kernel_w, dilation_h,
+                  dilation_w, block) -> tuple[int, int]:
+    """(forward, backward) of window_inplace; the tiles of a patch stage share a few shapes."""
+    _, in_h, in_w, in_c = in_shape
+    _, out_h, out_w, out_c = out_shape
     ys, xs = np.arange(out_h)[:, None], np.arange(out_w)[None, :]
     row0 = np.clip(ys * stride_h - pad_top, 0, in_h - 1)
     col0 = np.clip(xs * stride_w - pad_left, 0, in_w - 1)
@@ -64,4 +74,4 @@ def window_inplace(input: Tensor, output: Tensor, stride_h: int, stride_w: int, 
     block_start = pixel // block * block
     slack = needed_from * in_c - block_end * out_c
     reach = (np.maximum.accumulate(needed_to)[np.minimum(block_end, pixels) - 1] + 1) * in_c - block_start * out_c
-    return [InPlace(input, int(slack.min()), int(reach.max()))]
+    return int(slack.min()), int(reach.max())
