@@ -120,12 +120,24 @@ def test_patch_mode_reports_its_stage():
     off = sim.simulate(model, "nucleo_f411re", patch="off")
     auto = sim.simulate(model, "nucleo_f411re", patch="auto")
     assert off["patch"] is None and not any(layer["patch_stage"] for layer in off["layers"])
-    assert auto["peak_sram_bytes"] <= off["peak_sram_bytes"]
-    if auto["patch"] is not None:
-        assert {"ops", "tiles", "mac_overhead"} <= set(auto["patch"])
-        assert 0 <= auto["patch"]["mac_overhead"] <= 0.2
-        assert any(layer["patch_stage"] for layer in auto["layers"])
-        json.dumps(auto)  # plain JSON all the way down
+    assert auto["peak_sram_bytes"] < off["peak_sram_bytes"]
+    assert {"stages", "ops", "mac_overhead"} <= set(auto["patch"]) and auto["patch_note"] is None
+    assert 0 <= auto["patch"]["mac_overhead"] <= 0.2
+    for stage in auto["patch"]["stages"]:
+        assert {"ops", "tiles", "stage_input", "stage_output", "tile_buffer_bytes", "extra_macs"} <= set(stage)
+    assert any(layer["patch_stage"] for layer in auto["layers"])
+    json.dumps(auto)  # plain JSON all the way down
+
+
+def test_table_says_which_tiles_or_why_no_stage():
+    vww = run("simulate", shared_or_skip("models/mlperf_vww_96_int8.tflite"))
+    assert vww.returncode == 0 and "patch stage 1: ops 0-3 (4 ops) in 8x8 tiles" in vww.stdout
+    speech = run("simulate", shared_or_skip("models/tflm_micro_speech_int8.tflite"))
+    assert "patch-based stage: none (no op that reads the model input can run tile by tile: it is read by RESHAPE)" \
+        in speech.stdout
+    kws = run("simulate", shared_or_skip("models/mlperf_kws_dscnn_int8.tflite"), "--json")
+    note = json.loads(kws.stdout)["patch_note"]
+    assert note.startswith("the peak, at step 4 (CONV_2D), is not lowered by any patch stage"), note
 
 
 def test_fit_logic():
@@ -195,13 +207,18 @@ def test_memory_benchmark_prints_one_table(tmp_path):
                              "--plot", str(tmp_path / "plots")], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("| model | TFLM arena | ours layer | ours patch | lower bound |")
+    assert lines[0].startswith("| model | TFLM arena | ours layer | ours patch | int8 layer | int8 patch | lower bound |")
     row = next(line for line in lines if line.startswith("| tiny_cnn_int8 |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    program = compile_model(EXAMPLE)
-    assert int(cells[2].replace(",", "")) == program.plan.arena_bytes
-    assert float(cells[5]) == pytest.approx(int(cells[1].replace(",", "")) / program.plan.arena_bytes, abs=0.01)
+    board = get_board("qemu_mps2_an500").to_dict()
+    layer = compile_model(EXAMPLE, kernels="builtin", board=board)
+    patch = compile_model(EXAMPLE, patch="auto", kernels="builtin", board=board)
+    assert int(cells[2].replace(",", "")) == layer.plan.arena_bytes
+    assert int(cells[3].replace(",", "")) == patch.plan.arena_bytes
+    assert cells[4] == cells[5] == "="  # int8 I/O already
+    assert float(cells[7]) == pytest.approx(int(cells[1].replace(",", "")) / layer.plan.arena_bytes, abs=0.01)
     assert any(line.startswith("geometric mean of TFLM/ours over 1 models") for line in lines)
+    assert any(line.startswith("  tiny_cnn_int8 (--io model): ") for line in lines)
     assert (tmp_path / "plots" / "tiny_cnn_int8.png").is_file()
 
 

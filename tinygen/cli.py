@@ -5,9 +5,9 @@ Exit codes: 0 success; 1 the check ran and failed (e.g. outputs differ from TFLi
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
-import shutil
 import sys
 import tempfile
 from dataclasses import asdict
@@ -17,6 +17,7 @@ import click
 import numpy as np
 
 from tinygen.errors import TinygenError
+from tinygen.patch import summary as patch_summary
 
 MODEL = click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 
@@ -28,46 +29,44 @@ def _cmsis_nn_path(ctx, param, value):
     return value
 
 
-def _optimize(ctx, param, value):
-    """--optimize reaches the compiler through the context (_memory_first)."""
-    ctx.meta["tinygen.memory_first"] = value == "memory"
-    return value
-
-
-def _memory_first() -> bool:
-    context = click.get_current_context(silent=True)
-    return True if context is None else context.meta.get("tinygen.memory_first", True)
-
-
 def planning_options(fn):
-    """--patch, --max-mac-overhead, --kernels, --optimize and --cmsis-nn: how the model is compiled,
-    shared by every command."""
-    fn = click.option("--optimize", type=click.Choice(["memory", "speed"]), default="memory", show_default=True,
-                      expose_value=False, callback=_optimize,
-                      help="memory: at the layers that set peak SRAM, slower kernel variants where they shrink "
-                      "it; speed: the fastest kernels everywhere.")(fn)
-    fn = click.option("--cmsis-nn", metavar="PATH", default=None, expose_value=False, callback=_cmsis_nn_path,
-                      help="A CMSIS-NN checkout, for --kernels cmsis-nn (default: $TINYGEN_CMSIS_NN).")(fn)
-    fn = click.option("--kernels", type=click.Choice(["builtin", "reference", "cmsis-nn"]), default="builtin",
-                      show_default=True, help="builtin: tinygen's optimized kernels; reference: the plain "
-                      "reference kernels; cmsis-nn: Arm's CMSIS-NN library where it has the op.")(fn)
-    fn = click.option("--max-mac-overhead", default=0.2, show_default=True, type=click.FloatRange(0, None),
-                      help="Extra MACs patch-based execution may cost, as a fraction of the model's MACs.")(fn)
+    """--patch, --max-mac-overhead, --kernels, --optimize, --io and --cmsis-nn: how the model is
+    compiled, shared by every command that compiles; the command gets them as one
+    `compile_options` dict of tinygen.compiler.compile_model's keyword arguments."""
+    @functools.wraps(fn)
+    def command(*args, patch_mode, max_mac_overhead, kernels, optimize, io, **kwargs):
+        options = {"patch": patch_mode, "max_mac_overhead": max_mac_overhead, "kernels": kernels,
+                   "memory_first": optimize == "memory", "io": io}
+        return fn(*args, compile_options=options, **kwargs)
+
+    command = click.option("--io", type=click.Choice(["model", "int8"]), default="model", show_default=True,
+                           help="model: the C API takes and returns the model's own input and output types; "
+                           "int8: the boundary QUANTIZE/DEQUANTIZE ops are dropped and it takes and returns "
+                           "int8 (model.h gives each one's scale and zero point, and float helpers).")(command)
+    command = click.option("--optimize", type=click.Choice(["memory", "speed"]), default="memory",
+                           show_default=True, help="memory: at the layers that set peak SRAM, slower kernel "
+                           "variants where they shrink it; speed: the fastest kernels everywhere.")(command)
+    command = click.option("--cmsis-nn", metavar="PATH", default=None, expose_value=False, callback=_cmsis_nn_path,
+                           help="A CMSIS-NN checkout, for --kernels cmsis-nn (default: $TINYGEN_CMSIS_NN).")(command)
+    command = click.option("--kernels", type=click.Choice(["builtin", "reference", "cmsis-nn"]), default="builtin",
+                           show_default=True, help="builtin: tinygen's optimized kernels; reference: the plain "
+                           "reference kernels; cmsis-nn: Arm's CMSIS-NN library where it has the op.")(command)
+    command = click.option("--max-mac-overhead", default=0.2, show_default=True, type=click.FloatRange(0, None),
+                           help="Extra MACs patch-based execution may cost, as a fraction of the model's MACs.")(command)
     return click.option("--patch", "patch_mode", type=click.Choice(["auto", "off"]), default="auto",
-                        show_default=True, help="auto: run the memory-heaviest first stage tile by tile where "
-                        "that lowers peak SRAM; off: layer by layer.")(fn)
+                        show_default=True, help="auto: run the memory-heaviest first stages tile by tile where "
+                        "that lowers peak SRAM; off: layer by layer.")(command)
 
 
 def board_option(help_text: str):
     return click.option("--board", default=None, metavar="NAME", help=help_text + " (see `tinygen boards`)")
 
 
-def _compile(model: Path, patch_mode: str, max_mac_overhead: float, kernels: str, board_name: str | None):
+def _compile(model: Path, compile_options: dict, board_name: str | None):
     from tinygen.compiler import compile_model
 
     board = _board(board_name)
-    return compile_model(model, patch=patch_mode, max_mac_overhead=max_mac_overhead, kernels=kernels,
-                         board=None if board.is_host else board.to_dict(), memory_first=_memory_first())
+    return compile_model(model, board=None if board.is_host else board.to_dict(), **compile_options)
 
 
 def _board(name: str | None):
@@ -175,8 +174,8 @@ def _print_inspect(info: dict) -> None:
                    "default: a random one).")
 @planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
-def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_file: Path | None, patch_mode: str,
-             max_mac_overhead: float, kernels: str, as_json: bool) -> None:
+def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_file: Path | None,
+             compile_options: dict, as_json: bool) -> None:
     """Generate C sources for MODEL into a new directory.
 
     \b
@@ -190,47 +189,20 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
     With an emulated board: bare-metal firmware sources with a Makefile for
     the system arm-none-eabi-gcc (`make`, then `make run` in QEMU).
     """
+    from tinygen.project import write_project
+
     if out_dir.exists() and not force:
         raise TinygenError(f"{out_dir} exists; pass --force to replace it")
     target = _board(board)
-    program = _compile(model, patch_mode, max_mac_overhead, kernels, board)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
-        files, next_step = _write_project(program, target, staging, input_file)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    program = _compile(model, compile_options, board)
+    files, next_step = write_project(program, target, out_dir, input_file, force)
     summary = {"model": str(model), "board": target.name, "output": str(out_dir),
-               "arena_bytes": program.plan.arena_bytes, "patch": program.patch,
-               "files": sorted(str(out_dir / Path(f).relative_to(staging)) for f in files)}
+               "arena_bytes": program.plan.arena_bytes, "patch": program.patch, "files": [str(f) for f in files]}
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
         click.echo(f"wrote {len(files)} files to {out_dir} (arena {program.plan.arena_bytes:,} bytes); "
-                   f"next: {next_step.format(dir=out_dir)}")
-
-
-def _write_project(program, board, out_dir: Path, input_file: Path | None) -> tuple[list, str]:
-    """The files for the target, and the command that builds them ({dir} stands for the directory)."""
-    from tinygen import codegen
-
-    if board.is_host:
-        return codegen.render(program, out_dir), "make -C {dir}"
-    if board.emulator:
-        from tinygen.firmware import write_firmware
-
-        write_firmware(program, board, out_dir)
-        return [p for p in out_dir.rglob("*") if p.is_file()], "make -C {dir} && make -C {dir} run"
-    from tinygen.firmware.platformio import write_platformio_project
-    from tinygen.inputs import load_inputs, random_inputs
-
-    sample = (load_inputs(program.graph, [input_file]) if input_file else random_inputs(program.graph, 1))[0]
-    files = write_platformio_project(program, board, out_dir, sample)
-    return files, f"tinygen flash {{dir}} --board {board.name}   (or: pio run -d {{dir}} -t upload)"
+                   f"next: {next_step}")
 
 
 @cli.command()
@@ -244,8 +216,8 @@ def _write_project(program, board, out_dir: Path, input_file: Path | None) -> tu
 @board_option("Run on this emulated board in QEMU instead of the host")
 @planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def validate(model: Path, samples: int, input_files: tuple, seed: int, board: str | None, patch_mode: str,
-             max_mac_overhead: float, kernels: str, as_json: bool) -> None:
+def validate(model: Path, samples: int, input_files: tuple, seed: int, board: str | None, compile_options: dict,
+             as_json: bool) -> None:
     """Check the generated C bit-exact against the TFLite Micro interpreter.
 
     Builds the generated code with the host C compiler ($CC, default cc), or
@@ -259,7 +231,7 @@ def validate(model: Path, samples: int, input_files: tuple, seed: int, board: st
     if samples == 0 and not input_files:
         raise TinygenError("nothing to validate: give --samples N > 0 or --input FILE")
     target = _emulated_board(board) if board else None
-    program = _compile(model, patch_mode, max_mac_overhead, kernels, board)
+    program = _compile(model, compile_options, board)
     report = run_validation(model, samples, input_files, seed, program=program, board=target,
                             progress=_progress("emulated inferences"))
     if as_json:
@@ -270,8 +242,10 @@ def validate(model: Path, samples: int, input_files: tuple, seed: int, board: st
                        f" ({o.mismatched_samples} of {report.samples} samples differ)")
         if report.patch:
             p = report.patch
-            click.echo(f"patch-based first stage: ops {p['ops'][0]}-{p['ops'][-1]} in {p['tiles']}x{p['tiles']} "
-                       f"tiles (+{100 * p['mac_overhead']:.1f}% MACs); arena {report.arena_bytes:,} bytes")
+            click.echo(f"patch-based: {patch_summary(p)}; arena {report.arena_bytes:,} bytes")
+        if program.graph.dropped_io:
+            click.echo("--io int8: the C code reads and writes int8; its values went through the model's own "
+                       "QUANTIZE/DEQUANTIZE to meet TFLite Micro's")
         verdict = "bit-exact with TFLite Micro" if report.exact else "DIFFERS from TFLite Micro"
         click.echo(f"{model}: {verdict} on {report.samples} inputs")
     sys.exit(0 if report.exact else 1)
@@ -318,7 +292,7 @@ def boards(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a PNG of SRAM per layer, layer-based and patch-based side by side.")
-def simulate(model: Path, board: str | None, patch_mode: str, max_mac_overhead: float, kernels: str, as_json: bool,
+def simulate(model: Path, board: str | None, compile_options: dict, as_json: bool,
              plot_file: Path | None) -> None:
     """Report SRAM per layer, peak, lower bound and flash, and whether MODEL fits a board.
 
@@ -331,10 +305,13 @@ def simulate(model: Path, board: str | None, patch_mode: str, max_mac_overhead: 
     from tinygen.simulate import plot
     from tinygen.simulate import simulate as run_simulation
 
-    program = _compile(model, patch_mode, max_mac_overhead, kernels, board)
-    report = run_simulation(model, board, patch_mode, max_mac_overhead, program=program)
+    program = _compile(model, compile_options, board)
+    report = run_simulation(model, board, compile_options["patch"], compile_options["max_mac_overhead"],
+                            program=program)
     if plot_file is not None:
-        plot(model, board, plot_file, max_mac_overhead, programs={patch_mode: program})
+        other = "off" if compile_options["patch"] == "auto" else "auto"
+        programs = {compile_options["patch"]: program, other: _compile(model, {**compile_options, "patch": other}, board)}
+        plot(model, board, plot_file, compile_options["max_mac_overhead"], programs=programs)
         report["plot"] = str(plot_file)
     if as_json:
         click.echo(json.dumps(report, indent=2))
@@ -342,14 +319,21 @@ def simulate(model: Path, board: str | None, patch_mode: str, max_mac_overhead: 
         _print_simulation(report)
 
 
+def _short(name: str, width: int = 40) -> str:
+    return name if len(name) <= width else name[:width - 3] + "..."
+
+
 def _print_simulation(r: dict) -> None:
     click.echo(f"{r['model']} on {r['board']} (patch {r['patch_mode']})")
     if r["patch"]:
-        p = r["patch"]
-        click.echo(f"patch-based stage: ops {p.get('ops')}, {p.get('tiles')}x{p.get('tiles')} tiles, "
-                   f"+{100 * float(p.get('mac_overhead', 0)):.1f}% MACs")
+        for i, stage in enumerate(r["patch"]["stages"], 1):
+            rows, cols = stage["tiles"]
+            click.echo(f"patch stage {i}: ops {stage['ops'][0]}-{stage['ops'][-1]} ({len(stage['ops'])} ops) in "
+                       f"{rows}x{cols} tiles, +{stage['extra_macs']:,} MACs (+{100 * stage['mac_overhead']:.1f}%), "
+                       f"tile buffers {stage['tile_buffer_bytes']:,} B, output "
+                       f"'{_short(stage['stage_output'])}' {'x'.join(map(str, stage['stage_output_shape']))}")
     elif r["patch_mode"] == "auto":
-        click.echo("patch-based stage: none chosen (layer by layer)")
+        click.echo(f"patch-based stage: none ({r['patch_note']}); layer by layer")
     click.echo(f"\n{'step':>4}  {'op':24} {'output':>14} {'MACs':>12} {'live bytes':>11} {'arena bytes':>11}")
     for layer in r["layers"]:
         mark = " *" if layer["patch_stage"] else ""
@@ -388,8 +372,7 @@ def _print_simulation(r: dict) -> None:
 @click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
 @planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def run(model: Path, board: str | None, input_files: tuple, seed: int, patch_mode: str, max_mac_overhead: float,
-        kernels: str, as_json: bool) -> None:
+def run(model: Path, board: str | None, input_files: tuple, seed: int, compile_options: dict, as_json: bool) -> None:
     """Build MODEL as firmware for an emulated board, run it in QEMU and print its outputs.
 
     \b
@@ -400,12 +383,14 @@ def run(model: Path, board: str | None, input_files: tuple, seed: int, patch_mod
     """
     from tinygen.emulation import run_emulated
     from tinygen.inputs import load_inputs, random_inputs
+    from tinygen.passes.int8_io import to_program_inputs
 
     if board is None:
         raise TinygenError("--board is required: one of the emulated boards (see `tinygen boards`)")
     target = _emulated_board(board)
-    program = _compile(model, patch_mode, max_mac_overhead, kernels, board)
-    samples = load_inputs(program.graph, input_files) or random_inputs(program.graph, 1, seed)
+    program = _compile(model, compile_options, board)
+    samples = [to_program_inputs(program.graph, sample)
+               for sample in load_inputs(program.graph, input_files) or random_inputs(program.graph, 1, seed)]
     outputs, cycles = run_emulated(program, target, samples, profile=False, progress=_progress("inferences"))
     names = [str(f) for f in input_files] or ["random"]
     results = [{"input": names[i], "cycles": int(cycles["total"][i]),
@@ -438,8 +423,7 @@ def _output_values(tensor, values) -> dict:
 @click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
 @planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def profile(model: Path, board: str | None, seed: int, patch_mode: str, max_mac_overhead: float, kernels: str,
-            as_json: bool) -> None:
+def profile(model: Path, board: str | None, seed: int, compile_options: dict, as_json: bool) -> None:
     """Cycles per layer and in total for one inference on an emulated board.
 
     The figures are instructions executed under QEMU -icount, read through
@@ -448,12 +432,15 @@ def profile(model: Path, board: str | None, seed: int, patch_mode: str, max_mac_
     """
     from tinygen.emulation import profile_report, run_emulated
     from tinygen.inputs import random_inputs
+    from tinygen.passes.int8_io import to_program_inputs
 
     if board is None:
         raise TinygenError("--board is required: one of the emulated boards (see `tinygen boards`)")
     target = _emulated_board(board)
-    program = _compile(model, patch_mode, max_mac_overhead, kernels, board)
-    _, cycles = run_emulated(program, target, random_inputs(program.graph, 1, seed), profile=True)
+    program = _compile(model, compile_options, board)
+    samples = [to_program_inputs(program.graph, sample) for sample in random_inputs(program.graph, 1, seed)]
+    _, cycles = run_emulated(program, target, samples, profile=True)
+    kernels = compile_options["kernels"]
     report = {"model": str(model), "kernels": kernels, **profile_report(program, target, cycles)}
     if as_json:
         click.echo(json.dumps(report, indent=2))
@@ -474,8 +461,7 @@ def profile(model: Path, board: str | None, seed: int, patch_mode: str, max_mac_
 @board_option("Board to flash")
 @click.option("--port", default=None, help="Serial/upload port (default: PlatformIO finds the board).")
 @planning_options
-def flash(target: Path, board: str | None, port: str | None, patch_mode: str, max_mac_overhead: float,
-          kernels: str) -> None:
+def flash(target: Path, board: str | None, port: str | None, compile_options: dict) -> None:
     """Build and upload TARGET (a project from `tinygen generate --board`, or a .tflite model) with PlatformIO.
 
     \b
@@ -484,6 +470,7 @@ def flash(target: Path, board: str | None, port: str | None, patch_mode: str, ma
     """
     from tinygen.firmware.platformio import flash as upload
     from tinygen.firmware.platformio import pio
+    from tinygen.project import write_project
 
     if board is None:
         raise TinygenError("--board is required (see `tinygen boards`)")
@@ -497,9 +484,9 @@ def flash(target: Path, board: str | None, port: str | None, patch_mode: str, ma
         click.echo(upload(target, port).strip().splitlines()[-1])
         return
     with tempfile.TemporaryDirectory(prefix="tinygen-flash-") as tmp:
-        program = _compile(target, patch_mode, max_mac_overhead, kernels, board)
+        program = _compile(target, compile_options, board)
         project = Path(tmp) / "project"
-        _write_project(program, target_board, project, None)
+        write_project(program, target_board, project)
         click.echo(upload(project, port).strip().splitlines()[-1])
 
 
@@ -539,7 +526,7 @@ def demo() -> None:
 @planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def person_detection(model, images, board, preprocess, person_index, threshold, search, search_budget, port,
-                     no_flash, project, limit, timeout, sheet, no_sheet, patch_mode, max_mac_overhead, kernels, as_json) -> None:
+                     no_flash, project, limit, timeout, sheet, no_sheet, compile_options, as_json) -> None:
     """Run a person detector on a board over a folder of photos; check it against TFLite Micro.
 
     \b
@@ -558,8 +545,7 @@ def person_detection(model, images, board, preprocess, person_index, threshold, 
     try:
         report = run_demo(model, images, board, parse_overrides(preprocess), person_index, threshold, search,
                           ["--time-budget", f"{search_budget:g}"], port, not no_flash, project, limit, timeout,
-                          None if no_sheet else sheet, patch_mode, max_mac_overhead, kernels,
-                          memory_first=_memory_first(), progress=bar.update,
+                          None if no_sheet else sheet, compile_options=compile_options, progress=bar.update,
                           say=lambda text: click.echo(text, err=True))
     finally:
         bar.close()

@@ -10,7 +10,8 @@ import numpy as np
 
 from tinygen.compiler import Program
 from tinygen.ir import Tensor
-from tinygen.ops import Array, Call, Scratch, Struct
+from tinygen.ops import Array, Call, Scratch, Struct, View
+from tinygen.passes.int8_io import model_tensor
 from tinygen.resources import data_dir
 
 CTYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
@@ -103,6 +104,9 @@ class _Printer:
             return "NULL"
         if isinstance(arg, Tensor):
             return self.tensor(arg)
+        if isinstance(arg, View):
+            ctype = CTYPES[arg.tensor.dtype]
+            return f"(({ctype} *)(tinygen_arena + {self.program.offset(arg.tensor) + arg.byte_offset}))"
         if isinstance(arg, Array):
             return self.array(arg, hint)
         if isinstance(arg, Scratch):
@@ -125,8 +129,10 @@ class _Printer:
 
 def _describe_call(op, call: Call) -> str:
     """The op and the shapes of the activations the call reads and writes (a patch tile's own)."""
-    shapes = ["x".join(map(str, a.shape)) for a in call.args if isinstance(a, Tensor) and not a.is_const]
-    what = op.kind if call.kernel != "tile_insert" else "tile into the stage output"
+    tensors = [a.tensor if isinstance(a, View) else a for a in call.args]
+    shapes = ["x".join(map(str, a.shape)) for a in tensors if isinstance(a, Tensor) and not a.is_const]
+    what = {"tg_tile_copy": f"{op.kind}: copy a tile region", "tg_tile_fill": f"{op.kind}: fill the tile"}.get(
+        call.function, op.kind)
     return f"{what} [{' '.join(shapes[:-1])}] -> {shapes[-1] if shapes else ''}"
 
 
@@ -134,9 +140,13 @@ def _io(program: Program, tensors: list[Tensor]) -> list[dict]:
     out = []
     for t in tensors:
         quant = t.quant
+        own = model_tensor(program.graph, t)
         out.append({"name": t.name, "ctype": CTYPES[t.dtype], "dtype": t.dtype, "dtype_code": DTYPE_CODES[t.dtype],
                     "shape": list(t.shape) or [1], "bytes": t.nbytes, "offset": program.offset(t),
-                    "scale": c_number(float(quant.s) if quant else 0.0), "zero_point": quant.zp if quant else 0})
+                    "scale": c_number(float(quant.s) if quant else 0.0), "zero_point": quant.zp if quant else 0,
+                    "quantized": quant is not None and t.dtype != "float32",
+                    "scale_text": f"{float(quant.s):.9g}" if quant else "",
+                    "replaces": None if own is t else f"'{own.name}' {own.dtype}"})
     return out
 
 

@@ -1,18 +1,21 @@
 """From a .tflite file to a `Program`: the IR after passes, one kernel call per op, and the arena plan."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, NamedTuple
 from pathlib import Path
 
-from memory_planner import Overlap, Plan, StepUse, lifetimes, low_memory_order, place
+from memory_planner import Overlap, Plan, StepUse, lifetimes, low_memory_order, lower_bound, place
+from memory_planner.placement import aligned, pair_footprint, step_bounds
 from tinygen.errors import TinygenError
 from tinygen.frontend import load_model
 from tinygen.ir import Graph, Op, Tensor
 from tinygen.backends import leaner_calls, specialize
 from tinygen.ops import Alias, Call, call_scratches, lower
 from tinygen.passes import run_passes
-from tinygen.patch import Stage, build_stage, candidate_stages, describe, stage_chain
+from tinygen.passes.int8_io import IO_MODES, drop_boundary_quantization
+from tinygen.patch import (Stage, StageGraph, build_stage, describe, input_overlap, stage_graphs, tile_floor, tile_grids,
+                           tiled_macs_overhead)
 
 
 @dataclass
@@ -27,10 +30,15 @@ class Program:
     steps: list[Step]
     plan: Plan
     offsets: dict  # id(tensor) or id(Scratch) -> arena offset
-    patch: dict | None = None  # the patch-based stage, when one is used: {"ops", "tiles", "mac_overhead", ...}
+    patch: dict | None = None  # the patch-based stages, when used: {"stages": [...], "mac_overhead", ...}
+    patch_note: str | None = None  # with patch auto and no stage: why not
 
     def offset(self, item) -> int:
         return self.offsets[id(item)]
+
+    @property
+    def stages(self) -> list[Stage]:
+        return [s.call for s in self.steps if isinstance(s.call, Stage)]
 
     @property
     def calls(self) -> list[tuple[Op, Call]]:
@@ -48,46 +56,240 @@ class Program:
         return sum(call.macs for _, call in self.calls)
 
 
-def compile_model(path: str | Path, patch="off", max_mac_overhead: float = 0.2,
-                  kernels: str = "reference", board: dict | None = None, memory_first: bool = True) -> Program:
-    """patch="auto" runs the memory-heaviest first stage tile by tile where that lowers peak SRAM
+@dataclass
+class StageSearch:
+    """How plan_program looks for patch stages; the architecture search's fast planner
+    (tinygen.nas.graph) passes its shortcuts here, which cannot change the program chosen:
+    `build` may return a cached stage's geometry without its tile calls, and with `limit` only
+    a program within that many bytes is wanted (the first one found is kept) and programs that
+    cannot come within `ceiling` bytes are not planned."""
+    build: Callable = build_stage
+    limit: int | None = None
+    ceiling: int | None = None
+    first_stages_tried: int = 3  # the best single stages a second stage is tried after
+
+
+def compile_model(path: str | Path, patch="off", max_mac_overhead: float = 0.2, kernels: str = "reference",
+                  board: dict | None = None, memory_first: bool = True, io: str = "model") -> Program:
+    """patch="auto" runs the memory-heaviest first stages tile by tile where that lowers peak SRAM
     within `max_mac_overhead` extra MACs (a fraction of the model's MACs); "off" plans layer by
-    layer; a pair (ops, n) forces the first `ops` ops of the stage in n x n tiles.
-    `kernels` picks the backend (tinygen.backends) for the target `board` (None: the host);
-    memory_first lets the reference kernel replace a faster one at the layer that sets the peak
-    when that lowers the arena."""
+    layer; a pair (ops, grid) forces the first stage that covers `ops` ops in a grid of tiles
+    (n, or (rows, cols)). `kernels` picks the backend (tinygen.backends) for the target `board`
+    (None: the host); memory_first lets the reference kernel replace a faster one at the layer
+    that sets the peak when that lowers the arena. io="int8" drops the model's boundary
+    QUANTIZE/DEQUANTIZE ops, so the program reads and writes int8."""
     try:
-        return compile_graph(load_model(path), patch, max_mac_overhead, kernels, board, memory_first)
+        return compile_graph(load_model(path), patch, max_mac_overhead, kernels, board, memory_first, io)
     except TinygenError as e:
         message = str(e)
         raise TinygenError(message if message.startswith(str(path)) else f"{path}: {message}") from None
 
 
 def compile_graph(graph: Graph, patch="off", max_mac_overhead: float = 0.2, kernels: str = "reference",
-                  board: dict | None = None, memory_first: bool = True) -> Program:
+                  board: dict | None = None, memory_first: bool = True, io: str = "model") -> Program:
     """compile_model for a graph already in memory (e.g. one a search builds without TensorFlow)."""
+    steps = lower_graph(graph, kernels, board, io)
+    program = plan_program(graph, steps, patch, max_mac_overhead, _lowering(kernels, board))
+    if memory_first and kernels != "reference":
+        program = _relieve_peak(graph, program)
+    return choose_directions(program)
+
+
+def lower_graph(graph: Graph, kernels: str, board: dict | None, io: str = "model") -> list[Step]:
+    """The graph after its passes, one kernel call (or alias) per op."""
+    if io not in IO_MODES:
+        raise TinygenError(f"--io must be one of {', '.join(IO_MODES)}, not {io!r}")
+    run_passes(graph)
+    if io == "int8":
+        drop_boundary_quantization(graph)
+    lower_op = _lowering(kernels, board)
+    return [Step(op, lower_op(op)) for op in graph.ops]
+
+
+def _lowering(kernels: str, board: dict | None):
+    return lambda op: _lower(op, kernels, board)
+
+
+def plan_program(graph: Graph, steps: list[Step], patch="off", max_mac_overhead: float = 0.2, lower_op=lower,
+                 search: StageSearch | None = None) -> Program | None:
+    """The arena plan of the lowered steps, layer by layer or with patch stages (see compile_model);
+    None only when `search.ceiling` rules out every program."""
     if patch not in ("auto", "off") and not isinstance(patch, tuple):
         raise TinygenError(f"--patch must be auto or off, not {patch!r}")
-    lower_op = lambda op: _lower(op, kernels, board)  # noqa: E731
-    run_passes(graph)
-    steps = [Step(op, lower_op(op)) for op in graph.ops]
-    best = Program(graph, *plan_memory(graph, steps))
-    model_macs = best.macs
+    search = search or StageSearch()
+    planned = plan_memory(graph, steps, bar=search.ceiling)
+    layer_based = None if planned is None else Program(graph, *planned)
     if isinstance(patch, tuple):
-        length, n = patch
-        chain = stage_chain(graph)[:length]
-        if len(chain) < length:
-            raise TinygenError(f"the first {length} ops cannot form a patch stage (at most {len(chain)})")
-        best = _staged(graph, steps, build_stage(chain, n, sum(lower_op(op).macs for op in chain), lower_op),
-                       model_macs)
-    elif patch == "auto":
-        for stage in candidate_stages(graph, model_macs, max_mac_overhead, lower_op):
-            candidate = _staged(graph, steps, stage, model_macs)
-            if candidate.plan.arena_bytes < best.plan.arena_bytes:
-                best = candidate
-    if memory_first and kernels != "reference":
-        best = _relieve_peak(graph, best)
-    return choose_directions(best)
+        return _forced_stage(graph, steps, patch, lower_op)
+    if patch == "off":
+        return layer_based
+    return choose_stages(graph, steps, layer_based, max_mac_overhead, lower_op, search)
+
+
+def _forced_stage(graph: Graph, steps: list[Step], patch: tuple, lower_op) -> Program:
+    length, grid = patch
+    subs = stage_graphs(graph, graph.inputs[0]) if len(graph.inputs) == 1 else []
+    sub = next((s for s in subs if len(s.ops) == length), None)
+    if sub is None:
+        raise TinygenError(f"no patch stage of {length} ops starts at the model input "
+                           f"(stages of {sorted({len(s.ops) for s in subs})} ops can)")
+    macs = sum(s.call.macs for s in steps if isinstance(s.call, Call) and s.op in sub.ops)
+    model_macs = sum(s.call.macs for s in steps if isinstance(s.call, Call))
+    return _staged(graph, steps, [build_stage(sub, grid, macs, lower_op)], model_macs)
+
+
+def choose_stages(graph: Graph, steps: list[Step], layer_based: Program | None, max_mac_overhead: float,
+                  lower_op, search: StageSearch) -> Program | None:
+    """The program with the lowest peak (then the fewest MACs) among layer-based and one or two
+    consecutive patch stages from the model input, within `max_mac_overhead` extra MACs in all.
+
+    Best first: every (stage, grid) gets a lower bound on its program's arena from geometry alone
+    (its tile buffers' least plan, its output over its input as far as the tiles allow), and
+    candidates are built and planned from the lowest bound up, until no bound can beat the best."""
+    model_macs = sum(s.call.macs for s in steps if isinstance(s.call, Call))
+    chooser = _Chooser(graph, steps, layer_based, model_macs, lower_op, search)
+    if len(graph.inputs) != 1:
+        return chooser.finish("the model has several inputs")
+    firsts = chooser.try_stages([], graph.inputs[0], max_mac_overhead)
+    for program in sorted(firsts, key=_rank)[:search.first_stages_tried]:
+        if chooser.done():
+            break
+        stage = program.stages[0]
+        chooser.try_stages([stage], stage.output, max_mac_overhead - tiled_macs_overhead(stage, model_macs))
+    return chooser.finish(None)
+
+
+def _rank(program: Program) -> tuple[int, int]:
+    return program.plan.arena_bytes, program.macs
+
+
+class _Chooser:
+    """The best program so far and what was tried, for choose_stages."""
+
+    def __init__(self, graph, steps, layer_based, model_macs, lower_op, search):
+        self.graph, self.steps, self.model_macs, self.lower_op, self.search = graph, steps, model_macs, lower_op, search
+        self.best = layer_based
+        self.op_macs = {id(s.op): s.call.macs for s in steps if isinstance(s.call, Call)}
+        self.stage_ends = 0  # sub-graphs that could be a stage
+        self.within_overhead = 0  # (sub-graph, grid) pairs within the MAC overhead
+        self.outclassed = 0  # sub-graphs no stage over which can beat the best program
+        self.last_end: Op | None = None
+
+    def bar(self) -> int | None:
+        bars = [b for b in (self.search.ceiling, self.best and self.best.plan.arena_bytes) if b is not None]
+        return min(bars) if bars else None
+
+    def done(self) -> bool:
+        return (self.search.limit is not None and self.best is not None
+                and self.best.plan.arena_bytes <= self.search.limit)
+
+    def _hopeless(self, bound: int, extra_macs: float) -> bool:
+        """A candidate with this arena bound and these extra MACs cannot rank above the best."""
+        bar = self.bar()
+        if bar is None:
+            return False
+        if self.best is None or bound < self.best.plan.arena_bytes:
+            return bound >= bar
+        return bound > self.best.plan.arena_bytes or self.model_macs + extra_macs >= self.best.macs
+
+    def try_stages(self, earlier: list[Stage], start: Tensor, budget: float) -> list[Program]:
+        if self.done():
+            return []
+        candidates = []
+        for sub in stage_graphs(self.graph, start):
+            self.stage_ends += 1
+            self.last_end = sub.ops[-1]
+            bound = _StagedBound(self.graph, self.steps, earlier, sub)
+            if self.bar() is not None and bound(0, Overlap(1 << 40)) >= self.bar():
+                self.outclassed += 1  # it cannot beat the best, however it is tiled
+                continue
+            grids = tile_grids(sub, self.op_macs, self.model_macs, budget)
+            self.within_overhead += len(grids)
+            if grids:
+                extra = sum(tiled_macs_overhead(s, self.model_macs) for s in earlier) * self.model_macs
+                candidates += [(bound(tile_floor(sub, g), input_overlap(sub, g.geometry(sub))),
+                                extra + g.mac_overhead * self.model_macs, len(candidates) + i, sub, g, bound)
+                               for i, g in enumerate(grids)]
+        planned, settled = [], set()
+        for lowest, extra_macs, _, sub, choice, bound in sorted(candidates, key=lambda c: c[:3]):
+            if self.done() or self._hopeless(lowest, extra_macs):
+                break
+            if id(sub) in settled:
+                continue
+            macs = sum(s.call.macs for s in self.steps if isinstance(s.call, Call) and s.op in sub.ops)
+            stage = self.search.build(sub, choice.grid, macs, self.lower_op)
+            exact = bound(stage.scratch_bytes, stage.input_overlap)
+            if self._hopeless(exact, extra_macs):
+                continue
+            program = _staged(self.graph, self.steps, earlier + [stage], self.model_macs, self.bar())
+            if exact <= bound.elsewhere:
+                # The peak is set outside this stage: finer grids here only add MACs.
+                settled.add(id(sub))
+            if program is None:
+                continue
+            planned.append(program)
+            if self.best is None or _rank(program) < _rank(self.best):
+                self.best = program
+        return planned
+
+    def finish(self, reason: str | None) -> Program | None:
+        if self.best is not None and self.best.patch is None:
+            self.best.patch_note = reason or self._why_none()
+        return self.best
+
+    def _why_none(self) -> str:
+        readers = self.graph.consumers(self.graph.inputs[0])
+        if not self.stage_ends:
+            first = f": it is read by {readers[0].kind}" if readers else ""
+            return f"no op that reads the model input can run tile by tile{first}"
+        if not self.within_overhead and not self.outclassed:
+            return "every patch stage needs more extra MACs than --max-mac-overhead allows"
+        step = _peak_step(self.best)
+        peak = f"the peak, at step {step} ({self.best.steps[step].op.kind}),"
+        last = max(i for i, s in enumerate(self.best.steps) if s.op is self.last_end)
+        if step > last:
+            return f"{peak} is after the last op a stage can cover ({self.last_end.describe()})"
+        return f"{peak} is not lowered by any patch stage within --max-mac-overhead"
+
+
+def _peak_step(program: Program) -> int:
+    steps = _peak_steps(program)
+    return steps[0] if steps else 0
+
+
+class _StagedBound:
+    """Lower bounds on the arena of programs with the stages `earlier` and one more covering
+    `sub`, by that stage's tile buffer bytes and how its output may overlap its input.
+
+    The schedules tried do not depend on the stage's buffers, so the bound at every other step
+    is worked out once, with an ideal stage (no tile buffers, output anywhere over its input)."""
+
+    def __init__(self, graph: Graph, steps: list[Step], earlier: list[Stage], sub: StageGraph):
+        ideal = Stage(sub, (1, 1), [], 0, {}, Overlap(1 << 40), 0, 0)
+        staged = _staged_steps(steps, earlier + [ideal])
+        root, _, sizes, names, inputs, outputs, orders = schedules(graph, staged)
+        self.orders = []
+        for order in orders:
+            ordered = [staged[i] for i in order]
+            buffers, overlaps = lifetimes(_uses(ordered, root), sizes, inputs, outputs, names)
+            at = next(i for i, s in enumerate(ordered) if s.call is ideal)
+            bounds = step_bounds(list(buffers.values()), overlaps)
+            pair = (buffers[id(root(sub.input))], buffers[id(root(sub.output))])
+            elsewhere = max((b for s, b in bounds.items() if s != at), default=0)
+            self.orders.append((elsewhere, bounds[at], pair if pair in overlaps else None))
+        self.elsewhere = min(order[0] for order in self.orders)  # what no stage ending here can lower
+
+    def _saving(self, pair, where: Overlap) -> int:
+        if pair is None:
+            return 0
+        a, b = pair
+        return aligned(a.nbytes) + aligned(b.nbytes) - pair_footprint(a, b, where)
+
+    def __call__(self, tile_bytes: int, where: Overlap) -> int:
+        ideal = Overlap(1 << 40)
+        return min(max(elsewhere,
+                       at + aligned(tile_bytes) + self._saving(pair, ideal) - self._saving(pair, where))
+                   for elsewhere, at, pair in self.orders)
 
 
 def _relieve_peak(graph: Graph, program: Program, rounds: int = 8) -> Program:
@@ -111,13 +313,13 @@ def _leaner_at(graph: Graph, program: Program, i: int) -> Program | None:
     reference = lower(step.op)
     if reference.kernel == step.call.kernel:
         return None
-    best = None
+    best = program
     for call in leaner_calls(step.op, reference, step.call):
         steps = program.steps[:i] + [Step(step.op, call)] + program.steps[i + 1:]
-        trial = Program(graph, *plan_memory(graph, steps), patch=program.patch)
-        if trial.plan.arena_bytes < (best or program).plan.arena_bytes:
-            best = trial
-    return best
+        planned = plan_memory(graph, steps, bar=best.plan.arena_bytes)
+        if planned is not None and planned[1].arena_bytes < best.plan.arena_bytes:
+            best = replace(program, steps=planned[0], plan=planned[1], offsets=planned[2])
+    return None if best is program else best
 
 
 def _peak_steps(program: Program) -> list[int]:
@@ -130,11 +332,21 @@ def _peak_steps(program: Program) -> list[int]:
     return [s for s, end in sorted(ends.items()) if end >= top - 8]
 
 
-def _staged(graph: Graph, steps: list[Step], stage: Stage, model_macs: int) -> Program:
-    """The program with the stage's ops replaced by the stage."""
-    first = next(i for i, s in enumerate(steps) if s.op is stage.ops[0])
-    staged = steps[:first] + [Step(stage.ops[0], stage)] + steps[first + len(stage.ops):]
-    return Program(graph, *plan_memory(graph, staged), patch=describe(stage, model_macs))
+def _staged_steps(steps: list[Step], stages: list[Stage]) -> list[Step]:
+    """The steps with each stage's ops replaced by the stage, where its last op was (anything
+    between its ops that is not in it reads nothing the stage computes but may be read by it)."""
+    covered = {id(op) for stage in stages for op in stage.ops}
+    last = {id(stage.ops[-1]): stage for stage in stages}
+    return [Step(last[id(s.op)].ops[0], last[id(s.op)]) if id(s.op) in last else s
+            for s in steps if id(s.op) not in covered or id(s.op) in last]
+
+
+def _staged(graph: Graph, steps: list[Step], stages: list[Stage], model_macs: int, bar: int | None = None
+            ) -> Program | None:
+    """The program with the stages' ops replaced by the stages (None: a bound shows it cannot
+    beat `bar`)."""
+    planned = plan_memory(graph, _staged_steps(steps, stages), bar=bar)
+    return None if planned is None else Program(graph, *planned, patch=describe(stages, model_macs))
 
 
 def _lower(op: Op, kernels: str, board: dict | None) -> Call | Alias:
@@ -208,19 +420,19 @@ def schedules(graph: Graph, steps: list[Step]) -> Schedules:
     return Schedules(root, tensors, sizes, names, [id(root(t)) for t in graph.inputs], outputs, orders)
 
 
-def plan_memory(graph: Graph, steps: list[Step], skip=None) -> tuple[list[Step], Plan, dict] | None:
+def plan_memory(graph: Graph, steps: list[Step], bar: int | None = None) -> tuple[list[Step], Plan, dict] | None:
     """Choose the execution order, then lifetimes and placement of every activation and scratch buffer.
 
-    skip(uses, sizes, inputs, outputs, names, best_arena) may rule a schedule out before it is
-    placed (best_arena: the smallest arena placed so far, or None); None when it rules out all."""
+    A schedule whose lower bound shows it cannot be placed below `bar` (nor below the best placed
+    so far) is not placed; None when no schedule can."""
     root, tensors, sizes, names, inputs, outputs, orders = schedules(graph, steps)
     best = None
     for order in orders:
         ordered = [steps[i] for i in order]
-        uses = _uses(ordered, root)
-        if skip is not None and skip(uses, sizes, inputs, outputs, names, best and best[1].arena_bytes):
+        buffers, overlaps = lifetimes(_uses(ordered, root), sizes, inputs, outputs, names)
+        bars = [b for b in (bar, best and best[1].arena_bytes) if b is not None]
+        if bars and lower_bound(list(buffers.values()), overlaps) >= min(bars):
             continue
-        buffers, overlaps = lifetimes(uses, sizes, inputs, outputs, names)
         plan = place(list(buffers.values()), overlaps)
         if best is None or plan.arena_bytes < best[1].arena_bytes:
             best = (ordered, plan, buffers)

@@ -1,4 +1,7 @@
-"""Model inputs for validation and runs: random samples, .npy files and images."""
+"""Model inputs for validation and runs: random samples, .npy files and images.
+
+Samples are of the model's own inputs (float32 for a float-input model, also with --io int8);
+`tinygen.passes.int8_io.to_program_inputs` turns them into what the program reads."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,13 +10,16 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Graph, Tensor
+from tinygen.passes.int8_io import model_inputs
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".pgm"}
 
 
 def _float_range(graph: Graph, t: Tensor) -> tuple[float, float]:
     """For a float input, the range its first QUANTIZE can represent (so random data is in range)."""
-    for op in graph.consumers(t):
+    for op in graph.consumers(t) + list(graph.dropped_io.values()):
+        if op.inputs[0] is not t:
+            continue
         q = op.outputs[0].quant
         if op.kind == "QUANTIZE" and q is not None:
             info = np.iinfo(op.outputs[0].dtype)
@@ -26,7 +32,7 @@ def random_inputs(graph: Graph, count: int, seed: int = 0) -> list[list[np.ndarr
     samples = []
     for _ in range(count):
         sample = []
-        for t in graph.inputs:
+        for t in model_inputs(graph):
             if np.dtype(t.dtype).kind == "f":
                 low, high = _float_range(graph, t)
                 sample.append(rng.uniform(low, high, t.shape).astype(t.dtype))
@@ -66,7 +72,7 @@ def load_inputs(graph: Graph, files) -> list[list[np.ndarray]]:
         return []
     if len(graph.inputs) != 1:
         raise TinygenError(f"--input files feed single-input models; this one has {len(graph.inputs)} inputs")
-    t = graph.inputs[0]
+    t = model_inputs(graph)[0]
     samples = []
     for f in map(Path, files):
         if not f.exists():

@@ -81,6 +81,9 @@ class Graph:
     ops: list[Op]
     inputs: list[Tensor]
     outputs: list[Tensor]
+    # With --io int8: id(the int8 input/output tensor) -> the boundary QUANTIZE/DEQUANTIZE dropped
+    # (tinygen.passes.int8_io), whose other side is the model's own input or output.
+    dropped_io: dict = field(default_factory=dict)
 
     def consumers(self, tensor: Tensor) -> list[Op]:
         return [op for op in self.ops if any(t is tensor for t in op.inputs)]

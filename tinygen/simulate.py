@@ -26,6 +26,7 @@ from tinygen.boards import Board, get_board
 from tinygen.compiler import Program, compile_model
 from tinygen.errors import TinygenError
 from tinygen.ops import Alias, Call
+from tinygen.patch import Stage, grid_text
 
 # Kept by the linker although nothing in the model itself calls them: the application does.
 _ENTRY_POINTS = ("tinygen_invoke", "tinygen_input", "tinygen_output", "tinygen_input_info", "tinygen_output_info")
@@ -51,23 +52,17 @@ def _patch_ops(program: Program) -> set:
     return set(patch.get("ops", [])) if isinstance(patch, dict) else set()
 
 
-def _is_stage(call) -> bool:
-    """A patch-based stage step (tinygen.patch.Stage), recognised by shape so this module works
-    whether or not the compiler has one."""
-    return not isinstance(call, (Call, Alias)) and hasattr(call, "ops") and hasattr(call, "calls")
-
-
 def layer_rows(program: Program) -> list[dict]:
     memory = {row["step"]: row for row in step_memory(program)}
     in_patch = _patch_ops(program)
     rows = []
     for i, step in enumerate(program.steps):
         op, call = step.op, step.call
-        if _is_stage(call):  # a patch-based stage: several ops, run tile by tile, in one step
+        if isinstance(call, Stage):  # a patch-based stage: several ops, run tile by tile, in one step
             rows.append({
                 "step": i, "op_index": op.index, "op": f"PATCH STAGE ({len(call.ops)} ops)",
                 "kind": "patch_stage", "ops": [o.index for o in call.ops], "op_kinds": [o.kind for o in call.ops],
-                "tiles": call.n, "output_shape": list(call.output.shape), "macs": int(call.macs),
+                "tiles": list(call.grid), "output_shape": list(call.output.shape), "macs": int(call.macs),
                 "live_bytes": memory[i]["live_bytes"], "arena_bytes": memory[i]["arena_bytes"],
                 "live_buffers": memory[i]["live_buffers"], "patch_stage": True,
             })
@@ -304,6 +299,7 @@ def simulate(model: str | Path, board: str | None = None, patch: str = "auto",
         "model": str(model), "board": target.name, "board_description": target.description,
         "patch_mode": patch, "max_mac_overhead": max_mac_overhead,
         "patch": None if program.patch is None else _jsonable(program.patch),
+        "patch_note": program.patch_note,
         "peak_sram_bytes": peak_bytes, "peak_step": peak_step, "peak_at": where,
         "lower_bound_bytes": program.plan.lower_bound_bytes,
         "flash_bytes": flash.flash_bytes, "flash_is_estimate": flash.is_estimate, "flash": flash.to_dict(),
@@ -318,7 +314,9 @@ def simulate(model: str | Path, board: str | None = None, patch: str = "auto",
 
 def plot(model: str | Path, board: str | None, path: str | Path, max_mac_overhead: float = 0.2,
          programs: dict | None = None) -> Path:
-    """Arena bytes per layer, layer-based and patch-based side by side, with the board's SRAM limit."""
+    """Arena bytes per layer, layer-based and patch-based side by side, with the board's SRAM limit.
+    `programs` ("off" and "auto") are the two compiled as the caller compiles; missing ones are
+    compiled with the library defaults."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -341,9 +339,9 @@ def plot(model: str | Path, board: str | None, path: str | Path, max_mac_overhea
                label="arena in use (highest offset + size)")
         ax.step(x, [r["live_bytes"] / scale for r in rows], where="mid", color="#DD8452", linewidth=1.6,
                 label="sum of live buffers")
-        stage = [r["step"] for r in rows if r["patch_stage"]]
-        if stage:
-            ax.axvspan(min(stage) - 0.5, max(stage) + 0.5, color="#55A868", alpha=0.2, label="patch-based stage")
+        for i, r in enumerate(r for r in rows if r["kind"] == "patch_stage"):
+            ax.axvspan(r["step"] - 0.5, r["step"] + 0.5, color="#55A868", alpha=0.2,
+                       label="patch-based stage" if i == 0 else None)
         ax.axhline(program.plan.lower_bound_bytes / scale, color="gray", linestyle="--", linewidth=1,
                    label=f"lower bound {program.plan.lower_bound_bytes:,} B")
         if limit is not None:
@@ -354,8 +352,8 @@ def plot(model: str | Path, board: str | None, path: str | Path, max_mac_overhea
         elif program.patch is None:
             title = f"patch-based: no stage chosen, peak {program.plan.arena_bytes:,} B"
         else:
-            n = program.patch.get("tiles", "?")
-            title = (f"patch-based ({n}x{n} tiles, +{100 * float(program.patch.get('mac_overhead', 0)):.1f}% MACs): "
+            grids = " then ".join(grid_text(s["tiles"]) for s in program.patch["stages"])
+            title = (f"patch-based ({grids} tiles, +{100 * program.patch['mac_overhead']:.1f}% MACs): "
                      f"peak {program.plan.arena_bytes:,} B")
         ax.set_title(title, fontsize=11)
         ax.set_xlabel("layer (schedule step)")

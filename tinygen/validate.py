@@ -16,6 +16,7 @@ from tinygen.compiler import Program, compile_model
 from tinygen.errors import TinygenError
 from tinygen.inputs import load_inputs, random_inputs
 from tinygen.ir import Tensor
+from tinygen.passes.int8_io import model_outputs, to_model_outputs, to_program_inputs
 from tinygen.oracle import run_tflm
 
 HOST_CFLAGS = ["-O2", "-std=c99", "-Wall", "-Wextra"]
@@ -91,8 +92,10 @@ def split_outputs(raw: bytes, outputs: list[Tensor], count: int, writer: str) ->
 
 
 def compare(program: Program, ours: list[list[np.ndarray]], reference: list[list[np.ndarray]]) -> list[OutputReport]:
+    """Per output of the model, the largest difference over the samples (ours already in the
+    model's own output types)."""
     reports = []
-    for i, t in enumerate(program.graph.outputs):
+    for i, t in enumerate(model_outputs(program.graph)):
         diffs = [np.abs(np.asarray(o[i], np.float64) - np.asarray(r[i], np.float64).reshape(t.shape)).max(initial=0)
                  for o, r in zip(ours, reference)]
         worst = max(diffs, default=0.0)
@@ -107,15 +110,17 @@ def validate(model: str | Path, samples: int = 20, input_files: tuple = (), seed
     for the host, or for an emulated `board` and run in QEMU, against TFLite Micro."""
     model = Path(model)
     program = program or compile_model(model)
-    inputs = random_inputs(program.graph, samples, seed) + load_inputs(program.graph, input_files)
+    graph = program.graph
+    inputs = random_inputs(graph, samples, seed) + load_inputs(graph, input_files)
+    fed = [to_program_inputs(graph, sample) for sample in inputs]
     if board is not None and not board.is_host:
         from tinygen.emulation import run_emulated
 
-        ours, _ = run_emulated(program, board, inputs, profile=False, progress=progress)
+        ours, _ = run_emulated(program, board, fed, profile=False, progress=progress)
     else:
         with tempfile.TemporaryDirectory(prefix="tinygen-validate-") as tmp:
-            ours = run_host(build_host(program, Path(tmp)), program, inputs)
-    reference = run_tflm(model, inputs, len(program.graph.outputs))
-    outputs = compare(program, ours, reference)
+            ours = run_host(build_host(program, Path(tmp)), program, fed)
+    reference = run_tflm(model, inputs, len(graph.outputs))
+    outputs = compare(program, [to_model_outputs(graph, sample) for sample in ours], reference)
     worst = max((o.max_abs_diff for o in outputs), default=0)
     return Report(str(model), len(inputs), worst, outputs, program.plan.arena_bytes, program.patch)

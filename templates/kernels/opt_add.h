@@ -15,7 +15,8 @@
 #include "opt_common.h"
 
 typedef struct {
-  int32_t size;
+  int32_t rows, size;                 /* rows of size elements; the output's rows follow each other, */
+  int32_t a_row_stride, b_row_stride; /* each input's are this many elements apart */
   int32_t subtract; /* 1: SUB */
   int32_t exact, sign_fix, output_offset, act_min, act_max; /* requantization (opt_common.h) */
   const int32_t *a_table, *b_table; /* [256]: the rescaled value of int8 input v at v + 128
@@ -35,14 +36,16 @@ TG_ALWAYS_INLINE void opt_add_s8_inline(const opt_add_params *p, const int8_t *a
   TG_OPAQUE(ta);
   TG_OPAQUE(tb);
   /* Element i is written after element i of both inputs is read (the output may overwrite either). */
-  int32_t i = 0;
-  for (; i + 4 <= p->size; i += 4) {
-    OPT_ADD_ONE(i)
-    OPT_ADD_ONE(i + 1)
-    OPT_ADD_ONE(i + 2)
-    OPT_ADD_ONE(i + 3)
+  for (int32_t row = 0; row < p->rows; ++row, a += p->a_row_stride, b += p->b_row_stride, output += p->size) {
+    int32_t i = 0;
+    for (; i + 4 <= p->size; i += 4) {
+      OPT_ADD_ONE(i)
+      OPT_ADD_ONE(i + 1)
+      OPT_ADD_ONE(i + 2)
+      OPT_ADD_ONE(i + 3)
+    }
+    for (; i < p->size; ++i) OPT_ADD_ONE(i)
   }
-  for (; i < p->size; ++i) OPT_ADD_ONE(i)
 }
 
 void opt_add_s8(const opt_add_params *p, const int8_t *a, const int8_t *b, int8_t *output);

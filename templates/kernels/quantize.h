@@ -3,8 +3,10 @@
 
 #include <stdint.h>
 
+/* rows x cols values; input rows start input_row_stride values apart (a region of a larger
+ * tensor, for a patch tile), output rows follow each other. */
 typedef struct {
-  int32_t size;
+  int32_t rows, cols, input_row_stride;
   float scale;
   int32_t zero_point;
 } tg_quantize_params;

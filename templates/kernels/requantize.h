@@ -3,8 +3,10 @@
 
 #include <stdint.h>
 
+/* rows x cols values; input rows start input_row_stride values apart (a region of a larger
+ * tensor, for a patch tile), output rows follow each other. */
 typedef struct {
-  int32_t size;
+  int32_t rows, cols, input_row_stride;
   int32_t input_unsigned, output_unsigned; /* uint8 rather than int8 */
   int32_t input_zero_point, output_zero_point, multiplier, shift, out_min, out_max;
 } tg_requantize_params;

@@ -12,7 +12,8 @@ biases with the input zero point folded in, requantization constants (builtin_qu
 - DEPTHWISE_CONV_2D with depth multiplier 1: opt_dwconv, four channels per pass, windows inside
   the input unrolled into fixed offsets.
 - FULLY_CONNECTED: opt_fc, four units per pass over the input.
-- ADD/SUB of same-shape tensors: opt_add, the input rescaling tabulated.
+- ADD/SUB of same-shape tensors (or regions of them, row by row): opt_add, the input rescaling
+  tabulated.
 Anything else (grouped convolutions, other depth multipliers, broadcasting, MUL) keeps its
 reference kernel.
 
@@ -67,7 +68,7 @@ def _cached(objects: tuple, values: tuple, build):
 
 def _repeated(op: Op) -> bool:
     """A call made once per tile of a patch-based stage."""
-    return "window_origin" in op.options
+    return bool(op.options.get("in_tile"))
 
 
 def _plain(rq: Requant) -> bool:
@@ -301,8 +302,14 @@ def _add(op: Op, call: Call) -> Call | None:
     if op.kind not in ("ADD", "SUB"):
         return None
     walk = f["walk"].fields if "walk" in f else f
-    if walk["rank"] != 1 or list(walk["a_stride"]) != [1] or list(walk["b_stride"]) != [1]:
+    # Dense rows, one after another, or (a patch tile's regions of larger buffers) each operand's
+    # rows their own stride apart.
+    if walk["rank"] > 2 or list(walk["a_stride"])[-1:] != [1] or list(walk["b_stride"])[-1:] != [1]:
         return None
+    rows, size = (1, walk["shape"][0]) if walk["rank"] == 1 else walk["shape"]
+    a_row, b_row = (size, size) if walk["rank"] == 1 else (walk["a_stride"][0], walk["b_stride"][0])
+    if 0 in (a_row, b_row):
+        return None  # a row broadcast
     a, b, out = call.args[1], call.args[2], call.args[3]
     values = range(-128, 128)
     a_table = [tflm_requantize((v + f["a_offset"]) * (1 << f["left_shift"]), f["a_multiplier"], f["a_shift"])
@@ -313,9 +320,11 @@ def _add(op: Op, call: Call) -> Call | None:
     sums = ([min(a_table) + min(sign * y for y in b_table)], [max(a_table) + max(sign * y for y in b_table)])
     rq = requant([f["multiplier"]], [f["shift"]], f["output_offset"], f["act_min"], f["act_max"], sums)
     scale = 2 if rq.doubled else 1
-    fields = {"size": int(walk["shape"][0]), "subtract": int(op.kind == "SUB"), **rq.fields(),
+    fields = {"rows": int(rows), "size": int(size), "a_row_stride": int(a_row), "b_row_stride": int(b_row),
+              "subtract": int(op.kind == "SUB"), **rq.fields(),
               "a_table": Array(np.array(a_table, np.int64) * scale, "int32_t"),
               "b_table": Array(np.array(b_table, np.int64) * scale, "int32_t"),
               "rq": Array(rq.table.reshape(-1), "int32_t")}
-    return Call("opt_add", "opt_add_s8_inline", [Struct("opt_add_params", fields), a, b, out], macs=call.macs,
+    function = "opt_add_s8" if _repeated(op) else "opt_add_s8_inline"
+    return Call("opt_add", function, [Struct("opt_add_params", fields), a, b, out], macs=call.macs,
                 extra_kernels=["opt_common"], inplace=call.inplace)

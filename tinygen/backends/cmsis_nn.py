@@ -40,6 +40,7 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, Scratch, Struct
+from tinygen.ops.broadcast import views
 from tinygen.ops.inplace import InPlace, elementwise_inplace, window_inplace
 
 ENV = "TINYGEN_CMSIS_NN"
@@ -291,8 +292,8 @@ def _softmax(op: Op, call: Call, dsp: bool) -> Call | None:
 
 
 def _elementwise(op: Op, call: Call, dsp: bool) -> Call | None:
-    if op.kind not in ("ADD", "MUL"):
-        return None
+    if op.kind not in ("ADD", "MUL") or views(op) is not None:
+        return None  # a patch tile reading regions of larger buffers keeps the strided reference kernel
     a, b, out = op.inputs[0], op.inputs[1], op.outputs[0]
     if not a.size == b.size == out.size:
         return None  # broadcasting: CMSIS-NN walks both operands in step

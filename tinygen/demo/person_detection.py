@@ -29,6 +29,8 @@ import numpy as np
 
 from tinygen.demo.preprocess import Preprocess, infer_preprocess
 from tinygen.errors import TinygenError
+from tinygen.passes.int8_io import to_model_outputs, to_program_inputs
+from tinygen.validate import split_outputs
 
 DEFAULT_BOARD = "qemu_mps2_an500"  # the emulated Cortex-M7
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ppm", ".pgm", ".webp", ".tif", ".tiff"}
@@ -288,10 +290,10 @@ def _serve_all(client, inputs: list[bytes], progress) -> list:
 def run_demo(model: Path | None, images: Path | None, board_name: str | None = None, overrides: dict | None = None,
              person_index: int | None = None, threshold: float | None = None, search: Path | None = None,
              search_options: list[str] = (), port: str | None = None, flash: bool = True, project: Path | None = None, limit: int | None = None,
-             timeout: float = 30.0, sheet: Path | None = None, patch: str = "auto", max_mac_overhead: float = 0.2,
-             kernels: str = "builtin", memory_first: bool = True, progress=None,
+             timeout: float = 30.0, sheet: Path | None = None, compile_options: dict | None = None, progress=None,
              say=lambda text: None) -> DemoReport:
-    """Everything `tinygen demo person-detection` does; the CLI only prints the report."""
+    """Everything `tinygen demo person-detection` does; the CLI only prints the report.
+    `compile_options` are compile_model's keyword arguments (default: builtin kernels, patch auto)."""
     from tinygen.boards import get_board
     from tinygen.compiler import compile_model
     from tinygen.frontend import load_model
@@ -319,13 +321,12 @@ def run_demo(model: Path | None, images: Path | None, board_name: str | None = N
         raise TinygenError(f"{model}: a person detector takes one image; this model has {len(graph.inputs)} inputs")
     spec = infer_preprocess(graph.inputs[0], overrides)
     index, decision = person_output(graph, person_index, threshold)
-    program = compile_model(model, patch=patch, max_mac_overhead=max_mac_overhead, kernels=kernels,
-                            memory_first=memory_first,
-                            board=board.to_dict())
+    options = {"patch": "auto", "kernels": "builtin", **(compile_options or {})}
+    program = compile_model(model, board=board.to_dict(), **options)
     say(f"{model.name} on {board.name}: {spec.describe()}; {decision}")
     tensors = [spec.tensor(f) for f in files]
     reference = run_tflm(model, [[x] for x in tensors], len(graph.outputs))
-    inputs = [x.tobytes() for x in tensors]
+    inputs = [to_program_inputs(program.graph, [x])[0].tobytes() for x in tensors]
     if board.emulator:
         from tinygen.firmware.build import icount_shift
         from tinygen.firmware.qemu import cycles_unit
@@ -333,19 +334,22 @@ def run_demo(model: Path | None, images: Path | None, board_name: str | None = N
         answers = _emulated_answers(program, board, inputs, timeout, progress)
         unit = cycles_unit(icount_shift(board))
     else:
-        answers = _real_answers(program, board, inputs, tensors[0], port, flash, project, timeout, progress, say)
+        sample = to_program_inputs(program.graph, [tensors[0]])[0]
+        answers = _real_answers(program, board, inputs, sample, port, flash, project, timeout, progress, say)
         unit = "cycles of the board's core (DWT cycle counter where the core has one)"
     report = DemoReport(str(model), board.name, bool(board.emulator), board.clock_hz, spec.to_dict(), index,
                         decision, unit)
     for f, answer, expected in zip(files, answers, reference):
-        ints, reals = _values(graph, answer.outputs)
+        outputs = to_model_outputs(program.graph, split_outputs(answer.outputs, program.graph.outputs, 1, board.name)[0])
+        raw = b"".join(np.ascontiguousarray(y, dtype=t.dtype).tobytes() for y, t in zip(outputs, graph.outputs))
+        ints, reals = _values(graph, raw)
         ref_raw = b"".join(np.ascontiguousarray(y, dtype=t.dtype).tobytes() for y, t in zip(expected, graph.outputs))
         ref_ints, ref_reals = _values(graph, ref_raw)
         result = ImageResult(
             file=f.relative_to(images).as_posix(), truth=folder_label(f.relative_to(images)),
             score=round(float(reals[index]), 6), person=decide(reals, index, threshold), cycles=answer.cycles,
             ms=1000.0 * answer.cycles / board.clock_hz if board.clock_hz else None,
-            outputs=ints.tolist(), reference=ref_ints.tolist(), identical=answer.outputs == ref_raw,
+            outputs=ints.tolist(), reference=ref_ints.tolist(), identical=raw == ref_raw,
             reference_person=decide(ref_reals, index, threshold))
         report.results.append(result)
     if sheet is not None:

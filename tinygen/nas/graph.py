@@ -156,23 +156,15 @@ def layer_counts(plan: Plan) -> tuple[int, int, int]:
 def sram_lower_bound(plan: Plan) -> int:
     """No more than the peak SRAM of any plan for `plan`'s graph, layer- or patch-based.
 
-    The model input is live before the first op. A patch stage covers ops from the input up to
-    the first tensor read twice (a residual block's input), so every op of a residual block runs
-    layer by layer while the block input waits for the ADD: the block input and each op's output
-    (or its input, which the output may overwrite) are live together, in separate bytes."""
+    The model input is live before the first op, and the head convolution's output is read whole
+    by the global pooling after it (a patch stage may end there, but its output is a full tensor).
+    Everything before may run tile by tile, residual blocks included, so nothing more is sure."""
     from memory_planner.placement import aligned
 
     h = -(-plan.resolution // 2)
-    bound = aligned(plan.resolution * plan.resolution * plan.in_channels)
-    channels = plan.stem
     for block in plan.blocks:
-        out = -(-h // block.stride)
-        if block.residual:
-            x = aligned(h * h * channels)
-            tensors = [h * h * block.mid if block.expand else 0, out * out * block.mid, out * out * block.cout]
-            bound = max(bound, x + aligned(max(tensors)))
-        h, channels = out, block.cout
-    return bound
+        h = -(-h // block.stride)
+    return max(aligned(plan.resolution * plan.resolution * plan.in_channels), aligned(h * h * plan.head))
 
 
 def op_counts(program: Program) -> dict[str, int]:
@@ -361,83 +353,38 @@ def _plain(value):
 # --------------------------------------------------------------------------- the planner, fast
 
 class StageCache:
-    """Patch stages built once per chain of op shapes and tile count, reused across candidates.
+    """Patch stages built once per sub-graph signature (op shapes, options and wiring) and grid,
+    reused across candidates.
 
     A stage's geometry (its tile buffers, how its output may overlap its input, its MACs) depends
-    only on the shapes and options of the ops it covers, which many architectures of one space
-    share (their first blocks)."""
+    only on the shapes, options and wiring of the ops it covers, which many architectures of one
+    space share (their first blocks)."""
 
     def __init__(self):
         self.stages: dict[tuple, object] = {}
 
     @staticmethod
-    def signature(ops) -> tuple:
-        sig = []
-        for op in ops:
+    def signature(sub) -> tuple:
+        position = {id(op.outputs[0]): j for j, op in enumerate(sub.ops)}
+        sig = [(tuple(sub.input.shape), sub.input.dtype)]
+        for op in sub.ops:
+            inputs = tuple("const" if t is None or t.is_const else position.get(id(t), "input") for t in op.inputs)
             shapes = tuple(None if t is None else (tuple(t.shape), t.dtype) for t in op.inputs)
             options = tuple(sorted((k, v if not isinstance(v, list) else tuple(v)) for k, v in op.options.items()))
-            sig.append((op.kind, shapes, tuple(op.outputs[0].shape), options))
+            sig.append((op.kind, inputs, shapes, tuple(op.outputs[0].shape), options))
         return tuple(sig)
 
-    def build(self, ops, n: int, macs_layer_based: int, lower_op):
+    def build(self, sub, grid, macs_layer_based: int, lower_op):
         from tinygen.patch import Stage, build_stage
 
-        key = (self.signature(ops), n)
+        key = (self.signature(sub), tuple(grid))
         found = self.stages.get(key)
         if found is None:
-            found = build_stage(ops, n, macs_layer_based, lower_op)
+            found = build_stage(sub, grid, macs_layer_based, lower_op)
             self.stages[key] = found
         # The cached geometry, attached to this graph's ops (no tile calls: only the plan is wanted).
-        return Stage(list(ops), n, [], found.scratch_bytes, {}, found.input_overlap, macs_layer_based, found.macs)
-
-
-def _step_bound(uses, sizes: dict, inputs, outputs, names) -> int:
-    """A lower bound on any placement of these steps: at each step every live buffer but the one
-    written there (the only buffer that may share bytes, with the inputs dying there) is disjoint
-    from the others; with one in-place partner, that pair spans at least its best overlap."""
-    from memory_planner import lifetimes
-    from memory_planner.placement import _pair_footprint, aligned
-
-    buffers, overlaps = lifetimes(uses, sizes, inputs, outputs, names)
-    pairs_at: dict[int, list] = {}
-    for (a, b), where in overlaps.items():
-        pairs_at.setdefault(a.last, []).append((a, b, where))
-    by_first: dict[int, list] = {}
-    for b in buffers.values():
-        by_first.setdefault(b.first, []).append(b)
-    best = 0
-    all_buffers = list(buffers.values())
-    for s in range(-1, len(uses) + 1):
-        live = [b for b in all_buffers if b.first <= s <= b.last]
-        total = sum(aligned(b.nbytes) for b in live)
-        pairs = pairs_at.get(s, [])
-        if len(pairs) == 1:
-            a, b, where = pairs[0]
-            total += _pair_footprint(a, b, where) - aligned(a.nbytes) - aligned(b.nbytes)
-        elif pairs:
-            total -= max(aligned(b.nbytes) for _, b, _ in pairs)
-        best = max(best, total)
-    return best
-
-
-def _bound(graph: Graph, steps) -> int:
-    """The least of _step_bound over the schedules plan_memory tries: no plan of these steps is smaller."""
-    from tinygen.compiler import _uses, schedules
-
-    root, _, sizes, names, inputs, outputs, orders = schedules(graph, steps)
-    return min(_step_bound(_uses([steps[i] for i in order], root), sizes, inputs, outputs, names) for order in orders)
-
-
-def _plan_if_below(graph: Graph, steps, limit: int | None):
-    """compiler.plan_memory, skipping a schedule whose lower bound shows it cannot beat `limit`
-    (nor the best placed so far). None when no schedule can."""
-    from tinygen.compiler import plan_memory
-
-    def hopeless(uses, sizes, inputs, outputs, names, best: int | None) -> bool:
-        bar = limit if best is None else best if limit is None else min(limit, best)
-        return bar is not None and _step_bound(uses, sizes, inputs, outputs, names) >= bar
-
-    return plan_memory(graph, steps, skip=hopeless)
+        return Stage(sub, tuple(grid), [], found.scratch_bytes, {}, found.input_overlap, macs_layer_based,
+                     found.macs - found.macs_layer_based + macs_layer_based)
 
 
 RELIEF_MARGIN = 4096  # bytes: what compile_graph's last pass (leaner kernels at the peak) is assumed to save at most
@@ -446,31 +393,20 @@ RELIEF_MARGIN = 4096  # bytes: what compile_graph's last pass (leaner kernels at
 def fast_peak(graph: Graph, board: dict | None, max_mac_overhead: float = 0.2,
               stages: StageCache | None = None, limit: int | None = None, reject=None) -> "FastResult":
     """Peak SRAM, MACs, patch description and kernel calls of the graph as
-    compile_graph(graph, patch="auto", kernels="builtin", board=board) plans it.
-
-    The same candidates in the same order, with two shortcuts that cannot change the result: a
-    patch stage's geometry comes from `stages` when an identical chain was built before, and a
-    schedule is not placed when a lower bound already shows it cannot beat the best plan so far.
-    The plan kept then goes through compile_graph's own final pass (tinygen.compiler
-    `_relieve_peak`: leaner kernels where a builtin one's scratch or in-place slack sets the peak).
+    compile_graph(graph, patch="auto", kernels="builtin", board=board) plans it: the compiler's
+    own lowering, stage search (tinygen.compiler.plan_program) and final pass, with shortcuts
+    that cannot change the result: a patch stage's geometry comes from `stages` when an
+    identical sub-graph was built before.
 
     With `limit`, only whether the peak can be at most `limit` bytes is wanted: the search stops
     at the first plan within it (`exact` is then False and `peak_sram` an upper bound within the
-    limit); plans more than RELIEF_MARGIN above it are skipped, and a network whose best plan is
-    that far above is taken not to fit (peak_sram None). `reject(result)`, given the result before
-    any plan is made, may end the work early (peak_sram is then None)."""
-    from memory_planner import Overlap
-    from memory_planner.patches import area, regions, tiles
-    from tinygen.compiler import Program, Step, _lower, _relieve_peak
-    from tinygen.errors import TinygenError
-    from tinygen.ops import lower
-    from tinygen.passes import run_passes
-    from tinygen.patch import WINDOWED, Stage, _window, describe, stage_chain
+    limit); plans more than RELIEF_MARGIN above it are not placed, and a network whose best plan
+    is that far above is taken not to fit (peak_sram None). `reject(result)`, given the result
+    before any plan is made, may end the work early (peak_sram is then None)."""
+    from tinygen.compiler import StageSearch, _lowering, _relieve_peak, lower_graph, plan_program
 
     stages = stages if stages is not None else StageCache()
-    lower_op = lambda op: _lower(op, "builtin", board)  # noqa: E731
-    run_passes(graph)
-    steps = [Step(op, lower_op(op)) for op in graph.ops]
+    steps = lower_graph(graph, "builtin", board)
     calls = [(s.op, s.call) for s in steps if type(s.call).__name__ == "Call"]
     model_macs = sum(call.macs for _, call in calls)
     counts: dict[str, int] = {}
@@ -479,56 +415,18 @@ def fast_peak(graph: Graph, board: dict | None, max_mac_overhead: float = 0.2,
     constants, kinds = constant_bytes(call for _, call in calls), macs_by_kind(calls)
     if reject is not None and reject(FastResult(None, model_macs, None, counts, constants, kinds, False)):
         return FastResult(None, model_macs, None, counts, constants, kinds, False)
-    best = _plan_if_below(graph, steps, None)
-    best_arena, best_stage = best[1].arena_bytes, None
     ceiling = None if limit is None else limit + 1 + RELIEF_MARGIN  # plans at or above it do not matter
-    chain = stage_chain(graph)
-    if limit is not None and best_arena <= limit:
-        chain = []  # fits layer by layer
-    if chain and any(op.kind in WINDOWED for op in chain):  # patch.candidate_stages, candidate by candidate
-        op_macs = [lower(op).macs for op in chain]
-        per_pixel = [m / (op.outputs[0].shape[1] * op.outputs[0].shape[2]) for m, op in zip(op_macs, chain)]
-        stop = False
-        for length in range(1, len(chain) + 1):
-            if stop:
-                break
-            ops = chain[:length]
-            windows = [_window(op) for op in ops]
-            height, width = ops[-1].outputs[0].shape[1:3]
-            for n in range(2, min(8, height, width) + 1):
-                tiled = sum(area(region) * per_pixel[j] for tile in tiles(height, width, n)
-                            for j, region in enumerate(regions(windows, tile)[1:]))
-                if (tiled - sum(op_macs[:length])) / max(model_macs, 1) > max_mac_overhead:
-                    continue
-                bar = best_arena if ceiling is None else min(best_arena, ceiling)
-                first = next(i for i, s in enumerate(steps) if s.op is ops[0])
-                # A stage with no tile buffers whose output may lie anywhere over its input bounds
-                # every real one from below (the schedules do not depend on the stage's buffers).
-                ideal = Stage(list(ops), n, [], 0, {}, Overlap(1 << 40), 0, 0)
-                if _bound(graph, steps[:first] + [Step(ops[0], ideal)] + steps[first + len(ops):]) >= bar:
-                    continue
-                try:
-                    stage = stages.build(ops, n, sum(op_macs[:length]), lower_op)
-                except TinygenError:
-                    stop = True
-                    break
-                staged = steps[:first] + [Step(stage.ops[0], stage)] + steps[first + len(stage.ops):]
-                found = _plan_if_below(graph, staged, bar)
-                if found is not None and found[1].arena_bytes < best_arena:
-                    best, best_arena, best_stage = found, found[1].arena_bytes, stage
-                    if limit is not None and best_arena <= limit:
-                        stop = True
-                        break
-    patch = None if best_stage is None else describe(best_stage, model_macs)
-    if best_stage is not None:
-        counts["patch_stage"] = 1
-    if limit is not None and best_arena <= limit:
-        return FastResult(best_arena, model_macs, patch, counts, constants, kinds, False)
-    if ceiling is not None and best_arena >= ceiling:
-        return FastResult(None, model_macs, patch, counts, constants, kinds, False)
-    # compile_graph's last pass, on the plan it would have kept
-    best_arena = _relieve_peak(graph, Program(graph, *best, patch=patch)).plan.arena_bytes
-    return FastResult(best_arena, model_macs, patch, counts, constants, kinds, True)
+    search = StageSearch(build=stages.build, limit=limit, ceiling=ceiling)
+    program = plan_program(graph, steps, "auto", max_mac_overhead, _lowering("builtin", board), search)
+    if program is None or (ceiling is not None and program.plan.arena_bytes >= ceiling):
+        return FastResult(None, model_macs, None, counts, constants, kinds, False)
+    patch = program.patch
+    if patch is not None:
+        counts["patch_stage"] = len(patch["stages"])
+    if limit is not None and program.plan.arena_bytes <= limit:
+        return FastResult(program.plan.arena_bytes, model_macs, patch, counts, constants, kinds, False)
+    relieved = _relieve_peak(graph, program).plan.arena_bytes  # compile_graph's last pass
+    return FastResult(relieved, model_macs, patch, counts, constants, kinds, True)
 
 
 @dataclass

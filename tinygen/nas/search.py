@@ -975,16 +975,14 @@ def phase_baseline(ctx: Context, report: dict) -> dict:
 # --------------------------------------------------------------------------- --generate
 
 def _generate(ctx: Context, report: dict) -> None:
-    """The same as `tinygen generate OUT/model.tflite -o DIR --board B`."""
-    import click
-
-    from tinygen import cli
+    """The same as `tinygen generate OUT/model.tflite -o DIR --board B` (the model's I/O is int8 already)."""
+    from tinygen.compiler import compile_model
+    from tinygen.project import write_project
 
     target = ctx.settings.generate
-    force = ctx.state.get("generated") == target
-    with click.Context(cli.generate) as click_ctx:
-        click_ctx.invoke(cli.generate, model=ctx.out / "model.tflite", out_dir=Path(target), force=force,
-                         board=ctx.board.name, input_file=None, patch_mode="auto", max_mac_overhead=0.2,
-                         kernels="builtin", as_json=False)
+    program = compile_model(ctx.out / "model.tflite", patch="auto", kernels="builtin",
+                            board=None if ctx.board.is_host else ctx.board.to_dict())
+    files, next_step = write_project(program, ctx.board, Path(target), force=ctx.state.get("generated") == target)
+    ctx.log(f"wrote {len(files)} files to {target} (arena {program.plan.arena_bytes:,} bytes); next: {next_step}")
     ctx.state["generated"] = target
     ctx.save_state()

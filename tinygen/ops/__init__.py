@@ -5,7 +5,7 @@ A lowering function takes an `Op` and returns either
 - an `Alias`: the op moves no data (RESHAPE and friends); its output shares its input's bytes.
 
 Arguments are printed by codegen: a `Tensor` becomes a pointer into the arena (or the name of
-its constant array), an `Array` a `static const` array in flash, a `Struct` a `static const`
+its constant array), a `View` a pointer into an activation, an `Array` a `static const` array in flash, a `Struct` a `static const`
 struct passed by address, a `Scratch` a planner-placed buffer live during the call only, and
 plain ints/floats literals.
 """
@@ -39,7 +39,15 @@ class Scratch:
     nbytes: int
 
 
-Arg = Union[Tensor, Array, Struct, Scratch, int, float, None]
+@dataclass
+class View:
+    """Bytes of an activation from `byte_offset` on: a kernel reading part of a larger buffer
+    (a patch tile's region of its input) gets a pointer to where that part starts."""
+    tensor: Tensor
+    byte_offset: int
+
+
+Arg = Union[Tensor, View, Array, Struct, Scratch, int, float, None]
 
 
 @dataclass

@@ -2,7 +2,7 @@
 operand an output may overwrite."""
 from __future__ import annotations
 
-from tinygen.ir import Tensor
+from tinygen.ir import Op, Tensor
 from tinygen.ops import Struct
 from tinygen.ops.inplace import elementwise_inplace
 
@@ -42,3 +42,23 @@ def walk_struct(a: Tensor, b: Tensor, out: Tensor) -> Struct:
 def binary_inplace(a: Tensor, b: Tensor, out: Tensor) -> list:
     """Only an operand with the output's own shape is read in step with the writes."""
     return [pair for t in (a, b) if tuple(t.shape) == tuple(out.shape) for pair in elementwise_inplace(t, out)]
+
+
+def strided_walk(shape: list[int], a_strides: list[int], b_strides: list[int]) -> Struct:
+    """A walk over a dense output whose operands are read with strides of their own (regions of
+    larger buffers, in a patch tile), with dims merged where both operands continue contiguously."""
+    dims: list[list[int]] = []
+    for n, sa, sb in reversed(list(zip(shape, a_strides, b_strides))):
+        if dims and sa == dims[-1][1] * dims[-1][0] and sb == dims[-1][2] * dims[-1][0]:
+            dims[-1][0] *= n
+        else:
+            dims.append([n, sa, sb])
+    dims = dims[::-1]
+    return Struct("tg_broadcast_walk", {"rank": len(dims), "shape": [d[0] for d in dims],
+                                        "a_stride": [d[1] for d in dims], "b_stride": [d[2] for d in dims]})
+
+
+def views(op: Op) -> list | None:
+    """A tile op's operands as regions of larger buffers: per input (buffer tensor, byte offset of
+    the region's first element, elements between the region's rows), from op.options."""
+    return op.options.get("input_views")

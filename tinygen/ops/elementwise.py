@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
-from tinygen.ops import Call, Struct, register
-from tinygen.ops.broadcast import binary_inplace, walk_struct
+from tinygen.ops import Call, Struct, View, register
+from tinygen.ops.broadcast import binary_inplace, strided_walk, views, walk_struct
 from tinygen.quant import activation_range, quantize_multiplier, require_per_tensor_int8
 
 MAX_RANK = 6  # TG_BROADCAST_MAX_RANK in tg_broadcast.h
@@ -55,5 +55,12 @@ def lower_binary(op: Op) -> Call:
     fields.update(_mul_multipliers(op) if op.kind == "MUL" else _add_sub_multipliers(op))
     fields.update({"a_offset": -a.quant.zp, "b_offset": -b.quant.zp, "output_offset": out.quant.zp,
                    "act_min": act_min, "act_max": act_max})
-    params = Struct("tg_binary_params", fields)
-    return Call("binary", "tg_binary_s8", [params, a, b, out], macs=out.size, inplace=binary_inplace(a, b, out))
+    tile = views(op)
+    if tile is None:
+        return Call("binary", "tg_binary_s8", [Struct("tg_binary_params", fields), a, b, out], macs=out.size,
+                    inplace=binary_inplace(a, b, out))
+    # A patch tile reading regions of larger buffers: rows of the output, each operand with its own row stride.
+    _, rows, cols, channels = out.shape
+    fields["walk"] = strided_walk([rows, cols, channels], *[[stride, channels, 1] for _, _, stride in tile])
+    operands = [View(buffer, offset) for buffer, offset, _ in tile]
+    return Call("binary", "tg_binary_s8", [Struct("tg_binary_params", fields), *operands, out], macs=out.size)

@@ -1,0 +1,54 @@
+"""A compiled program written out as a project directory for its target: C sources with a host
+runner, bare-metal firmware sources for an emulated board, or a PlatformIO project for a real one.
+
+The directory is written beside its final place and renamed into it at the end, so a failure
+leaves nothing behind, and an existing directory is only replaced when asked.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from tinygen.boards import Board
+from tinygen.compiler import Program
+from tinygen.errors import TinygenError
+
+
+def write_project(program: Program, board: Board, out_dir: Path, input_file: Path | None = None,
+                  force: bool = False) -> tuple[list[Path], str]:
+    """The files written (at their final paths) and the command that builds them."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not force:
+        raise TinygenError(f"{out_dir} exists; pass --force to replace it")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        files, next_step = _write(program, board, staging, input_file)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return sorted(out_dir / Path(f).relative_to(staging) for f in files), next_step.format(dir=out_dir)
+
+
+def _write(program: Program, board: Board, out_dir: Path, input_file: Path | None) -> tuple[list, str]:
+    """The files for the target, and the command that builds them ({dir} stands for the directory)."""
+    from tinygen import codegen
+
+    if board.is_host:
+        return codegen.render(program, out_dir), "make -C {dir}"
+    if board.emulator:
+        from tinygen.firmware import write_firmware
+
+        write_firmware(program, board, out_dir)
+        return [p for p in out_dir.rglob("*") if p.is_file()], "make -C {dir} && make -C {dir} run"
+    from tinygen.firmware.platformio import write_platformio_project
+    from tinygen.inputs import load_inputs, random_inputs
+    from tinygen.passes.int8_io import to_program_inputs
+
+    sample = (load_inputs(program.graph, [input_file]) if input_file else random_inputs(program.graph, 1))[0]
+    files = write_platformio_project(program, board, out_dir, to_program_inputs(program.graph, sample))
+    return files, f"tinygen flash {{dir}} --board {board.name}   (or: pio run -d {{dir}} -t upload)"
