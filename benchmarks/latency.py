@@ -68,8 +68,7 @@ def run_backend(model: Path, kernels: str, patch: str, layers: bool, seed: int, 
             row = per_op.setdefault(label["op_index"], {"op_index": label["op_index"], "op": label["op"],
                                                         "macs": 0, "cycles": 0, "kernels": []})
             row["cycles"] += int(count)
-            if label["kernel"] != "tile_insert":
-                row["macs"] += label["macs"]
+            row["macs"] += label["macs"]
             if label["kernel"] not in row["kernels"]:
                 row["kernels"].append(label["kernel"])
         result["layers"] = [per_op[i] for i in sorted(per_op)]

@@ -1,18 +1,29 @@
-"""Peak SRAM of tinygen's arena against TensorFlow Lite Micro's, on every model in a directory.
+"""Peak SRAM of tinygen's arena against TensorFlow Lite Micro's (and TinyEngine's), on every model in a directory.
 
     python benchmarks/memory.py [MODELS_DIR] [--plot DIR] [--board NAME]
+                                [--tinyengine CHECKOUT --tinyengine-python PYTHON]
 
 MODELS_DIR defaults to ../shared/models (beside the repo). For each .tflite file it prints:
 TFLM's arena total as its RecordingMicroAllocator reports it after one invoke (run in a child
-process by tinygen.oracle), tinygen's arena layer by layer and with patch-based execution of the
-first stage (`--patch auto`, at most 20% extra MACs), the lower bound of the layer-based schedule
-(the most bytes live at one step), and TFLM/ours for both; then the geometric mean of TFLM/ours.
+process by tinygen.oracle); tinygen's arena layer by layer and with patch-based stages (`--patch
+auto`, at most 20% extra MACs), each with the model's own I/O and with `--io int8` (the boundary
+QUANTIZE/DEQUANTIZE dropped: the caller's buffers are int8); the lower bound of the layer-based
+schedule (the most bytes live at one step); TFLM/ours; then the geometric means, and per model
+the patch stages chosen. Every tinygen figure counts the model input and output buffers.
+
+With --tinyengine (a checkout of mit-han-lab/tinyengine) and --tinyengine-python (an interpreter
+with numpy < 2, flatbuffers, tqdm and matplotlib, as TinyEngine needs), TinyEngine's own memory
+scheduler runs on the same models (benchmarks/tinyengine_peak.py): layer-based, and 2x2
+patch-based at its best split point. TinyEngine takes an int8 input and leaves the input image
+out of its patch-based figure; compare those with tinygen's --io int8 columns.
 With --plot DIR it also writes DIR/<model>.png, the `tinygen simulate --plot` picture.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import subprocess
 import sys
 from pathlib import Path
 
@@ -30,14 +41,37 @@ def geomean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
 
 
+def _stages(program) -> str:
+    if program.patch is None:
+        return f"none ({program.patch_note})"
+    return "; ".join(f"ops {s['ops'][0]}-{s['ops'][-1]} in {s['tiles'][0]}x{s['tiles'][1]}"
+                     for s in program.patch["stages"]) + f" (+{100 * program.patch['mac_overhead']:.1f}% MACs)"
+
+
 def measure(model: Path, max_mac_overhead: float, kernels: str, target: str) -> dict:
     board = get_board(target).to_dict()
-    layer = compile_model(model, patch="off", kernels=kernels, board=board)
-    patch = compile_model(model, patch="auto", max_mac_overhead=max_mac_overhead, kernels=kernels, board=board)
-    tflm = tflm_arena_bytes(model)["total"]
-    return {"model": model.stem, "tflm": tflm, "layer": layer.plan.arena_bytes, "patch": patch.plan.arena_bytes,
-            "lower_bound": layer.plan.lower_bound_bytes, "tiles": patch.patch["tiles"] if patch.patch else None,
-            "programs": {"off": layer, "auto": patch}}
+    row = {"model": model.stem, "tflm": tflm_arena_bytes(model)["total"], "programs": {}}
+    for io in ("model", "int8"):
+        layer = compile_model(model, patch="off", kernels=kernels, board=board, io=io)
+        if io == "int8" and not layer.graph.dropped_io:
+            row["programs"][io] = None  # int8 input and output already: the same as --io model
+            continue
+        patch = compile_model(model, patch="auto", max_mac_overhead=max_mac_overhead, kernels=kernels, board=board,
+                              io=io)
+        row["programs"][io] = {"off": layer, "auto": patch}
+    return row
+
+
+def tinyengine(python: str, checkout: Path, model: Path) -> dict:
+    figures = {}
+    for mode in ("layer", "2"):
+        result = subprocess.run([python, str(Path(__file__).with_name("tinyengine_peak.py")), str(checkout),
+                                 str(model), mode], capture_output=True, text=True)
+        if result.returncode == 0 and result.stdout.strip():
+            figures.update(json.loads(result.stdout.strip().splitlines()[-1]))
+        else:
+            figures["error"] = (result.stderr.strip().splitlines() or ["no output"])[-1]
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,41 +84,72 @@ def main(argv: list[str] | None = None) -> int:
                         help="kernels whose scratch and in-place overlaps the plan counts (default: builtin, "
                              "what `tinygen generate` uses)")
     parser.add_argument("--target", default="qemu_mps2_an500", help="board the kernels are built for")
+    parser.add_argument("--tinyengine", type=Path, metavar="CHECKOUT", help="a mit-han-lab/tinyengine checkout")
+    parser.add_argument("--tinyengine-python", default=None, metavar="PYTHON",
+                        help="the interpreter to run TinyEngine with (numpy < 2)")
     args = parser.parse_args(argv)
+    if args.tinyengine and not args.tinyengine_python:
+        parser.error("--tinyengine needs --tinyengine-python (TinyEngine runs with numpy < 2)")
 
     models = find_models(args.models)
     if not models:
         return 1
     rows, failed = [], []
     for model in models:
+        print(f"{model.stem} ...", file=sys.stderr, flush=True)
         try:
             rows.append(measure(model, args.max_mac_overhead, args.kernels, args.target))
         except TinygenError as e:
             failed.append(f"{model.name}: {e}")
             continue
+        if args.tinyengine:
+            rows[-1]["tinyengine"] = tinyengine(args.tinyengine_python, args.tinyengine, model)
         if args.plot:
             from tinygen.simulate import plot
             plot(model, args.board, args.plot / f"{model.stem}.png", args.max_mac_overhead,
-                 programs=rows[-1]["programs"])
-
-    header = ("model", "TFLM arena", "ours layer", "ours patch", "lower bound", "TFLM/layer", "TFLM/patch")
-    print("| " + " | ".join(header) + " |")
-    print("|---|" + "---:|" * (len(header) - 1))
-    for r in rows:
-        tiles = f" ({r['tiles']}x{r['tiles']})" if r["tiles"] else ""
-        print(f"| {r['model']} | {r['tflm']:,} | {r['layer']:,} | {r['patch']:,}{tiles} | {r['lower_bound']:,} "
-              f"| {r['tflm'] / r['layer']:.2f} | {r['tflm'] / r['patch']:.2f} |")
-    print(f"\ngeometric mean of TFLM/ours over {len(rows)} models: layer-based "
-          f"{geomean([r['tflm'] / r['layer'] for r in rows]):.2f}x, patch-based "
-          f"{geomean([r['tflm'] / r['patch'] for r in rows]):.2f}x")
-    print(f"(kernels: {args.kernels} for {args.target}) "
-          "(bytes; TFLM: RecordingMicroAllocator total after one invoke; ours: the static arena, "
-          "patch-based where a tiled first stage lowers it within 20% extra MACs; (NxN) = tiles)")
+                 programs=rows[-1]["programs"]["model"])
+    print_table(rows, bool(args.tinyengine))
+    print(f"(kernels: {args.kernels} for {args.target}; bytes; TFLM: RecordingMicroAllocator total after one invoke; "
+          f"ours: the static arena with the input and output buffers, patch-based where stages lower it within "
+          f"{100 * args.max_mac_overhead:g}% extra MACs; int8: --io int8, '=' where the model's I/O is int8 already)")
     for line in failed:
         print(f"skipped {line}", file=sys.stderr)
     if args.plot:
         print(f"plots in {args.plot}/")
     return 0 if rows else 1
+
+
+def _arena(row: dict, io: str, mode: str) -> int:
+    programs = row["programs"][io] or row["programs"]["model"]
+    return programs[mode].plan.arena_bytes
+
+
+def print_table(rows: list[dict], with_tinyengine: bool) -> None:
+    header = ["model", "TFLM arena", "ours layer", "ours patch", "int8 layer", "int8 patch", "lower bound",
+              "TFLM/layer", "TFLM/patch"]
+    if with_tinyengine:
+        header += ["TinyEngine layer", "TinyEngine patch 2x2 (split)"]
+    print("| " + " | ".join(header) + " |")
+    print("|---|" + "---:|" * (len(header) - 1))
+    for r in rows:
+        same = r["programs"]["int8"] is None
+        cells = [r["model"], f"{r['tflm']:,}", f"{_arena(r, 'model', 'off'):,}", f"{_arena(r, 'model', 'auto'):,}",
+                 "=" if same else f"{_arena(r, 'int8', 'off'):,}", "=" if same else f"{_arena(r, 'int8', 'auto'):,}",
+                 f"{r['programs']['model']['off'].plan.lower_bound_bytes:,}",
+                 f"{r['tflm'] / _arena(r, 'model', 'off'):.2f}", f"{r['tflm'] / _arena(r, 'model', 'auto'):.2f}"]
+        if with_tinyengine:
+            te = r.get("tinyengine", {})
+            cells += [f"{te['layer']:,}" if te.get("layer") else "-",
+                      f"{te['patch']:,} ({te['split']})" if te.get("patch") else "-"]
+        print("| " + " | ".join(cells) + " |")
+    print(f"\ngeometric mean of TFLM/ours over {len(rows)} models: layer-based "
+          f"{geomean([r['tflm'] / _arena(r, 'model', 'off') for r in rows]):.2f}x, patch-based "
+          f"{geomean([r['tflm'] / _arena(r, 'model', 'auto') for r in rows]):.2f}x")
+    print("\npatch stages chosen (patch auto):")
+    for r in rows:
+        for io, programs in r["programs"].items():
+            if programs is not None:
+                print(f"  {r['model']} (--io {io}): {_stages(programs['auto'])}")
 
 
 if __name__ == "__main__":
