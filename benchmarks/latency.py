@@ -38,6 +38,7 @@ sys.path.insert(0, str(REPO))
 from tinygen.backends import cmsis_nn
 from tinygen.boards import get_board
 from tinygen.compiler import compile_model
+from tinygen.options import CompileOptions
 from tinygen.errors import TinygenError
 
 BOARD = "qemu_mps2_an500"
@@ -49,13 +50,13 @@ def geomean(values: list[float]) -> float | None:
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
 
 
-def run_backend(model: Path, kernels: str, patch: str, layers: bool, seed: int, memory_first: bool) -> dict:
+def run_backend(model: Path, options: CompileOptions, layers: bool, seed: int) -> dict:
     """One inference of one random sample: total instructions (and per op with layers=True)."""
     from tinygen.emulation import run_emulated
     from tinygen.inputs import random_inputs
 
     board = get_board(BOARD)
-    program = compile_model(model, patch=patch, kernels=kernels, board=board.to_dict(), memory_first=memory_first)
+    program = compile_model(model, options, board)
     sample = random_inputs(program.graph, 1, seed)
     _, cycles = run_emulated(program, board, sample, profile=False)
     total = int(cycles["total"][0])
@@ -75,12 +76,12 @@ def run_backend(model: Path, kernels: str, patch: str, layers: bool, seed: int, 
     return result
 
 
-def measure(model: Path, backends: list[str], patch: str, layers: bool, seed: int, memory_first: bool) -> dict:
+def measure(model: Path, backends: list[str], options: CompileOptions, layers: bool, seed: int) -> dict:
     row = {"model": model.stem, "backends": {}, "errors": {}}
     for kernels in backends:
         print(f"{model.stem}: {kernels} ...", file=sys.stderr, flush=True)
         try:
-            row["backends"][kernels] = run_backend(model, kernels, patch, layers, seed, memory_first)
+            row["backends"][kernels] = run_backend(model, options.but(kernels=kernels), layers, seed)
         except TinygenError as e:
             row["errors"][kernels] = str(e)
             print(f"{model.stem}: {kernels} failed: {e}", file=sys.stderr, flush=True)
@@ -166,12 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     models = find_models(args.models)
     if not models:
         return 1
-    if args.cmsis_nn:
-        os.environ[cmsis_nn.ENV] = os.path.abspath(os.path.expanduser(args.cmsis_nn))
+    checkout = args.cmsis_nn or os.environ.get(cmsis_nn.ENV)
     backends = [BASELINE, "reference"]
-    if os.environ.get(cmsis_nn.ENV):
+    if checkout:
         try:
-            cmsis_nn.cmsis_nn_path()
+            cmsis_nn.cmsis_nn_path(checkout)
         except TinygenError as e:
             print(f"latency.py: {e}", file=sys.stderr)
             return 2
@@ -179,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"cmsis-nn left out: no CMSIS-NN checkout (--cmsis-nn PATH or {cmsis_nn.ENV})", file=sys.stderr)
 
-    rows = [measure(model, backends, args.patch, args.layers, args.seed, args.memory_first) for model in models]
+    options = CompileOptions(patch=args.patch, optimize="memory" if args.memory_first else "speed", cmsis_nn=checkout)
+    rows = [measure(model, backends, options, args.layers, args.seed) for model in models]
     unit = next((b["unit"] for r in rows for b in r["backends"].values()), "")
     if args.json:
         others = [k for k in backends if k != BASELINE]

@@ -1,6 +1,6 @@
 """Peak SRAM of tinygen's arena against TensorFlow Lite Micro's (and TinyEngine's), on every model in a directory.
 
-    python benchmarks/memory.py [MODELS_DIR] [--plot DIR] [--board NAME]
+    python benchmarks/memory.py [MODELS_DIR] [--plot DIR] [--target BOARD]
                                 [--tinyengine CHECKOUT --tinyengine-python PYTHON]
 
 MODELS_DIR defaults to ../shared/models (beside the repo). For each .tflite file it prints:
@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from tinygen.boards import get_board  # noqa: E402
 from tinygen.compiler import compile_model  # noqa: E402
+from tinygen.options import CompileOptions  # noqa: E402
 from tinygen.errors import TinygenError  # noqa: E402
 from tinygen.oracle import tflm_arena_bytes  # noqa: E402
 
@@ -49,15 +50,15 @@ def _stages(program) -> str:
 
 
 def measure(model: Path, max_mac_overhead: float, kernels: str, target: str) -> dict:
-    board = get_board(target).to_dict()
+    board = get_board(target)
     row = {"model": model.stem, "tflm": tflm_arena_bytes(model)["total"], "programs": {}}
     for io in ("model", "int8"):
-        layer = compile_model(model, patch="off", kernels=kernels, board=board, io=io)
+        options = CompileOptions(max_mac_overhead=max_mac_overhead, kernels=kernels, io=io)
+        layer = compile_model(model, options.but(patch="off"), board)
         if io == "int8" and not layer.graph.dropped_io:
             row["programs"][io] = None  # int8 input and output already: the same as --io model
             continue
-        patch = compile_model(model, patch="auto", max_mac_overhead=max_mac_overhead, kernels=kernels, board=board,
-                              io=io)
+        patch = compile_model(model, options, board)
         row["programs"][io] = {"off": layer, "auto": patch}
     return row
 
@@ -78,12 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_models_argument(parser)
     parser.add_argument("--plot", type=Path, metavar="DIR", help="also write one simulate PNG per model here")
-    parser.add_argument("--board", default=None, help="board whose SRAM limit the plots show (default: host)")
     parser.add_argument("--max-mac-overhead", type=float, default=0.2)
     parser.add_argument("--kernels", default="builtin", choices=["builtin", "reference"],
                         help="kernels whose scratch and in-place overlaps the plan counts (default: builtin, "
                              "what `tinygen generate` uses)")
-    parser.add_argument("--target", default="qemu_mps2_an500", help="board the kernels are built for")
+    parser.add_argument("--target", default="qemu_mps2_an500",
+                        help="board the models are compiled for (its SRAM limit is in the plots)")
     parser.add_argument("--tinyengine", type=Path, metavar="CHECKOUT", help="a mit-han-lab/tinyengine checkout")
     parser.add_argument("--tinyengine-python", default=None, metavar="PYTHON",
                         help="the interpreter to run TinyEngine with (numpy < 2)")
@@ -106,8 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             rows[-1]["tinyengine"] = tinyengine(args.tinyengine_python, args.tinyengine, model)
         if args.plot:
             from tinygen.simulate import plot
-            plot(model, args.board, args.plot / f"{model.stem}.png", args.max_mac_overhead,
-                 programs=rows[-1]["programs"]["model"])
+            plot(model, args.plot / f"{model.stem}.png", rows[-1]["programs"]["model"])
     print_table(rows, bool(args.tinyengine))
     print(f"(kernels: {args.kernels} for {args.target}; bytes; TFLM: RecordingMicroAllocator total after one invoke; "
           f"ours: the static arena with the input and output buffers, patch-based where stages lower it within "

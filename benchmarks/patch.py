@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO))
 
 from tinygen.boards import get_board  # noqa: E402
 from tinygen.compiler import compile_model  # noqa: E402
+from tinygen.options import CompileOptions  # noqa: E402
 from tinygen.emulation import run_emulated  # noqa: E402
 from tinygen.errors import TinygenError  # noqa: E402
 from tinygen.inputs import random_inputs  # noqa: E402
@@ -34,8 +35,7 @@ def measure(model: Path, io: str, max_mac_overhead: float, seed: int = 0) -> dic
     board = get_board(BOARD)
     row = {"model": model.stem, "io": io}
     for mode in ("off", "auto"):
-        program = compile_model(model, patch=mode, max_mac_overhead=max_mac_overhead, kernels="builtin",
-                                board=board.to_dict(), io=io)
+        program = compile_model(model, CompileOptions(patch=mode, max_mac_overhead=max_mac_overhead, io=io), board)
         sample = [to_program_inputs(program.graph, s) for s in random_inputs(program.graph, 1, seed)]
         _, cycles = run_emulated(program, board, sample, profile=False)
         row[mode] = {"arena_bytes": program.plan.arena_bytes, "macs": int(program.macs),

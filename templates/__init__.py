@@ -1,1 +1,1 @@
-"""Jinja templates and C kernels, installed as package data."""
+"""Jinja templates (model.c/h, host runner, firmware, PlatformIO projects), installed as package data."""

@@ -1,15 +1,20 @@
-import os
+"""Test tiers: each folder is a marker (pytest -m unit, -m "not emulation and not nas", ...).
+
+- unit: the planner, boards, options, records, bad input, packaging: seconds, no TensorFlow;
+- ops: every op and kernel backend bit-exact with TFLite Micro on the host;
+- models: real and built models end to end on the host (validate, simulate, patch stages);
+- emulation: firmware under QEMU on the emulated Cortex-M boards;
+- nas: the architecture search (TensorFlow).
+"""
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("TINYGEN_SHARED", REPO.parent / "shared"))
-SHARED_MODELS = sorted((SHARED / "models").glob("*.tflite"))
+TIERS = ("unit", "ops", "models", "emulation", "nas")
 
 
-def shared_or_skip(relative: str) -> Path:
-    path = SHARED / relative
-    if not path.exists():
-        pytest.skip(f"{path} is absent (the real models and data live in ../shared)")
-    return path
+def pytest_collection_modifyitems(items):
+    for item in items:
+        tier = Path(str(item.fspath)).parent.name
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))

@@ -8,11 +8,14 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
+from tinygen.backends import BuildNeeds
 from tinygen.compiler import Program
 from tinygen.ir import Tensor
+from tinygen.kernels import kernel_files
 from tinygen.ops import Array, Call, Scratch, Struct, View
 from tinygen.passes.int8_io import model_tensor
 from tinygen.resources import data_dir
+from tinygen.toolchain import HOST_FLAGS
 
 CTYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
           "int64": "int64_t", "float32": "float", "bool": "uint8_t", "uint16": "uint16_t",
@@ -150,45 +153,45 @@ def _io(program: Program, tensors: list[Tensor]) -> list[dict]:
     return out
 
 
-def render(program: Program, out_dir: Path, host_app: bool = True) -> list[Path]:
-    """Write model.h, model.c and the kernels the model uses into out_dir (created if needed)."""
+def render(program: Program, out_dir: Path, host_build: BuildNeeds | None = None) -> list[Path]:
+    """Write model.h, model.c and the kernels the model uses into out_dir (created if needed); with
+    `host_build` (tinygen.toolchain's needs), also the host runner: main.c and its Makefile."""
     out_dir.mkdir(parents=True, exist_ok=True)
     printer = _Printer(program)
     steps = []
-    kernels: set[str] = set()
+    headers: set[str] = set()
+    sources: set[str] = set()
     for i, (op, call) in enumerate(program.calls):
         args = ", ".join(printer.value(a, f"op{i}_{'params' if isinstance(a, Struct) else 'arg'}{j or ''}")
                          for j, a in enumerate(call.args))
         steps.append({"comment": _describe_call(op, call),
                       "call": f"{call.function}({args});"})
-        kernels.update([call.kernel, *call.extra_kernels])
+        headers.update([call.kernel, *call.extra_kernels])
+        sources.update(call.c_sources)
     context = {
         "model_name": program.graph.name, "arena_bytes": max(program.plan.arena_bytes, 1),
         "inputs": _io(program, program.graph.inputs), "outputs": _io(program, program.graph.outputs),
         "arrays": printer.arrays, "structs": printer.structs, "steps": steps,
-        "kernel_headers": sorted(kernels),
+        "kernel_headers": sorted(headers),
     }
-    if host_app:  # the Makefile builds CMSIS-NN too, when the program calls it
-        from tinygen.backends.cmsis_nn import extra_sources_and_includes
-
-        context["extra_sources"], context["extra_include_dirs"] = extra_sources_and_includes(program)
+    if host_build is not None:  # the Makefile builds a kernel library too, when the program calls one
+        context.update(extra_sources=host_build.sources, extra_include_dirs=host_build.include_dirs,
+                       cflags=" ".join(HOST_FLAGS))
     env = _environment()
     written = []
     for template, name in [("model.h.j2", "model.h"), ("model.c.j2", "model.c")] + (
-            [("host/main.c.j2", "main.c"), ("host/Makefile.j2", "Makefile")] if host_app else []):
+            [("host/main.c.j2", "main.c"), ("host/Makefile.j2", "Makefile")] if host_build is not None else []):
         path = out_dir / name
         path.write_text(env.get_template(template).render(**context))
         written.append(path)
-    written += copy_kernels(sorted(kernels), out_dir / "kernels")
+    written += copy_kernels(headers, sources, out_dir / "kernels")
     return written
 
 
-def copy_kernels(kernels: list[str], dest: Path) -> list[Path]:
-    source = templates_dir() / "kernels"
+def copy_kernels(headers, sources, dest: Path) -> list[Path]:
+    """The kernels' files the calls need (and the headers those include) into one folder."""
     dest.mkdir(parents=True, exist_ok=True)
-    # Shared headers are tg_*.h; every other file belongs to one kernel.
-    files = [p for p in sorted(source.iterdir())
-             if p.name.startswith("tg_") and p.suffix == ".h" or p.suffix in (".c", ".h") and p.stem in kernels]
+    files = kernel_files(headers, sources)
     for p in files:
         shutil.copyfile(p, dest / p.name)
     return [dest / p.name for p in files]

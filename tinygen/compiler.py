@@ -5,15 +5,17 @@ from dataclasses import dataclass, replace
 from typing import Callable, NamedTuple
 from pathlib import Path
 
-from memory_planner import Overlap, Plan, StepUse, lifetimes, low_memory_order, lower_bound, place
-from memory_planner.placement import aligned, pair_footprint, step_bounds
+from tinygen.memory import Overlap, Plan, StepUse, lifetimes, low_memory_order, lower_bound, place
+from tinygen.memory.placement import aligned, pair_footprint, step_bounds
 from tinygen.errors import TinygenError
 from tinygen.frontend import load_model
 from tinygen.ir import Graph, Op, Tensor
+from tinygen.options import DEFAULT, CompileOptions
 from tinygen.backends import leaner_calls, specialize
-from tinygen.ops import Alias, Call, call_scratches, lower
+from tinygen.boards import Board, get_board
+from tinygen.ops import Alias, Call, lower
 from tinygen.passes import run_passes
-from tinygen.passes.int8_io import IO_MODES, drop_boundary_quantization
+from tinygen.passes.int8_io import drop_boundary_quantization
 from tinygen.patch import (Stage, StageGraph, build_stage, describe, input_overlap, stage_graphs, tile_floor, tile_grids,
                            tiled_macs_overhead)
 
@@ -32,24 +34,20 @@ class Program:
     offsets: dict  # id(tensor) or id(Scratch) -> arena offset
     patch: dict | None = None  # the patch-based stages, when used: {"stages": [...], "mac_overhead", ...}
     patch_note: str | None = None  # with patch auto and no stage: why not
+    options: CompileOptions = DEFAULT  # how it was compiled
+    target: Board | None = None  # for which board (the host board for host code)
 
     def offset(self, item) -> int:
         return self.offsets[id(item)]
 
     @property
     def stages(self) -> list[Stage]:
-        return [s.call for s in self.steps if isinstance(s.call, Stage)]
+        return [s.call for s in self.steps if s.call.kind == "patch_stage"]
 
     @property
     def calls(self) -> list[tuple[Op, Call]]:
         """Every kernel call in execution order, a patch stage's tile by tile."""
-        calls = []
-        for s in self.steps:
-            if isinstance(s.call, Stage):
-                calls.extend(s.call.calls)
-            elif isinstance(s.call, Call):
-                calls.append((s.op, s.call))
-        return calls
+        return [pair for s in self.steps for pair in s.call.kernel_calls(s.op)]
 
     @property
     def macs(self) -> int:
@@ -69,61 +67,56 @@ class StageSearch:
     first_stages_tried: int = 3  # the best single stages a second stage is tried after
 
 
-def compile_model(path: str | Path, patch="off", max_mac_overhead: float = 0.2, kernels: str = "reference",
-                  board: dict | None = None, memory_first: bool = True, io: str = "model") -> Program:
-    """patch="auto" runs the memory-heaviest first stages tile by tile where that lowers peak SRAM
-    within `max_mac_overhead` extra MACs (a fraction of the model's MACs); "off" plans layer by
-    layer; a pair (ops, grid) forces the first stage that covers `ops` ops in a grid of tiles
-    (n, or (rows, cols)). `kernels` picks the backend (tinygen.backends) for the target `board`
-    (None: the host); memory_first lets the reference kernel replace a faster one at the layer
-    that sets the peak when that lowers the arena. io="int8" drops the model's boundary
-    QUANTIZE/DEQUANTIZE ops, so the program reads and writes int8."""
+def compile_model(path: str | Path, options: CompileOptions = DEFAULT, target: Board | None = None) -> Program:
+    """The program for the model at `path`, compiled with `options` for `target` (None: the host)."""
     try:
-        return compile_graph(load_model(path), patch, max_mac_overhead, kernels, board, memory_first, io)
+        return compile_graph(load_model(path), options, target)
     except TinygenError as e:
         message = str(e)
         raise TinygenError(message if message.startswith(str(path)) else f"{path}: {message}") from None
 
 
-def compile_graph(graph: Graph, patch="off", max_mac_overhead: float = 0.2, kernels: str = "reference",
-                  board: dict | None = None, memory_first: bool = True, io: str = "model") -> Program:
+def compile_graph(graph: Graph, options: CompileOptions = DEFAULT, target: Board | None = None) -> Program:
     """compile_model for a graph already in memory (e.g. one a search builds without TensorFlow)."""
-    steps = lower_graph(graph, kernels, board, io)
-    program = plan_program(graph, steps, patch, max_mac_overhead, _lowering(kernels, board))
-    if memory_first and kernels != "reference":
-        program = _relieve_peak(graph, program)
+    target = target or get_board("host")
+    lower_op = lowering(options, target)
+    steps = lower_graph(graph, options, lower_op)
+    program = plan_program(graph, steps, options, lower_op)
+    if options.memory_first:
+        program = relieve_peak(graph, program)
+    program.options, program.target = options, target
     return choose_directions(program)
 
 
-def lower_graph(graph: Graph, kernels: str, board: dict | None, io: str = "model") -> list[Step]:
+def lower_graph(graph: Graph, options: CompileOptions, lower_op) -> list[Step]:
     """The graph after its passes, one kernel call (or alias) per op."""
-    if io not in IO_MODES:
-        raise TinygenError(f"--io must be one of {', '.join(IO_MODES)}, not {io!r}")
     run_passes(graph)
-    if io == "int8":
+    if options.io == "int8":
         drop_boundary_quantization(graph)
-    lower_op = _lowering(kernels, board)
     return [Step(op, lower_op(op)) for op in graph.ops]
 
 
-def _lowering(kernels: str, board: dict | None):
-    return lambda op: _lower(op, kernels, board)
+def lowering(options: CompileOptions, target: Board):
+    """op -> its kernel call with the backend of `options` for `target`."""
+    def lower_op(op: Op) -> Call | Alias:
+        call = lower(op)
+        return specialize(op, call, options, target) if call.kind == "call" else call
+
+    return lower_op
 
 
-def plan_program(graph: Graph, steps: list[Step], patch="off", max_mac_overhead: float = 0.2, lower_op=lower,
+def plan_program(graph: Graph, steps: list[Step], options: CompileOptions, lower_op,
                  search: StageSearch | None = None) -> Program | None:
-    """The arena plan of the lowered steps, layer by layer or with patch stages (see compile_model);
+    """The arena plan of the lowered steps, layer by layer or with patch stages (CompileOptions.patch);
     None only when `search.ceiling` rules out every program."""
-    if patch not in ("auto", "off") and not isinstance(patch, tuple):
-        raise TinygenError(f"--patch must be auto or off, not {patch!r}")
     search = search or StageSearch()
+    if isinstance(options.patch, tuple):
+        return _forced_stage(graph, steps, options.patch, lower_op)
     planned = plan_memory(graph, steps, bar=search.ceiling)
     layer_based = None if planned is None else Program(graph, *planned)
-    if isinstance(patch, tuple):
-        return _forced_stage(graph, steps, patch, lower_op)
-    if patch == "off":
+    if options.patch == "off":
         return layer_based
-    return choose_stages(graph, steps, layer_based, max_mac_overhead, lower_op, search)
+    return choose_stages(graph, steps, layer_based, options.max_mac_overhead, lower_op, search)
 
 
 def _forced_stage(graph: Graph, steps: list[Step], patch: tuple, lower_op) -> Program:
@@ -133,8 +126,8 @@ def _forced_stage(graph: Graph, steps: list[Step], patch: tuple, lower_op) -> Pr
     if sub is None:
         raise TinygenError(f"no patch stage of {length} ops starts at the model input "
                            f"(stages of {sorted({len(s.ops) for s in subs})} ops can)")
-    macs = sum(s.call.macs for s in steps if isinstance(s.call, Call) and s.op in sub.ops)
-    model_macs = sum(s.call.macs for s in steps if isinstance(s.call, Call))
+    macs = sum(s.call.macs for s in steps if s.call.kind == "call" and s.op in sub.ops)
+    model_macs = sum(s.call.macs for s in steps if s.call.kind == "call")
     return _staged(graph, steps, [build_stage(sub, grid, macs, lower_op)], model_macs)
 
 
@@ -146,7 +139,7 @@ def choose_stages(graph: Graph, steps: list[Step], layer_based: Program | None, 
     Best first: every (stage, grid) gets a lower bound on its program's arena from geometry alone
     (its tile buffers' least plan, its output over its input as far as the tiles allow), and
     candidates are built and planned from the lowest bound up, until no bound can beat the best."""
-    model_macs = sum(s.call.macs for s in steps if isinstance(s.call, Call))
+    model_macs = sum(s.call.macs for s in steps if s.call.kind == "call")
     chooser = _Chooser(graph, steps, layer_based, model_macs, lower_op, search)
     if len(graph.inputs) != 1:
         return chooser.finish("the model has several inputs")
@@ -169,7 +162,7 @@ class _Chooser:
     def __init__(self, graph, steps, layer_based, model_macs, lower_op, search):
         self.graph, self.steps, self.model_macs, self.lower_op, self.search = graph, steps, model_macs, lower_op, search
         self.best = layer_based
-        self.op_macs = {id(s.op): s.call.macs for s in steps if isinstance(s.call, Call)}
+        self.op_macs = {id(s.op): s.call.macs for s in steps if s.call.kind == "call"}
         self.stage_ends = 0  # sub-graphs that could be a stage
         self.within_overhead = 0  # (sub-graph, grid) pairs within the MAC overhead
         self.outclassed = 0  # sub-graphs no stage over which can beat the best program
@@ -216,7 +209,7 @@ class _Chooser:
                 break
             if id(sub) in settled:
                 continue
-            macs = sum(s.call.macs for s in self.steps if isinstance(s.call, Call) and s.op in sub.ops)
+            macs = sum(s.call.macs for s in self.steps if s.call.kind == "call" and s.op in sub.ops)
             stage = self.search.build(sub, choice.grid, macs, self.lower_op)
             exact = bound(stage.scratch_bytes, stage.input_overlap)
             if self._hopeless(exact, extra_macs):
@@ -292,7 +285,7 @@ class _StagedBound:
                    for elsewhere, at, pair in self.orders)
 
 
-def _relieve_peak(graph: Graph, program: Program, rounds: int = 8) -> Program:
+def relieve_peak(graph: Graph, program: Program, rounds: int = 8) -> Program:
     """Memory first: where a faster kernel's scratch or narrower in-place overlap sets the peak,
     run a leaner variant of it at that layer (the reference kernel last), as long as the arena
     shrinks."""
@@ -308,7 +301,7 @@ def _leaner_at(graph: Graph, program: Program, i: int) -> Program | None:
     """The program with the leaner call at step i that shrinks the arena most (the fastest of
     those that shrink it as much), or None."""
     step = program.steps[i]
-    if not isinstance(step.call, Call):
+    if step.call.kind != "call":
         return None
     reference = lower(step.op)
     if reference.kernel == step.call.kernel:
@@ -349,11 +342,6 @@ def _staged(graph: Graph, steps: list[Step], stages: list[Stage], model_macs: in
     return None if planned is None else Program(graph, *planned, patch=describe(stages, model_macs))
 
 
-def _lower(op: Op, kernels: str, board: dict | None) -> Call | Alias:
-    call = lower(op)
-    return specialize(op, call, kernels, board) if isinstance(call, Call) else call
-
-
 def _alias_roots(steps: list[Step]):
     """Tensors that share bytes (reshapes) map to one root tensor."""
     parent: dict[int, Tensor] = {}
@@ -364,36 +352,28 @@ def _alias_roots(steps: list[Step]):
         return t
 
     for step in steps:
-        if isinstance(step.call, Alias):
+        if step.call.kind == "alias":
             parent[id(step.call.target)] = root(step.call.source)
     return root
 
 
 def _uses(steps: list[Step], root) -> list[StepUse]:
-    uses = []
-    for step in steps:
-        live = lambda ts: [id(root(t)) for t in ts if t is not None and not t.is_const]  # noqa: E731
-        # An alias moves no data: it reads its source's bytes and writes nothing new.
-        if isinstance(step.call, Stage):
-            stage = step.call
-            use = StepUse(live([stage.input]), live([stage.output]), [(id(stage), stage.scratch_bytes)],
-                          [(id(root(stage.input)), id(root(stage.output)), stage.input_overlap)])
-            uses.append(use)
-            continue
-        use = StepUse(live(step.op.inputs), [] if isinstance(step.call, Alias) else live(step.op.outputs))
-        if isinstance(step.call, Call):
-            use.scratch = [(id(s), s.nbytes) for s in call_scratches(step.call)]
-            use.inplace = [(id(root(i.input)), id(root(step.op.outputs[0])), Overlap(i.forward, i.backward))
-                           for i in step.call.inplace]
-        uses.append(use)
-    return uses
+    """What each step reads, writes, needs as scratch and may overlap, by alias root."""
+    def live(tensors) -> list:
+        return [id(root(t)) for t in tensors if t is not None and not t.is_const]
+
+    return [StepUse(live(s.call.reads(s.op)), live(s.call.writes(s.op)),
+                    [(id(item), nbytes) for item, nbytes in s.call.scratch()],
+                    [(id(root(a)), id(root(b)), where) for a, b, where in s.call.overlaps(s.op)])
+            for s in steps]
 
 
 def _step_tensors(graph: Graph, steps: list[Step]) -> list[Tensor]:
     """The activations the steps read and write (a patch stage hides its intermediates)."""
     found = {id(t): t for t in graph.inputs + graph.outputs}
     for step in steps:
-        touched = [step.call.input, step.call.output] if isinstance(step.call, Stage) else step.op.inputs + step.op.outputs
+        touched = step.call.reads(step.op) + (step.call.writes(step.op) if step.call.kind == "patch_stage"
+                                               else step.op.outputs)
         found.update((id(t), t) for t in touched if t is not None and not t.is_const)
     return list(found.values())
 
@@ -443,7 +423,7 @@ def plan_memory(graph: Graph, steps: list[Step], bar: int | None = None) -> tupl
     for t in tensors:
         offsets[id(t)] = offsets[id(root(t))]
     for step in ordered:
-        if isinstance(step.call, Stage):
+        if step.call.kind == "patch_stage":
             base = offsets[id(step.call)]
             offsets.update({key: base + rel for key, rel in step.call.tile_offsets.items()})
     return ordered, plan, offsets

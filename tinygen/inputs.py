@@ -1,4 +1,5 @@
-"""Model inputs for validation and runs: random samples, .npy files and images.
+"""Samples for validation and runs: model inputs (random, .npy files and images) and the outputs
+the generated code writes back.
 
 Samples are of the model's own inputs (float32 for a float-input model, also with --io int8);
 `tinygen.passes.int8_io.to_program_inputs` turns them into what the program reads."""
@@ -11,8 +12,8 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Graph, Tensor
 from tinygen.passes.int8_io import model_inputs
+from tinygen.preprocess import IMAGE_SUFFIXES, infer_preprocess
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".pgm"}
 
 
 def _float_range(graph: Graph, t: Tensor) -> tuple[float, float]:
@@ -43,31 +44,9 @@ def random_inputs(graph: Graph, count: int, seed: int = 0) -> list[list[np.ndarr
     return samples
 
 
-def image_to_input(path: Path, t: Tensor) -> np.ndarray:
-    """An image resized (bilinear, in RGB) to the input's H x W, then grayscale for one channel,
-    pixels scaled to [0, 1] then quantized with the input's scale and zero point."""
-    from PIL import Image
-
-    if len(t.shape) != 4 or t.shape[3] not in (1, 3):
-        raise TinygenError(f"{path}: an image needs an NHWC input with 1 or 3 channels, input is {t.shape}")
-    try:
-        image = Image.open(path).convert("RGB")
-    except OSError as e:
-        raise TinygenError(f"{path}: not a readable image ({e})") from None
-    # resized in color, then gray: as the demo's preprocessing (and the reference accuracies) do
-    image = image.resize((t.shape[2], t.shape[1]), Image.BILINEAR)
-    if t.shape[3] == 1:
-        image = image.convert("L")
-    pixels = np.asarray(image, np.float32).reshape(t.shape) / 255.0
-    if np.dtype(t.dtype).kind == "f":
-        return pixels.astype(t.dtype)
-    info = np.iinfo(t.dtype)
-    q = np.round(pixels / t.quant.s) + t.quant.zp
-    return np.clip(q, info.min, info.max).astype(t.dtype)
-
-
-def load_inputs(graph: Graph, files) -> list[list[np.ndarray]]:
-    """One sample per file for single-input models: .npy arrays (exact shape) or images."""
+def load_inputs(graph: Graph, files, preprocess: dict | None = None) -> list[list[np.ndarray]]:
+    """One sample per file for single-input models: .npy arrays (exact shape) or images,
+    preprocessed as tinygen.preprocess infers from the input (`preprocess`: its overrides)."""
     if not files:
         return []
     if len(graph.inputs) != 1:
@@ -78,7 +57,7 @@ def load_inputs(graph: Graph, files) -> list[list[np.ndarray]]:
         if not f.exists():
             raise TinygenError(f"{f}: no such file")
         if f.suffix.lower() in IMAGE_SUFFIXES:
-            samples.append([image_to_input(f, t)])
+            samples.append([infer_preprocess(t, preprocess).tensor(f)])
             continue
         if f.suffix.lower() != ".npy":
             raise TinygenError(f"{f}: unknown input format (use .npy or an image: {', '.join(sorted(IMAGE_SUFFIXES))})")
@@ -92,3 +71,18 @@ def load_inputs(graph: Graph, files) -> list[list[np.ndarray]]:
             raise TinygenError(f"{f}: dtype {x.dtype}, input '{t.name}' is {t.dtype}")
         samples.append([x.reshape(t.shape)])
     return samples
+
+
+def split_outputs(raw: bytes, outputs: list[Tensor], count: int, writer: str) -> list[list[np.ndarray]]:
+    """The output tensors of `count` samples, as the generated code writes them one after another."""
+    per_sample = sum(t.nbytes for t in outputs)
+    if len(raw) != per_sample * count:
+        raise TinygenError(f"{writer} wrote {len(raw)} output bytes, expected {per_sample * count}")
+    results, pos = [], 0
+    for _ in range(count):
+        sample = []
+        for t in outputs:
+            sample.append(np.frombuffer(raw, dtype=t.dtype, count=t.size, offset=pos).reshape(t.shape).copy())
+            pos += t.nbytes
+        results.append(sample)
+    return results

@@ -19,24 +19,21 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from memory_planner import Overlap, Plan, StepUse, lifetimes, lower_bound, place
-from memory_planner.patches import Region, Window, needed_intervals, split
+from tinygen.memory import Overlap, Plan, StepUse, lifetimes, lower_bound, place
+from tinygen.memory.patches import Region, Window, needed_intervals, split
 from tinygen.errors import TinygenError
 from tinygen.ir import Graph, Op, Tensor
-from tinygen.ops import Call, Struct, View, call_scratches, lower
-from tinygen.ops.window import window_padding
+from tinygen.ops import Call, Record, Struct, View, call_scratches, definition, lower
+from tinygen.ops.tiling import spatial_pads
+from tinygen.ops.window import sliding_window, window_padding
 
-# How each op runs on a tile:
-# - window: reads a region of its input through its sliding window (the tile's own padding);
-# - pad: a spatial PAD, its frame filled on the tile;
-# - pointwise: one activation input, computed over its whole tile buffer (other operands constant
-#   and the same at every pixel);
-# - strided: reads the regions it needs of larger buffers through views (QUANTIZE, ADD/SUB/MUL of
-#   two activations, channel CONCATENATION).
-WINDOWED = {"CONV_2D": "kernel", "DEPTHWISE_CONV_2D": "kernel", "AVERAGE_POOL_2D": "filter", "MAX_POOL_2D": "filter"}
-PADS = {"PAD", "PADV2"}
-POINTWISE = {"RELU", "RELU6", "RELU_N1_TO_1", "LEAKY_RELU", "HARD_SWISH", "LOGISTIC", "TANH"}
-BINARY = {"ADD", "SUB", "MUL"}
+TILE_COPY_PARAMS = Record("tg_tile_copy_params", """
+    int32_t rows, cols, pixel_bytes, src_row_bytes, src_pixel_bytes, dst_row_bytes, dst_pixel_bytes;
+""")
+TILE_FILL_PARAMS = Record("tg_tile_fill_params", """
+    int32_t bytes, value;
+""")
+
 MAX_GRID = 8  # tiles along each axis the automatic choice tries
 
 
@@ -79,63 +76,39 @@ class Stage:
     def output(self) -> Tensor:
         return self.sub.output
 
+    # The step protocol of tinygen.ops.Call: the stage reads its input and writes its output;
+    # its tile buffers are one scratch block.
+    kind = "patch_stage"
+
+    def reads(self, op: Op) -> list[Tensor]:
+        return [self.input]
+
+    def writes(self, op: Op) -> list[Tensor]:
+        return [self.output]
+
+    def scratch(self) -> list[tuple[object, int]]:
+        return [(self, self.scratch_bytes)]
+
+    def overlaps(self, op: Op) -> list[tuple[Tensor, Tensor, Overlap]]:
+        return [(self.input, self.output, self.input_overlap)]
+
+    def kernel_calls(self, op: Op) -> list[tuple[Op, Call]]:
+        return self.calls
+
 
 # --------------------------------------------------------------------------- which sub-graphs can be a stage
 
-def _nhwc(t: Tensor | None) -> bool:
-    return t is not None and len(t.shape) == 4 and t.shape[0] == 1
-
-
-def _broadcasts_per_channel(t: Tensor, out: Tensor) -> bool:
-    """A constant operand that is the same at every pixel (shape [C], [1, 1, 1, C] and the like)."""
-    shape = (1,) * (4 - len(t.shape)) + tuple(t.shape)
-    return len(t.shape) <= 4 and shape[:3] == (1, 1, 1) and shape[3] in (1, out.shape[3])
-
-
 def tiling_kind(op: Op) -> str | None:
-    """How `op` runs on a tile, or None when it cannot."""
-    activations = [t for t in op.inputs if t is not None and not t.is_const]
-    out = op.outputs[0] if len(op.outputs) == 1 else None
-    if not _nhwc(out) or not all(_nhwc(t) for t in activations) or out.dtype != "int8":
-        return None
-    if op.kind in WINDOWED or op.kind in PADS:
-        ok = activations == [op.inputs[0]] and op.inputs[0].dtype == "int8"
-        if op.kind in PADS:
-            ok = ok and _spatial_pads(op) is not None
-        return ("window" if op.kind in WINDOWED else "pad") if ok else None
-    if op.kind == "QUANTIZE":
-        return "strided" if activations == [op.inputs[0]] and op.inputs[0].dtype in ("int8", "uint8", "float32") else None
-    if any(t.dtype != "int8" for t in activations):
-        return None
-    if op.kind in POINTWISE:
-        return "pointwise" if activations == [op.inputs[0]] else None
-    if op.kind in BINARY and len(op.inputs) == 2:
-        if len(activations) == 2:
-            return "strided" if all(tuple(t.shape) == tuple(out.shape) for t in activations) else None
-        constant = next(t for t in op.inputs if t is not None and t.is_const)
-        return "pointwise" if len(activations) == 1 and _broadcasts_per_channel(constant, out) else None
-    if op.kind == "CONCATENATION":
-        channel_axis = op.options.get("axis") in (3, -1) and op.options.get("activation", "NONE") == "NONE"
-        return "strided" if channel_axis and len(activations) == len(op.inputs) else None
-    return None
-
-
-def _spatial_pads(op: Op) -> tuple[int, int, int, int] | None:
-    """(top, bottom, left, right) of a PAD that pads rows and columns only, else None."""
-    paddings = op.input(1)
-    if paddings is None or not paddings.is_const or paddings.data.size != 8:
-        return None
-    p = paddings.data.astype(np.int64).reshape(4, 2)
-    if p[0].any() or p[3].any() or (p < 0).any():
-        return None
-    return int(p[1, 0]), int(p[1, 1]), int(p[2, 0]), int(p[2, 1])
+    """How `op` runs on a tile (tinygen.ops.tiling), or None when it cannot."""
+    defined = definition(op.kind)
+    return defined.tiling(op) if defined and defined.tiling else None
 
 
 def stage_graphs(graph: Graph, start: Tensor) -> list[StageGraph]:
     """Every sub-graph that can be a stage reading `start`, in execution order of its last op:
     the ops between `start` and a tensor T, each tileable, reading only `start`, constants and
     each other, whose results nobody outside reads but T; with at least one sliding window."""
-    if not _nhwc(start):
+    if not (len(start.shape) == 4 and start.shape[0] == 1):
         return []
     producer = {id(t): op for op in graph.ops for t in op.outputs}
     consumers: dict[int, list[Op]] = {}
@@ -190,20 +163,16 @@ def _closed(graph: Graph, consumers: dict, members: set, output: Tensor) -> bool
 # --------------------------------------------------------------------------- geometry
 
 def _window(op: Op, t: Tensor) -> Window:
-    """How op reads its activation input t: its sliding window, or pixel for pixel."""
+    """How op reads its activation input t: its sliding window, its padding, or pixel for pixel."""
     in_size = tuple(t.shape[1:3])
-    if op.kind in PADS:
-        top, _, left, _ = _spatial_pads(op)
+    kind = tiling_kind(op)
+    if kind == "pad":
+        top, _, left, _ = spatial_pads(op)
         return Window(in_size, pad=(top, left))
-    if op.kind not in WINDOWED:
+    if kind != "window":
         return Window(in_size)
-    o = op.options
-    if WINDOWED[op.kind] == "kernel":
-        kernel, dilation = tuple(op.inputs[1].shape[1:3]), (o["dilation_h"], o["dilation_w"])
-    else:
-        kernel, dilation = (o["filter_height"], o["filter_width"]), (1, 1)
-    pad = window_padding(op, *kernel, *dilation)
-    return Window(in_size, kernel, (o["stride_h"], o["stride_w"]), dilation, pad)
+    kernel, stride, dilation = sliding_window(op)
+    return Window(in_size, kernel, stride, dilation, window_padding(op, *kernel, *dilation))
 
 
 def _reads(op: Op) -> list[Tensor]:
@@ -360,7 +329,7 @@ def copy_call(src, src_tensor: Tensor, src_buffer: Region, dst, dst_tensor: Tens
     src_view = _view(src, src_tensor, src_buffer, at)
     dst_offset = _pixel_offset(dst_buffer, dst_at, dst_tensor) + channel_offset * item
     dst_view = dst if dst_offset == 0 else View(dst, dst_offset)
-    params = Struct("tg_tile_copy_params", {
+    params = TILE_COPY_PARAMS({
         "rows": at[1] - at[0], "cols": at[3] - at[2], "pixel_bytes": pixel,
         "src_row_bytes": _row_bytes(src_tensor, src_buffer), "src_pixel_bytes": pixel,
         "dst_row_bytes": _row_bytes(dst_tensor, dst_buffer), "dst_pixel_bytes": dst_tensor.shape[3] * item,
@@ -369,7 +338,7 @@ def copy_call(src, src_tensor: Tensor, src_buffer: Region, dst, dst_tensor: Tens
 
 
 def _fill_call(out: Tensor, value: int) -> Call:
-    return Call("tile_copy", "tg_tile_fill", [Struct("tg_tile_fill_params", {"bytes": out.nbytes, "value": value}),
+    return Call("tile_copy", "tg_tile_fill", [TILE_FILL_PARAMS({"bytes": out.nbytes, "value": value}),
                                               out])
 
 
@@ -419,7 +388,7 @@ class _TileLowering:
 
     def _pad(self, op: Op) -> list[Call]:
         x, out = op.inputs[0], op.outputs[0]
-        top, _, left, _ = _spatial_pads(op)
+        top, _, left, _ = spatial_pads(op)
         out_region = self.tile.buffers[id(out)]
         at = _window(op, x).input_region(out_region)
         dst_at = (at[0] + top, at[1] + top, at[2] + left, at[3] + left)

@@ -10,13 +10,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from tinygen.backends import build_needs
 from tinygen.boards import Board
 from tinygen.compiler import Program
 from tinygen.errors import TinygenError
 
 
 def write_project(program: Program, board: Board, out_dir: Path, input_file: Path | None = None,
-                  force: bool = False) -> tuple[list[Path], str]:
+                  force: bool = False, preprocess: dict | None = None) -> tuple[list[Path], str]:
     """The files written (at their final paths) and the command that builds them."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not force:
@@ -24,7 +25,7 @@ def write_project(program: Program, board: Board, out_dir: Path, input_file: Pat
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
     try:
-        files, next_step = _write(program, board, staging, input_file)
+        files, next_step = _write(program, board, staging, input_file, preprocess)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         staging.rename(out_dir)
@@ -34,12 +35,13 @@ def write_project(program: Program, board: Board, out_dir: Path, input_file: Pat
     return sorted(out_dir / Path(f).relative_to(staging) for f in files), next_step.format(dir=out_dir)
 
 
-def _write(program: Program, board: Board, out_dir: Path, input_file: Path | None) -> tuple[list, str]:
+def _write(program: Program, board: Board, out_dir: Path, input_file: Path | None, preprocess: dict | None
+           ) -> tuple[list, str]:
     """The files for the target, and the command that builds them ({dir} stands for the directory)."""
     from tinygen import codegen
 
     if board.is_host:
-        return codegen.render(program, out_dir), "make -C {dir}"
+        return codegen.render(program, out_dir, host_build=build_needs(program)), "make -C {dir}"
     if board.emulator:
         from tinygen.firmware import write_firmware
 
@@ -49,6 +51,6 @@ def _write(program: Program, board: Board, out_dir: Path, input_file: Path | Non
     from tinygen.inputs import load_inputs, random_inputs
     from tinygen.passes.int8_io import to_program_inputs
 
-    sample = (load_inputs(program.graph, [input_file]) if input_file else random_inputs(program.graph, 1))[0]
+    sample = (load_inputs(program.graph, [input_file], preprocess) if input_file else random_inputs(program.graph, 1))[0]
     files = write_platformio_project(program, board, out_dir, to_program_inputs(program.graph, sample))
     return files, f"tinygen flash {{dir}} --board {board.name}   (or: pio run -d {{dir}} -t upload)"

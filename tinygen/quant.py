@@ -14,6 +14,39 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
 
 INT8_MIN, INT8_MAX = -128, 127
+INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
+
+
+def wrap32(x: int) -> int:
+    """x as C's int32 arithmetic leaves it (two's complement wrap-around)."""
+    return (x + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
+def saturating_doubling_high_mul(a: int, b: int) -> int:
+    """TFLM's SaturatingRoundingDoublingHighMul (tg_sat_doubling_high_mul in tg_common.h)."""
+    if a == b == INT32_MIN:
+        return INT32_MAX
+    total = a * b + ((1 << 30) if a * b >= 0 else 1 - (1 << 30))
+    return (abs(total) >> 31) * (1 if total >= 0 else -1)  # C's division truncates
+
+
+def rounding_divide_by_pot(x: int, exponent: int) -> int:
+    """TFLM's RoundingDivideByPOT (tg_rounding_divide_by_pot in tg_common.h)."""
+    mask = (1 << exponent) - 1
+    threshold = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> exponent) + (1 if (x & mask) > threshold else 0)
+
+
+def saturating_mul_by_pot(x: int, exponent: int) -> int:
+    """tg_fp_mul_by_pot (tg_fixedpoint.h) for exponent > 0: a left shift saturating to int32."""
+    limit = (1 << (31 - exponent)) - 1
+    return INT32_MAX if x > limit else INT32_MIN if x < -limit else x << exponent
+
+
+def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int:
+    """TFLM's MultiplyByQuantizedMultiplier on int32 (tg_requantize in tg_common.h)."""
+    shifted = wrap32(x << max(shift, 0))
+    return rounding_divide_by_pot(saturating_doubling_high_mul(shifted, multiplier), max(-shift, 0))
 
 
 def round_half_away(x: float) -> int:

@@ -7,13 +7,12 @@ that step reaches; the largest of those is the arena size. It is compared with t
 contiguous SRAM stretch of the board (one C array cannot span separate regions).
 
 Flash: the generated model.c and kernels are built for the board's core with arm-none-eabi-gcc
--O2 (as the firmware is built) when that compiler is installed, linked with unused sections dropped, and `size` gives the
-exact bytes (text + rodata + data); otherwise the host C compiler's object sizes stand in, and
-the figure is marked as an estimate.
+-O2 (as the firmware is built) when that compiler is installed, linked with unused sections
+dropped, and `size` gives the exact bytes (text + rodata + data); otherwise the host C
+compiler's object sizes stand in, and the figure is marked as an estimate.
 """
 from __future__ import annotations
 
-import math
 import re
 import shutil
 import subprocess
@@ -21,12 +20,15 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from memory_planner.placement import aligned
-from tinygen.boards import Board, get_board
-from tinygen.compiler import Program, compile_model
+from tinygen.memory.placement import aligned
+from tinygen.backends import BuildNeeds, build_needs
+from tinygen.boards import Board
+from tinygen.compiler import Program
 from tinygen.errors import TinygenError
-from tinygen.ops import Alias, Call
-from tinygen.patch import Stage, grid_text
+from tinygen.patch import grid_text
+from tinygen.plain import plain
+from tinygen.toolchain import (ARM_GCC, HOST_FLAGS, compile_objects, cortex_m_flags, host_compiler,
+                               include_flags, model_link_flags)
 
 # Kept by the linker although nothing in the model itself calls them: the application does.
 _ENTRY_POINTS = ("tinygen_invoke", "tinygen_input", "tinygen_output", "tinygen_input_info", "tinygen_output_info")
@@ -58,7 +60,7 @@ def layer_rows(program: Program) -> list[dict]:
     rows = []
     for i, step in enumerate(program.steps):
         op, call = step.op, step.call
-        if isinstance(call, Stage):  # a patch-based stage: several ops, run tile by tile, in one step
+        if call.kind == "patch_stage":  # several ops, run tile by tile, in one step
             rows.append({
                 "step": i, "op_index": op.index, "op": f"PATCH STAGE ({len(call.ops)} ops)",
                 "kind": "patch_stage", "ops": [o.index for o in call.ops], "op_kinds": [o.kind for o in call.ops],
@@ -69,9 +71,9 @@ def layer_rows(program: Program) -> list[dict]:
             continue
         rows.append({
             "step": i, "op_index": op.index, "op": op.kind,
-            "kind": "alias" if isinstance(call, Alias) else "call",
+            "kind": call.kind,
             "output_shape": list(op.outputs[0].shape) if op.outputs else [],
-            "macs": call.macs if isinstance(call, Call) else 0,
+            "macs": call.macs,
             "live_bytes": memory[i]["live_bytes"], "arena_bytes": memory[i]["arena_bytes"],
             "live_buffers": memory[i]["live_buffers"],
             "patch_stage": op.index in in_patch,
@@ -98,6 +100,12 @@ class FlashUse:
     is_estimate: bool
     method: str
     notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, kinds: dict[str, int], is_estimate: bool, method: str, notes: list[str] | None = None) -> "FlashUse":
+        """From section bytes by kind (code, constant, data, bss)."""
+        return cls(kinds["code"] + kinds["constant"] + kinds["data"], kinds["code"], kinds["constant"], kinds["data"],
+                   kinds["bss"], is_estimate, method, notes or [])
 
     def to_dict(self) -> dict:
         return {"flash_bytes": self.flash_bytes, "code_bytes": self.code_bytes,
@@ -131,60 +139,47 @@ def _classify(sections: dict[str, int]) -> dict[str, int]:
     return kinds
 
 
-def _sources(src: Path, library: tuple) -> list[str]:
-    """The model's C files, and those of a kernel library it calls (CMSIS-NN)."""
-    return ["model.c", *sorted(str(p.relative_to(src)) for p in (src / "kernels").glob("*.c")), *library[0]]
-
-
-def _includes(library: tuple) -> list[str]:
-    return ["-I.", *(f"-I{d}" for d in library[1])]
-
-
-def _arm_flash(src: Path, board: Board, gcc: str, size_tool: str, library: tuple) -> FlashUse:
-    flags = ["-std=c99", "-O2", *board.gcc_flags(), "-ffunction-sections", "-fdata-sections", *_includes(library)]
-    method = f"arm-none-eabi-gcc -O2 {' '.join(board.gcc_flags())}, linked with --gc-sections"
-    link = [gcc, *flags, "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles", "-Wl,--gc-sections",
-            "-Wl,-e,tinygen_invoke", *[f"-Wl,-u,{s}" for s in _ENTRY_POINTS], *_sources(src, library), "-lm",
-            "-o", "model.elf"]
-    result = subprocess.run(link, cwd=src, capture_output=True, text=True)
-    if result.returncode == 0:
-        kinds = _classify(_sections(size_tool, src / "model.elf"))
-        return FlashUse(kinds["code"] + kinds["constant"] + kinds["data"], kinds["code"], kinds["constant"],
-                        kinds["data"], kinds["bss"], False, method)
-    # No C library for the link (or it failed): the objects alone still give the model's own bytes.
-    objects = []
-    for source in _sources(src, library):
-        obj = src / (Path(source).stem + ".o")
-        compiled = subprocess.run([gcc, *flags, "-c", source, "-o", str(obj)], cwd=src, capture_output=True, text=True)
-        if compiled.returncode != 0:
-            raise TinygenError(f"arm-none-eabi-gcc could not compile the generated {source}: "
-                               f"{(compiled.stderr.strip().splitlines() or ['?'])[-1]}")
-        objects.append(obj)
+def _object_kinds(size_tool: str, objects: list[Path]) -> dict[str, int]:
     kinds = {"code": 0, "constant": 0, "data": 0, "bss": 0}
     for obj in objects:
         for k, n in _classify(_sections(size_tool, obj)).items():
             kinds[k] += n
-    return FlashUse(kinds["code"] + kinds["constant"] + kinds["data"], kinds["code"], kinds["constant"], kinds["data"],
-                    kinds["bss"], False, f"arm-none-eabi-gcc -O2 {' '.join(board.gcc_flags())}, objects not linked "
-                    "(library calls not counted)", notes=["the link failed: " +
-                                                          (result.stderr.strip().splitlines() or ["?"])[-1]])
+    return kinds
 
 
-def _host_flash(src: Path, reason: str, library: tuple) -> FlashUse | None:
-    cc, size_tool = shutil.which("cc") or shutil.which("gcc"), shutil.which("size")
-    if not cc or not size_tool:
+def _sources(src: Path, needs: BuildNeeds) -> list[str]:
+    """The model's C files, and those of a kernel library it calls (CMSIS-NN)."""
+    return ["model.c", *sorted(str(p.relative_to(src)) for p in (src / "kernels").glob("*.c")), *needs.sources]
+
+
+def _arm_flash(src: Path, board: Board, gcc: str, size_tool: str, needs: BuildNeeds) -> FlashUse:
+    """Compiled as the firmware is (tinygen.toolchain), linked with its C library and unused
+    sections dropped, from tinygen_invoke and the other entry points."""
+    flags = [*cortex_m_flags(board), *include_flags(needs)]
+    method = f"arm-none-eabi-gcc -O2 {' '.join(board.gcc_flags())}, linked with --gc-sections"
+    link = [gcc, *flags, *_sources(src, needs), *model_link_flags("tinygen_invoke", _ENTRY_POINTS), "-o", "model.elf"]
+    result = subprocess.run(link, cwd=src, capture_output=True, text=True)
+    if result.returncode == 0:
+        return FlashUse.of(_classify(_sections(size_tool, src / "model.elf")), False, method)
+    # No C library for the link (or it failed): the objects alone still give the model's own bytes.
+    objects = compile_objects(gcc, flags, _sources(src, needs), src)
+    return FlashUse.of(_object_kinds(size_tool, objects), False,
+                       f"arm-none-eabi-gcc -O2 {' '.join(board.gcc_flags())}, objects not linked (library calls "
+                       "not counted)", ["the link failed: " + (result.stderr.strip().splitlines() or ["?"])[-1]])
+
+
+def _host_flash(src: Path, reason: str, needs: BuildNeeds) -> FlashUse | None:
+    size_tool = shutil.which("size")
+    if size_tool is None:
         return None
-    kinds = {"code": 0, "constant": 0, "data": 0, "bss": 0}
-    for source in _sources(src, library):
-        obj = src / (Path(source).stem + ".o")
-        compiled = subprocess.run([cc, "-std=c99", "-O2", "-ffunction-sections", "-fdata-sections", *_includes(library),
-                                   "-c", source, "-o", str(obj)], cwd=src, capture_output=True, text=True)
-        if compiled.returncode != 0:
-            return None
-        for k, n in _classify(_sections(size_tool, obj)).items():
-            kinds[k] += n
-    return FlashUse(kinds["code"] + kinds["constant"] + kinds["data"], kinds["code"], kinds["constant"], kinds["data"],
-                    kinds["bss"], True, f"estimate: host C compiler ({Path(cc).name} -O2) object sizes; {reason}")
+    try:
+        cc = host_compiler()
+        objects = compile_objects(cc, [*HOST_FLAGS, "-ffunction-sections", "-fdata-sections", "-I.",
+                                       *include_flags(needs)], _sources(src, needs), src)
+    except TinygenError:
+        return None
+    return FlashUse.of(_object_kinds(size_tool, objects), True,
+                       f"estimate: host C compiler ({Path(cc).name} -O2) object sizes; {reason}")
 
 
 def constant_bytes(calls) -> int:
@@ -225,18 +220,17 @@ def _counted_flash(program: Program, reason: str) -> FlashUse:
 
 def flash_use(program: Program, board: Board) -> FlashUse:
     from tinygen import codegen
-    from tinygen.backends.cmsis_nn import extra_sources_and_includes
 
-    gcc, size_tool = shutil.which("arm-none-eabi-gcc"), shutil.which("arm-none-eabi-size")
-    library = extra_sources_and_includes(program)
+    gcc, size_tool = shutil.which(ARM_GCC), shutil.which("arm-none-eabi-size")
+    needs = build_needs(program)
     with tempfile.TemporaryDirectory(prefix="tinygen-simulate-") as tmp:
         src = Path(tmp)
-        codegen.render(program, src, host_app=False)
+        codegen.render(program, src)
         if board.is_cortex_m and gcc and size_tool:
-            return _arm_flash(src, board, gcc, size_tool, library)
+            return _arm_flash(src, board, gcc, size_tool, needs)
         reason = ("the board is not a Cortex-M" if not board.is_cortex_m
                   else "arm-none-eabi-gcc is not installed")
-        return _host_flash(src, reason, library) or _counted_flash(program, reason + ", and no host C compiler either")
+        return _host_flash(src, reason, needs) or _counted_flash(program, reason + ", and no host C compiler either")
 
 
 # --------------------------------------------------------------------------- the report
@@ -245,19 +239,6 @@ def _margin(used: int, limit: int | None) -> tuple[int | None, float | None]:
     if limit is None:
         return None, None
     return limit - used, round(100.0 * (limit - used) / limit, 2)
-
-
-def _jsonable(value):
-    """program.patch may hold numpy numbers or tuples; make it plain JSON."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):
-        return value.item()
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
 
 
 def fit(peak_bytes: int, flash_bytes: int, board: Board) -> dict:
@@ -281,12 +262,9 @@ def fit(peak_bytes: int, flash_bytes: int, board: Board) -> dict:
             "fits": sram_fits and flash_fits, "fit_note": note}
 
 
-def simulate(model: str | Path, board: str | None = None, patch: str = "auto",
-             max_mac_overhead: float = 0.2, program: Program | None = None) -> dict:
-    target = get_board(board or "host")
-    if not (0.0 <= max_mac_overhead) or math.isnan(max_mac_overhead):
-        raise TinygenError(f"--max-mac-overhead must be a fraction >= 0, not {max_mac_overhead}")
-    program = program or compile_model(model, patch=patch, max_mac_overhead=max_mac_overhead)
+def simulate(model: str | Path, program: Program) -> dict:
+    """The report of `tinygen simulate` for `program`, compiled from `model` for its target."""
+    target = program.target
     peak_bytes, peak_step = peak(program)
     if peak_bytes != program.plan.arena_bytes:
         raise AssertionError(f"step-by-step peak {peak_bytes} differs from the plan's arena {program.plan.arena_bytes}")
@@ -297,8 +275,8 @@ def simulate(model: str | Path, board: str | None = None, patch: str = "auto",
              else f"step {peak_step} ({layers[peak_step]['op']})")
     return {
         "model": str(model), "board": target.name, "board_description": target.description,
-        "patch_mode": patch, "max_mac_overhead": max_mac_overhead,
-        "patch": None if program.patch is None else _jsonable(program.patch),
+        "patch_mode": program.options.patch, "max_mac_overhead": program.options.max_mac_overhead,
+        "patch": None if program.patch is None else plain(program.patch),
         "patch_note": program.patch_note,
         "peak_sram_bytes": peak_bytes, "peak_step": peak_step, "peak_at": where,
         "lower_bound_bytes": program.plan.lower_bound_bytes,
@@ -312,27 +290,23 @@ def simulate(model: str | Path, board: str | None = None, patch: str = "auto",
 
 # --------------------------------------------------------------------------- plot
 
-def plot(model: str | Path, board: str | None, path: str | Path, max_mac_overhead: float = 0.2,
-         programs: dict | None = None) -> Path:
-    """Arena bytes per layer, layer-based and patch-based side by side, with the board's SRAM limit.
-    `programs` ("off" and "auto") are the two compiled as the caller compiles; missing ones are
-    compiled with the library defaults."""
+def plot(model: str | Path, path: str | Path, modes: dict[str, Program]) -> Path:
+    """Arena bytes per layer, layer-based and patch-based side by side (`modes`: "off" and "auto",
+    the model compiled both ways for one board), with the board's SRAM limit."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    target = get_board(board or "host")
-    programs = programs or {}
-    modes = {"off": programs.get("off") or compile_model(model, patch="off", max_mac_overhead=max_mac_overhead),
-             "auto": programs.get("auto") or compile_model(model, patch="auto", max_mac_overhead=max_mac_overhead)}
+    target = modes["off"].target
     highest = max(max(row["live_bytes"] for row in layer_rows(p)) for p in modes.values())
     highest = max(highest, *(p.plan.arena_bytes for p in modes.values()), 1)
     unit, scale = ("KiB", 1024) if highest >= 4096 else ("bytes", 1)
     limit = target.arena_limit_bytes
     limit_shown = limit is not None and limit <= 4 * highest  # a far-off limit would flatten the bars
     fig, axes = plt.subplots(1, 2, figsize=(13, 6), sharey=True)
-    for ax, (mode, program) in zip(axes, modes.items()):
+    for ax, mode in zip(axes, ("off", "auto")):
+        program = modes[mode]
         rows = layer_rows(program)
         x = [r["step"] for r in rows]
         ax.bar(x, [r["arena_bytes"] / scale for r in rows], color="#4C72B0", alpha=0.85,

@@ -1,8 +1,6 @@
 """Bit-exactness check: the generated C, built for the host, against TFLite Micro on the same inputs."""
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -11,15 +9,15 @@ from pathlib import Path
 import numpy as np
 
 from tinygen import codegen
-from tinygen.backends.cmsis_nn import extra_sources_and_includes
-from tinygen.compiler import Program, compile_model
+from tinygen.backends import build_needs
+from tinygen.compiler import Program
 from tinygen.errors import TinygenError
-from tinygen.inputs import load_inputs, random_inputs
-from tinygen.ir import Tensor
+from tinygen.toolchain import build_host_runner
+from tinygen.inputs import load_inputs, random_inputs, split_outputs
+
 from tinygen.passes.int8_io import model_outputs, to_model_outputs, to_program_inputs
 from tinygen.oracle import run_tflm
 
-HOST_CFLAGS = ["-O2", "-std=c99", "-Wall", "-Wextra"]
 
 
 @dataclass
@@ -45,26 +43,11 @@ class Report:
         return self.max_abs_diff == 0
 
 
-def host_compiler() -> str:
-    cc = os.environ.get("CC", "cc")
-    if shutil.which(cc) is None:
-        raise TinygenError(f"no host C compiler '{cc}' on PATH (set CC, or install gcc)")
-    return cc
-
-
 def build_host(program: Program, build_dir: Path) -> Path:
     """Generate the model with the host runner into build_dir and compile it; returns the executable."""
-    codegen.render(program, build_dir, host_app=True)
-    sources = [str(build_dir / "main.c"), str(build_dir / "model.c")] + sorted(
-        str(p) for p in (build_dir / "kernels").glob("*.c"))
-    library_sources, include_dirs = extra_sources_and_includes(program)  # CMSIS-NN, when the program calls it
-    exe = build_dir / "model"
-    result = subprocess.run([host_compiler(), *HOST_CFLAGS, "-I", str(build_dir), *[f"-I{d}" for d in include_dirs],
-                             "-o", str(exe), *sources, *library_sources, "-lm"], capture_output=True, text=True)
-    if result.returncode != 0:
-        first_error = next((line for line in result.stderr.splitlines() if "error" in line), result.stderr.strip())
-        raise TinygenError(f"the generated C did not compile: {first_error}")
-    return exe
+    needs = build_needs(program)
+    codegen.render(program, build_dir, host_build=needs)
+    return build_host_runner(build_dir, needs)
 
 
 def run_host(exe: Path, program: Program, samples: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
@@ -74,21 +57,6 @@ def run_host(exe: Path, program: Program, samples: list[list[np.ndarray]]) -> li
     if result.returncode != 0:
         raise TinygenError(f"the generated model crashed on the host (exit {result.returncode})")
     return split_outputs(result.stdout, program.graph.outputs, len(samples), "the generated model")
-
-
-def split_outputs(raw: bytes, outputs: list[Tensor], count: int, writer: str) -> list[list[np.ndarray]]:
-    """The output tensors of `count` samples, as the generated code writes them one after another."""
-    per_sample = sum(t.nbytes for t in outputs)
-    if len(raw) != per_sample * count:
-        raise TinygenError(f"{writer} wrote {len(raw)} output bytes, expected {per_sample * count}")
-    results, pos = [], 0
-    for _ in range(count):
-        sample = []
-        for t in outputs:
-            sample.append(np.frombuffer(raw, dtype=t.dtype, count=t.size, offset=pos).reshape(t.shape).copy())
-            pos += t.nbytes
-        results.append(sample)
-    return results
 
 
 def compare(program: Program, ours: list[list[np.ndarray]], reference: list[list[np.ndarray]]) -> list[OutputReport]:
@@ -104,19 +72,18 @@ def compare(program: Program, ours: list[list[np.ndarray]], reference: list[list
     return reports
 
 
-def validate(model: str | Path, samples: int = 20, input_files: tuple = (), seed: int = 0,
-             program: Program | None = None, board=None, progress=None) -> Report:
-    """`program` (by default the model compiled with the reference kernels, layer by layer) built
-    for the host, or for an emulated `board` and run in QEMU, against TFLite Micro."""
+def validate(model: str | Path, program: Program, samples: int = 20, input_files: tuple = (), seed: int = 0,
+             progress=None, preprocess: dict | None = None) -> Report:
+    """`program`, compiled from `model`, against TFLite Micro: built for the host, or for an
+    emulated board (its target) and run in QEMU."""
     model = Path(model)
-    program = program or compile_model(model)
     graph = program.graph
-    inputs = random_inputs(graph, samples, seed) + load_inputs(graph, input_files)
+    inputs = random_inputs(graph, samples, seed) + load_inputs(graph, input_files, preprocess)
     fed = [to_program_inputs(graph, sample) for sample in inputs]
-    if board is not None and not board.is_host:
+    if not program.target.is_host:
         from tinygen.emulation import run_emulated
 
-        ours, _ = run_emulated(program, board, fed, profile=False, progress=progress)
+        ours, _ = run_emulated(program, program.target, fed, profile=False, progress=progress)
     else:
         with tempfile.TemporaryDirectory(prefix="tinygen-validate-") as tmp:
             ours = run_host(build_host(program, Path(tmp)), program, fed)

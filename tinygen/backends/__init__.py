@@ -11,22 +11,39 @@ A swapped call declares its own in-place bounds: they depend on the order its ke
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass, field
 
-from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call
 
-BACKENDS = ("builtin", "reference", "cmsis-nn")
+WITH_LIBRARIES = ("cmsis_nn",)  # backends whose calls need a library's sources to build
 
 
-def specialize(op: Op, call: Call, kernels: str, board: dict | None) -> Call:
-    if kernels not in BACKENDS:
-        raise TinygenError(f"unknown kernels '{kernels}'; choose one of {', '.join(BACKENDS)}")
-    if kernels == "reference":
+@dataclass
+class BuildNeeds:
+    sources: list[str] = field(default_factory=list)  # C files outside the generated folder
+    include_dirs: list[str] = field(default_factory=list)
+    platformio: dict | None = None  # what platformio.ini needs for them: lib_deps, extra_script
+
+
+def build_needs(program) -> BuildNeeds:
+    """What the program's calls need beyond the generated files, from every backend that has any."""
+    needs = BuildNeeds()
+    for name in WITH_LIBRARIES:
+        more = importlib.import_module(f"tinygen.backends.{name}").build_needs(program)
+        needs.sources += more.sources
+        needs.include_dirs += more.include_dirs
+        needs.platformio = needs.platformio or more.platformio
+    return needs
+
+
+def specialize(op: Op, call: Call, options, target) -> Call:
+    """The call of `options.kernels` (tinygen.options.CompileOptions) for `op` on `target` (a
+    tinygen.boards.Board, None for the host)."""
+    if options.kernels == "reference":
         return call
-    module = importlib.import_module(f"tinygen.backends.{kernels.replace('-', '_')}")
-    return module.specialize(op, call, board)
-
+    module = importlib.import_module(f"tinygen.backends.{options.kernels.replace('-', '_')}")
+    return module.specialize(op, call, options, target)
 
 
 def leaner_calls(op: Op, reference: Call, call: Call):

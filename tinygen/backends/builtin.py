@@ -1,5 +1,5 @@
 """tinygen's optimized kernels ("builtin" backend): the reference call of a layer becomes a call to
-a kernel in templates/kernels/opt_*.h specialized for it, computing the same bits.
+a kernel in tinygen/kernels/builtin/opt_*.h specialized for it, computing the same bits.
 
 Each optimized kernel is written once in C with the DSP extension's SIMD instructions behind
 tg_simd.h (their portable equivalents elsewhere, so the host runs the same algorithm), and all
@@ -26,10 +26,35 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygen.backends.builtin_quant import Requant, accumulator_range, requant, tflm_requantize
+from tinygen.backends.builtin_quant import Requant, accumulator_range, requant
 from tinygen.ir import Op
-from tinygen.ops import Array, Call, Scratch, Struct
+from tinygen.ops import Array, Call, Record, Scratch
 from tinygen.ops.inplace import window_inplace
+from tinygen.quant import multiply_by_quantized_multiplier
+
+OPT_ADD_PARAMS = Record("opt_add_params", """
+    int32_t rows, size, a_row_stride, b_row_stride, subtract, exact, sign_fix, output_offset,
+        act_min, act_max;
+    const int32_t *a_table, *b_table, *rq;
+""")
+OPT_CONV_PARAMS = Record("opt_conv_params", """
+    int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, kernel_h, kernel_w, stride_h, stride_w,
+        dilation_h, dilation_w, pad_top, pad_left, pointwise, k4, pad_value, doubled, group, exact,
+        sign_fix, output_offset, act_min, act_max;
+    const int32_t *channels;
+    int32_t reverse;
+""")
+OPT_DWCONV_PARAMS = Record("opt_dwconv_params", """
+    int32_t batches, in_h, in_w, channels, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w,
+        dilation_h, dilation_w, pad_top, pad_left, input_offset, inner_y0, inner_y1, inner_x0,
+        inner_x1, exact, sign_fix, output_offset, act_min, act_max;
+    const int32_t *weights, *bias, *rq;
+    int32_t reverse;
+""")
+OPT_FC_PARAMS = Record("opt_fc_params", """
+    int32_t batches, depth, units, rq_stride, exact, sign_fix, output_offset, act_min, act_max;
+    const int32_t *weights, *bias, *rq;
+""")
 
 CONV_GROUP = 4  # output pixels per pass in opt_conv.h
 DIRECT_STACK_WORDS = 64  # OPT_CONV_DIRECT_STACK_WORDS in opt_conv.h
@@ -37,7 +62,7 @@ RQ_WORDS = 3  # requantization constants per channel (opt_common.h)
 DWCONV_WINDOWS = (3, 5)  # square windows with their own out-of-line variant in opt_dwconv.c
 
 
-def specialize(op: Op, call: Call, board) -> Call:
+def specialize(op: Op, call: Call, options, target) -> Call:
     """The optimized call for `op`, or `call` (its reference call) when none applies. The kernels
     pick SIMD or portable code at compile time, so the board does not change the choice."""
     handler = {"conv2d": _conv, "depthwise_conv2d": _depthwise, "fully_connected": _fully_connected,
@@ -82,6 +107,12 @@ def _function(op: Op, name: str, plain: bool, shape: str = "") -> str:
     if not _repeated(op):
         return f"{name}_inline"
     return name + (f"_{shape}" if shape else "") + ("_plain" if plain else "")
+
+
+def _out_of_line(function: str) -> tuple[str, ...]:
+    """An out-of-line variant is a source file of its own (tinygen/kernels/builtin/<function>.c);
+    an always-inline body needs none."""
+    return () if function.endswith("_inline") else (function,)
 
 
 def _words(values: np.ndarray) -> np.ndarray:
@@ -181,8 +212,9 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
                              f["dilation_h"], f["dilation_w"], block=max(group, 1))
     # The _plain variants also fix doubled columns.
     function = _function(op, "opt_conv_s8", _plain(rq) and doubled, "pw" if pointwise and f["batches"] == 1 else "")
-    args = [Struct("opt_conv_params", fields), x, out, Scratch(scratch) if scratch else None]
-    return Call("opt_conv", function, args, macs=call.macs, extra_kernels=["opt_common"], inplace=inplace)
+    args = [OPT_CONV_PARAMS(fields), x, out, Scratch(scratch) if scratch else None]
+    return Call("opt_conv", function, args, macs=call.macs, extra_kernels=["opt_common"], inplace=inplace,
+                sources=_out_of_line(function))
 
 
 def _conv_layer(f: dict, weights: np.ndarray) -> dict | None:
@@ -239,8 +271,8 @@ def _depthwise(op: Op, call: Call) -> Call | None:
                              f["dilation_h"], f["dilation_w"])
     square = kh == kw and kh in DWCONV_WINDOWS and f["dilation_h"] == f["dilation_w"] == 1 and f["batches"] == 1
     function = _function(op, "opt_dwconv_s8", _plain(rq), f"{kh}x{kw}" if square else "")
-    return Call("opt_dwconv", function, [Struct("opt_dwconv_params", fields), x, out],
-                macs=call.macs, extra_kernels=["opt_common"], inplace=inplace)
+    return Call("opt_dwconv", function, [OPT_DWCONV_PARAMS(fields), x, out],
+                macs=call.macs, extra_kernels=["opt_common"], inplace=inplace, sources=_out_of_line(function))
 
 
 def _dwconv_layer(f: dict, w: np.ndarray) -> dict:
@@ -288,8 +320,8 @@ def _fully_connected(op: Op, call: Call) -> Call | None:
     fields = {"batches": f["batches"], "depth": depth, "units": units, "rq_stride": 0 if uniform else RQ_WORDS,
               **rq.fields(), "weights": Array(_words(interleaved), "int32_t"), "bias": Array(bias_padded, "int32_t"),
               "rq": Array((rq.table[:1] if uniform else rq.table).reshape(-1), "int32_t")}
-    return Call("opt_fc", "opt_fc_s8_inline", [Struct("opt_fc_params", fields), x, out], macs=call.macs,
-                extra_kernels=["opt_common"])
+    return Call("opt_fc", "opt_fc_s8_inline", [OPT_FC_PARAMS(fields), x, out], macs=call.macs,
+                extra_kernels=["opt_common"], sources=())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,9 +344,9 @@ def _add(op: Op, call: Call) -> Call | None:
         return None  # a row broadcast
     a, b, out = call.args[1], call.args[2], call.args[3]
     values = range(-128, 128)
-    a_table = [tflm_requantize((v + f["a_offset"]) * (1 << f["left_shift"]), f["a_multiplier"], f["a_shift"])
+    a_table = [multiply_by_quantized_multiplier((v + f["a_offset"]) * (1 << f["left_shift"]), f["a_multiplier"], f["a_shift"])
                for v in values]
-    b_table = [tflm_requantize((v + f["b_offset"]) * (1 << f["left_shift"]), f["b_multiplier"], f["b_shift"])
+    b_table = [multiply_by_quantized_multiplier((v + f["b_offset"]) * (1 << f["left_shift"]), f["b_multiplier"], f["b_shift"])
                for v in values]
     sign = -1 if op.kind == "SUB" else 1
     sums = ([min(a_table) + min(sign * y for y in b_table)], [max(a_table) + max(sign * y for y in b_table)])
@@ -326,5 +358,6 @@ def _add(op: Op, call: Call) -> Call | None:
               "b_table": Array(np.array(b_table, np.int64) * scale, "int32_t"),
               "rq": Array(rq.table.reshape(-1), "int32_t")}
     function = "opt_add_s8" if _repeated(op) else "opt_add_s8_inline"
-    return Call("opt_add", function, [Struct("opt_add_params", fields), a, b, out], macs=call.macs,
+    return Call("opt_add", function, [OPT_ADD_PARAMS(fields), a, b, out], macs=call.macs,
+                sources=("opt_add",) if _repeated(op) else (),
                 extra_kernels=["opt_common"], inplace=call.inplace)

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
+from tinygen.quant import INT32_MAX, INT32_MIN, multiply_by_quantized_multiplier, saturating_doubling_high_mul
+
 
 
 @dataclass
@@ -51,30 +52,6 @@ class Requant:
     def fields(self) -> dict:
         return {"exact": int(self.exact), "sign_fix": int(self.sign_fix), "output_offset": self.output_offset,
                 "act_min": self.act_min, "act_max": self.act_max}
-
-
-def srdhm(a: int, b: int) -> int:
-    """TFLM's SaturatingRoundingDoublingHighMul, as written there (Python ints)."""
-    if a == b == INT32_MIN:
-        return INT32_MAX
-    ab = a * b
-    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
-    q = abs(ab + nudge) >> 31
-    return q if ab + nudge >= 0 else -q
-
-
-def rounding_divide_by_pot(x: int, exponent: int) -> int:
-    mask = (1 << exponent) - 1
-    remainder = x & mask
-    threshold = (mask >> 1) + (1 if x < 0 else 0)
-    return (x >> exponent) + (1 if remainder > threshold else 0)
-
-
-def tflm_requantize(x: int, multiplier: int, shift: int) -> int:
-    """tg_requantize: x * multiplier * 2^shift, TFLM's MultiplyByQuantizedMultiplier."""
-    left, right = max(shift, 0), max(-shift, 0)
-    shifted = ((x << left) + (1 << 31)) % (1 << 32) - (1 << 31)
-    return rounding_divide_by_pot(srdhm(shifted, multiplier), right)
 
 
 def smmlar(a: int, b: int, c: int) -> int:
@@ -110,14 +87,14 @@ def requant(multipliers, shifts, output_offset: int, act_min: int, act_max: int,
 def _fast_row(m: int, s: int, lo: int, hi: int, zp: int, act_min: int, act_max: int, sign_fix: bool):
     if lo < INT32_MIN or hi > INT32_MAX or m < 0:
         return None
-    first, last = (max(act_min, min(act_max, tflm_requantize(x, m, s) + zp)) for x in (lo, hi))
+    first, last = (max(act_min, min(act_max, multiply_by_quantized_multiplier(x, m, s) + zp)) for x in (lo, hi))
     if first == last:  # the output never changes (zero weights, a tiny multiplier): a constant
         return 0, 2 * first + 1, 1  # (2v + 1 - [x < 0]) >> 1 = v, with or without the sign fix
     e = -s
     if s > 0 or e > 31 or m < (1 << 30) or (e == 0 and sign_fix) or not (INT32_MIN <= 2 * lo and 2 * hi <= INT32_MAX):
         return None
     c = zp if e == 0 else (1 << (e - 1)) + zp * (1 << e)
-    r_lo, r_hi = srdhm(lo, m), srdhm(hi, m)
+    r_lo, r_hi = saturating_doubling_high_mul(lo, m), saturating_doubling_high_mul(hi, m)
     if not (INT32_MIN <= c - 1 + min(r_lo, 0) and c + max(r_hi, 0) <= INT32_MAX):
         return None
     return m, c, e

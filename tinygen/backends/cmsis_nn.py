@@ -13,13 +13,13 @@ reference call for one keeps the outputs bit-exact. Where CMSIS-NN has the op:
     SOFTMAX            arm_softmax_s8
     ADD, MUL           arm_elementwise_add_s8, arm_elementwise_mul_s8 (operands of one size)
 
-the call goes to a small wrapper in templates/kernels/cmsis_nn_glue.c; every other op, and a
+the call goes to a small wrapper in tinygen/kernels/cmsis_nn/cmsis_nn_glue.c; every other op, and a
 layer CMSIS-NN would not take as it is (negative padding inside a patch-based tile, broadcasting,
 a window its kernel would read out of bounds), keeps its reference call.
 
 CMSIS-NN is not shipped with tinygen: users clone it (Apache-2.0) and pass its path
-(`--cmsis-nn PATH`, or the TINYGEN_CMSIS_NN environment variable). Builds then compile the
-library's Source/ files the glue needs (extra_sources_and_includes); PlatformIO projects fetch a
+(`--cmsis-nn PATH`, by default the TINYGEN_CMSIS_NN environment variable). Builds then compile the
+library's Source/ files the glue needs (build_needs); PlatformIO projects fetch a
 pinned release instead (PLATFORMIO_LIB_DEPS).
 
 Scratch buffers: the sizes CMSIS-NN's *_get_buffer_size functions return are computed here at
@@ -31,19 +31,56 @@ every Cortex-M board gets them. Cores with Helium (MVE) take other code paths an
 from __future__ import annotations
 
 import functools
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 
+from tinygen.backends import BuildNeeds
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
-from tinygen.ops import Array, Call, Scratch, Struct
+from tinygen.kernels import kernel_file
+from tinygen.ops import Array, Call, Record, Scratch
 from tinygen.ops.broadcast import views
 from tinygen.ops.inplace import InPlace, elementwise_inplace, window_inplace
 
-ENV = "TINYGEN_CMSIS_NN"
+CONV_PARAMS = Record("tg_cmsis_conv_params", """
+    int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, filter_c, kernel_h, kernel_w, stride_h,
+        stride_w, dilation_h, dilation_w, pad_top, pad_left, input_offset, output_offset, act_min,
+        act_max;
+    const int32_t *multiplier, *shift;
+    const int8_t *weights;
+    const int32_t *bias;
+    int32_t scratch_bytes, input_skip;
+""")
+DEPTHWISE_PARAMS = Record("tg_cmsis_depthwise_params", """
+    int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, depth_multiplier, kernel_h, kernel_w,
+        stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, input_offset, output_offset,
+        act_min, act_max;
+    const int32_t *multiplier, *shift;
+    const int8_t *weights;
+    const int32_t *bias;
+    int32_t scratch_bytes, input_skip;
+""")
+FULLY_CONNECTED_PARAMS = Record("tg_cmsis_fully_connected_params", """
+    int32_t batches, depth, units, input_offset, output_offset, act_min, act_max, per_channel;
+    const int32_t *multiplier, *shift;
+    const int8_t *weights;
+    const int32_t *bias;
+""")
+POOL_PARAMS = Record("tg_cmsis_pool_params", """
+    int32_t batches, in_h, in_w, channels, out_h, out_w, filter_h, filter_w, stride_h, stride_w,
+        pad_top, pad_left, act_min, act_max, scratch_bytes, input_skip;
+""")
+SOFTMAX_PARAMS = Record("tg_cmsis_softmax_params", """
+    int32_t rows, depth, input_multiplier, input_left_shift, diff_min;
+""")
+ELEMENTWISE_PARAMS = Record("tg_cmsis_elementwise_params", """
+    int32_t size, a_offset, b_offset, output_offset, act_min, act_max, left_shift, a_multiplier,
+        a_shift, b_multiplier, b_shift, multiplier, shift;
+""")
+
+ENV = "TINYGEN_CMSIS_NN"  # the command line's default for --cmsis-nn
 MISSING = ("--kernels cmsis-nn needs a CMSIS-NN checkout: --cmsis-nn PATH "
            "(git clone https://github.com/ARM-software/CMSIS-NN)")
 GLUE = "cmsis_nn_glue"
@@ -56,12 +93,11 @@ MVE_CORES = ("cortex-m55", "cortex-m85")
 MAX_DIM = 32767  # CMSIS-NN keeps some sizes and window origins in 16-bit integers
 
 
-def cmsis_nn_path() -> Path:
-    """The CMSIS-NN checkout named by TINYGEN_CMSIS_NN (set by `--cmsis-nn PATH`)."""
-    value = os.environ.get(ENV, "").strip()
-    if not value:
+def cmsis_nn_path(checkout: str | None) -> Path:
+    """The CMSIS-NN checkout (CompileOptions.cmsis_nn), checked."""
+    if not checkout or not str(checkout).strip():
         raise TinygenError(MISSING)
-    root = Path(value).expanduser()
+    root = Path(checkout).expanduser()
     if not (root / "Include" / "arm_nnfunctions.h").is_file() or not (root / "Source").is_dir():
         raise TinygenError(f"{root} has no Include/arm_nnfunctions.h and Source/: {MISSING}")
     return root.resolve()
@@ -71,18 +107,18 @@ def cmsis_nn_path() -> Path:
 # Lowering: reference call -> CMSIS-NN call
 
 
-def specialize(op: Op, call: Call, board: dict | None) -> Call:
-    cmsis_nn_path()  # fail now, in one line, when the library is missing
-    dsp = _dsp(board)
+def specialize(op: Op, call: Call, options, target) -> Call:
+    cmsis_nn_path(options.cmsis_nn)  # fail now, in one line, when the library is missing
+    dsp = _dsp(target)
     swap = _SWAPS.get(call.kernel)
     if swap is None:
         return call
     return swap(op, call, dsp) or call
 
 
-def _dsp(board: dict | None) -> bool:
+def _dsp(target) -> bool:
     """Whether the scratch sizes are the DSP code's (Cortex-M) or the portable code's (host)."""
-    core = (board or {}).get("core", "host")
+    core = target.core
     if core in MVE_CORES:
         raise TinygenError(f"--kernels cmsis-nn: {core} runs CMSIS-NN's Helium (MVE) code, whose scratch "
                            "buffers tinygen does not size yet; use --kernels builtin or reference")
@@ -178,7 +214,7 @@ def _conv(op: Op, call: Call, dsp: bool) -> Call | None:
     inplace = [] if block is None else _forward(window_inplace(
         x, out, o["stride_h"], o["stride_w"], o["pad_top"], o["pad_left"], o["kernel_h"], o["kernel_w"],
         o["dilation_h"], o["dilation_w"], block=block))
-    return Call(GLUE, "tg_cmsis_conv_s8", [Struct("tg_cmsis_conv_params", fields), x, out,
+    return Call(GLUE, "tg_cmsis_conv_s8", [CONV_PARAMS(fields), x, out,
                                            Scratch(scratch) if scratch else None],
                 macs=call.macs, inplace=inplace)
 
@@ -222,7 +258,7 @@ def _depthwise(op: Op, call: Call, dsp: bool) -> Call | None:
     o = original
     inplace = _forward(window_inplace(x, out, o["stride_h"], o["stride_w"], o["pad_top"], o["pad_left"],
                                       o["kernel_h"], o["kernel_w"], o["dilation_h"], o["dilation_w"]))
-    return Call(GLUE, "tg_cmsis_depthwise_s8", [Struct("tg_cmsis_depthwise_params", fields), x, out,
+    return Call(GLUE, "tg_cmsis_depthwise_s8", [DEPTHWISE_PARAMS(fields), x, out,
                                                 Scratch(scratch) if scratch else None],
                 macs=call.macs, inplace=inplace)
 
@@ -240,7 +276,7 @@ def _fully_connected(op: Op, call: Call, dsp: bool) -> Call | None:
                    "weights": f["weights"], "bias": f["bias"]})
     # arm_fully_connected_s8 needs no scratch outside Helium (its kernel-sum buffer is MVE's).
     # Each output reads the whole input row: no overlap.
-    return Call(GLUE, "tg_cmsis_fully_connected_s8", [Struct("tg_cmsis_fully_connected_params", fields),
+    return Call(GLUE, "tg_cmsis_fully_connected_s8", [FULLY_CONNECTED_PARAMS(fields),
                                                       op.inputs[0], op.outputs[0]], macs=call.macs)
 
 
@@ -274,12 +310,12 @@ def _pool(op: Op, call: Call, dsp: bool) -> Call | None:
         # One output pixel's window is read (summed), then the pixel written.
         inplace = _forward(window_inplace(x, out, o["stride_h"], o["stride_w"], o["pad_top"], o["pad_left"],
                                           o["filter_h"], o["filter_w"]))
-        return Call(GLUE, "tg_cmsis_avg_pool_s8", [Struct("tg_cmsis_pool_params", f), x, out,
+        return Call(GLUE, "tg_cmsis_avg_pool_s8", [POOL_PARAMS(f), x, out,
                                                    Scratch(scratch) if scratch else None],
                     macs=call.macs, inplace=inplace)
     f["scratch_bytes"] = 0
     # arm_max_pool_s8 keeps its running maximum in the output: documented as not overlapping the input.
-    return Call(GLUE, "tg_cmsis_max_pool_s8", [Struct("tg_cmsis_pool_params", f), x, out], macs=call.macs)
+    return Call(GLUE, "tg_cmsis_max_pool_s8", [POOL_PARAMS(f), x, out], macs=call.macs)
 
 
 def _softmax(op: Op, call: Call, dsp: bool) -> Call | None:
@@ -287,7 +323,7 @@ def _softmax(op: Op, call: Call, dsp: bool) -> Call | None:
     if not 0 <= f["input_left_shift"] <= 31:
         return None
     # Each row is read three times (maximum, sum of exponentials, outputs): no overlap.
-    return Call(GLUE, "tg_cmsis_softmax_s8", [Struct("tg_cmsis_softmax_params", dict(f)), op.inputs[0],
+    return Call(GLUE, "tg_cmsis_softmax_s8", [SOFTMAX_PARAMS(dict(f)), op.inputs[0],
                                               op.outputs[0]], macs=call.macs)
 
 
@@ -306,7 +342,7 @@ def _elementwise(op: Op, call: Call, dsp: bool) -> Call | None:
     # Elements are read (four at a time with DSP) before the same elements are written.
     inplace = [i for t in (a, b) for i in elementwise_inplace(t, out)]
     function = "tg_cmsis_add_s8" if op.kind == "ADD" else "tg_cmsis_mul_s8"
-    return Call(GLUE, function, [Struct("tg_cmsis_elementwise_params", fields), a, b, out], macs=call.macs,
+    return Call(GLUE, function, [ELEMENTWISE_PARAMS(fields), a, b, out], macs=call.macs,
                 inplace=inplace)
 
 
@@ -322,13 +358,15 @@ def uses_cmsis_nn(program) -> bool:
     return any(call.kernel == GLUE or GLUE in call.extra_kernels for _, call in program.calls)
 
 
-def extra_sources_and_includes(program) -> tuple[list[str], list[str]]:
-    """The CMSIS-NN C files and include directories to build with a program that calls the glue
-    (absolute paths; none for a program that does not)."""
+def build_needs(program):
+    """For a program that calls the glue: the checkout's C files it needs and its include folder
+    (absolute paths), and for PlatformIO projects the pinned release in lib_deps and a pre-build
+    script that keeps PlatformIO to its integer sources. Nothing for a program that does not."""
     if not uses_cmsis_nn(program):
-        return [], []
-    root = cmsis_nn_path()
-    return [str(p) for p in library_sources(root)], [str(root / "Include")]
+        return BuildNeeds()
+    root = cmsis_nn_path(program.options.cmsis_nn)
+    return BuildNeeds([str(p) for p in library_sources(root)], [str(root / "Include")],
+                      {"lib_deps": PLATFORMIO_LIB_DEPS, "extra_script": PLATFORMIO_SCRIPT})
 
 
 _DEFINED = re.compile(r"^(?!static\b|typedef\b|extern\b|__STATIC|return\b)[A-Za-z_][\w \t*]*?\b([A-Za-z_]\w*)\s*[(\[=]",
@@ -343,8 +381,6 @@ def library_sources(root: Path) -> tuple[Path, ...]:
     in turn: a transitive closure over the global names each file defines and uses. It errs
     towards more files (it ignores #if), never fewer; the float files are left out (they need
     ARM_NN_ENABLE_F32/F16)."""
-    from tinygen.codegen import templates_dir
-
     sources = sorted(p for p in (Path(root) / "Source").rglob("*.c")
                      if not re.search(r"_(f16|f32|flt)\.c$", p.name))
     defines: dict[str, list[Path]] = {}
@@ -354,7 +390,7 @@ def library_sources(root: Path) -> tuple[Path, ...]:
         for name in set(_DEFINED.findall(text)):
             defines.setdefault(name, []).append(path)
         uses[path] = set(_IDENTIFIER.findall(text))
-    glue = _COMMENTS.sub(" ", (templates_dir() / "kernels" / f"{GLUE}.c").read_text())
+    glue = _COMMENTS.sub(" ", kernel_file(f"{GLUE}.c").read_text())
     called = set(re.findall(r"\b(arm_\w+)\s*\(", glue))
     needed = set(called)
     chosen: set[Path] = set()
@@ -371,15 +407,3 @@ def library_sources(root: Path) -> tuple[Path, ...]:
         raise TinygenError(f"{root}: this CMSIS-NN checkout has no {', '.join(missing)} "
                            f"(tinygen needs CMSIS-NN {RELEASE} or newer)")
     return tuple(sorted(chosen))
-
-
-# ---------------------------------------------------------------------------------------------
-# PlatformIO projects
-
-
-def platformio_settings(program) -> dict | None:
-    """What platformio.ini needs for a program that calls CMSIS-NN (None otherwise): the pinned
-    release in lib_deps and a pre-build script that keeps PlatformIO to its integer sources."""
-    if not uses_cmsis_nn(program):
-        return None
-    return {"lib_deps": PLATFORMIO_LIB_DEPS, "extra_script": PLATFORMIO_SCRIPT}

@@ -2,7 +2,7 @@
 against TFLite Micro.
 
   1. the model (--model, or --search DATA through `tinygen search`) is compiled for the board;
-  2. every image is preprocessed to the model's input (tinygen.demo.preprocess);
+  2. every image is preprocessed to the model's input (tinygen.preprocess);
   3. the board runs each one: an emulated board runs the serving firmware in QEMU with its UART on
      a TCP socket, a real board runs the PlatformIO app on its serial port; both speak the protocol
      of templates/app/tinygen_serve.h through the same client (tinygen.demo.client);
@@ -18,8 +18,7 @@ is the largest (ties: no person); a single score, or --threshold T, compares the
 """
 from __future__ import annotations
 
-import subprocess
-import sys
+import importlib.util
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -27,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygen.demo.preprocess import Preprocess, infer_preprocess
+from tinygen.preprocess import IMAGE_SUFFIXES, Preprocess, infer_preprocess
 from tinygen.errors import TinygenError
+from tinygen.options import DEFAULT, CompileOptions
 from tinygen.passes.int8_io import to_model_outputs, to_program_inputs
-from tinygen.validate import split_outputs
+from tinygen.inputs import split_outputs
 
 DEFAULT_BOARD = "qemu_mps2_an500"  # the emulated Cortex-M7
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ppm", ".pgm", ".webp", ".tif", ".tiff"}
 PERSON_FOLDERS = {"person", "persons", "people"}
 NO_PERSON_FOLDERS = {"non_person", "no_person", "not_person", "nonperson", "noperson", "notperson",
                      "non-person", "no-person", "not-person", "background"}
@@ -159,25 +158,18 @@ def folder_label(relative: Path) -> bool | None:
     return None
 
 
-def model_from_search(data: Path, out_dir: Path, board: str, options: list[str] = ()) -> Path:
-    """A person detector from `tinygen search --data DATA [options]` (a folder of labelled images),
-    written to out_dir."""
-    from tinygen.cli import cli
-
-    if "search" not in cli.commands:
-        raise TinygenError("--search needs `tinygen search`, which this installation does not have; "
+def model_from_search(data: Path, out_dir: Path, board: str, settings: dict | None = None) -> Path:
+    """A person detector from the architecture search (tinygen.nas.search) on `data`, a folder of
+    labelled images, written to out_dir; `settings` are more of its Settings (time_budget, sram_kb...)."""
+    if importlib.util.find_spec("tensorflow") is None:
+        raise TinygenError("--search needs `tinygen search`, which needs TensorFlow (pip install 'tinygen[train]'); "
                            f"give --model M.tflite instead.\n{MODEL_HELP}")
     if not Path(data).is_dir():
         raise TinygenError(f"--search {data}: no such folder (a folder of labelled images: person/, non_person/)")
-    command = [sys.executable, "-m", "tinygen", "search", "--data", str(data), "--board", board, "-o", str(out_dir),
-               *options]
-    # stderr (progress) goes straight to the user; stdout is the search's summary
-    result = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True, check=False)
-    model = Path(out_dir) / "model.tflite"
-    if result.returncode != 0 or not model.is_file():
-        last = (result.stdout.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
-        raise TinygenError(f"`{' '.join(command[2:])}` gave no model: {last}")
-    return model
+    from tinygen.nas.search import Settings, run_search
+
+    report = run_search(Settings(board=board, data=str(data), out=str(out_dir), **(settings or {})))
+    return Path(report["winner"]["model"])
 
 
 # --- which output is "person" ---------------------------------------------------------------------
@@ -289,11 +281,10 @@ def _serve_all(client, inputs: list[bytes], progress) -> list:
 
 def run_demo(model: Path | None, images: Path | None, board_name: str | None = None, overrides: dict | None = None,
              person_index: int | None = None, threshold: float | None = None, search: Path | None = None,
-             search_options: list[str] = (), port: str | None = None, flash: bool = True, project: Path | None = None, limit: int | None = None,
-             timeout: float = 30.0, sheet: Path | None = None, compile_options: dict | None = None, progress=None,
+             search_settings: dict | None = None, port: str | None = None, flash: bool = True, project: Path | None = None, limit: int | None = None,
+             timeout: float = 30.0, sheet: Path | None = None, options: CompileOptions = DEFAULT, progress=None,
              say=lambda text: None) -> DemoReport:
-    """Everything `tinygen demo person-detection` does; the CLI only prints the report.
-    `compile_options` are compile_model's keyword arguments (default: builtin kernels, patch auto)."""
+    """Everything `tinygen demo person-detection` does; the CLI only prints the report."""
     from tinygen.boards import get_board
     from tinygen.compiler import compile_model
     from tinygen.frontend import load_model
@@ -311,7 +302,7 @@ def run_demo(model: Path | None, images: Path | None, board_name: str | None = N
     if model is None:
         search_dir = Path(tempfile.mkdtemp(prefix="tinygen-search-"))
         say(f"searching a person detector on {search} with `tinygen search` (into {search_dir}) ...")
-        model = model_from_search(search, search_dir, board.name, search_options)
+        model = model_from_search(search, search_dir, board.name, search_settings)
         say(f"tinygen search found {model}")
     model = Path(model)
     if not model.is_file():
@@ -321,8 +312,7 @@ def run_demo(model: Path | None, images: Path | None, board_name: str | None = N
         raise TinygenError(f"{model}: a person detector takes one image; this model has {len(graph.inputs)} inputs")
     spec = infer_preprocess(graph.inputs[0], overrides)
     index, decision = person_output(graph, person_index, threshold)
-    options = {"patch": "auto", "kernels": "builtin", **(compile_options or {})}
-    program = compile_model(model, board=board.to_dict(), **options)
+    program = compile_model(model, options, board)
     say(f"{model.name} on {board.name}: {spec.describe()}; {decision}")
     tensors = [spec.tensor(f) for f in files]
     reference = run_tflm(model, [[x] for x in tensors], len(graph.outputs))

@@ -13,13 +13,12 @@ from fractions import Fraction
 from pathlib import Path
 
 from tinygen import codegen
-from tinygen.backends.cmsis_nn import extra_sources_and_includes
+from tinygen.backends import build_needs
 from tinygen.boards import Board, Region, get_board
 from tinygen.compiler import Program
 from tinygen.errors import TinygenError
+from tinygen.toolchain import ARM_GCC, ARM_INSTALL_HINT, arm_gcc, cortex_m_flags, firmware_link_flags, include_flags
 
-GCC = "arm-none-eabi-gcc"
-INSTALL_HINT = "install gcc-arm-none-eabi libnewlib-arm-none-eabi"
 DEFAULT_STACK_BYTES = 8192
 FIRMWARE_FILES = ("semihost.h", "startup.c")  # copied as they are; the rest are Jinja templates
 APPS = ("semihosting", "serve")
@@ -38,13 +37,6 @@ def resolve_board(board: str | Board) -> Board:
     return get_board(board) if isinstance(board, str) else board
 
 
-def arm_gcc() -> str:
-    gcc = shutil.which(GCC)
-    if gcc is None:
-        raise TinygenError(f"{GCC} is not on PATH: {INSTALL_HINT}")
-    return gcc
-
-
 def ram_region(board: Board) -> Region:
     """Where .data, .bss (the arena) and the stack go: the largest stretch of arena-usable SRAM,
     regions that sit back to back merged (the stretch `Board.arena_limit_bytes` measures)."""
@@ -58,18 +50,6 @@ def ram_region(board: Board) -> Region:
         raise TinygenError(f"board {board.name} has no SRAM region usable for the arena")
     best = max(spans, key=lambda span: span[-1].end - span[0].origin)
     return Region("+".join(r.name for r in best), best[0].origin, best[-1].end - best[0].origin, True)
-
-
-def compile_flags(board: Board, opt: str = "-O2", profile: bool = True) -> list[str]:
-    flags = ["-std=c99", opt, *board.gcc_flags(), "-ffunction-sections", "-fdata-sections",
-             "-Wall", "-Wextra", "-Wno-unused-parameter", "-I."]
-    return flags + (["-DTINYGEN_PROFILE"] if profile else [])
-
-
-def link_flags() -> list[str]:
-    # Plain newlib (not nano): its memcpy/memset are the fast ones, and nothing here uses printf or
-    # malloc, where nano saves its space. No C library start-up: startup.c is the entry point.
-    return ["-nostartfiles", "-T", "link.ld", "-Wl,--gc-sections", "-Wl,-Map=fw.map", "-lm"]
 
 
 def qemu_command(board: Board, shift: int | None = None) -> list[str]:
@@ -154,7 +134,7 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
         raise TinygenError(_ram_message(arena, ram, stack_bytes))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    written = codegen.render(program, out, host_app=False)
+    written = codegen.render(program, out)
     templates = codegen.templates_dir() / "firmware"
     for name in FIRMWARE_FILES:
         shutil.copyfile(templates / name, out / name)
@@ -169,11 +149,10 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
     qemu = shlex.join(qemu_command(board)) if board.emulator else "echo 'no emulator for this board'; false"
     if serve:
         qemu += f" -serial tcp:127.0.0.1:{SERVE_QEMU_PORT},server=on,wait=on"
-    cflags, ldflags = compile_flags(board, opt, profile), link_flags()
-    sources = _sources(out, written, app)
-    library_sources, include_dirs = extra_sources_and_includes(program)  # CMSIS-NN, when the program calls it
-    cflags += [f"-I{d}" for d in include_dirs]
-    sources += library_sources
+    needs = build_needs(program)  # a kernel library, when the program calls one
+    cflags = cortex_m_flags(board, opt) + (["-DTINYGEN_PROFILE"] if profile else []) + include_flags(needs)
+    ldflags = firmware_link_flags()
+    sources = _sources(out, written, app) + needs.sources
     env = codegen._environment()
     context = {
         "model_name": program.graph.name, "model_name_c": _c_string(program.graph.name), "board_name": board.name,
@@ -201,7 +180,7 @@ def build_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
     out = Path(out_dir)
     elf = out / "fw.elf"
     elf.unlink(missing_ok=True)
-    result = subprocess.run([gcc, *cflags, *sources, *link_flags(), "-o", elf.name], cwd=out, check=False,
+    result = subprocess.run([gcc, *cflags, *sources, *firmware_link_flags(), "-o", elf.name], cwd=out, check=False,
                             capture_output=True, text=True)
     if result.returncode != 0:
         raise TinygenError(_link_error(result.stderr, board, ram_region(board), program.plan.arena_bytes,
@@ -231,6 +210,6 @@ def _link_error(stderr: str, board: Board, ram, arena: int, stack_bytes: int) ->
                     f"{int(m.group(2)):,} bytes over")
     text = "\n".join(lines)
     if re.search(r"cannot find -l(c|m|gcc)|cannot read spec file|stdint\.h: No such file|cannot find crt", text):
-        return f"{GCC} has no C library for the link: {INSTALL_HINT}"
+        return f"{ARM_GCC} has no C library for the link: {ARM_INSTALL_HINT}"
     first = next((line for line in lines if "error" in line), lines[-1] if lines else "unknown error")
     return f"the firmware did not build: {first.strip()}"

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygen import codegen
-from tinygen.backends.cmsis_nn import platformio_settings
+from tinygen.backends import build_needs
 from tinygen.boards import Board
 from tinygen.compiler import Program
 from tinygen.errors import TinygenError
@@ -29,13 +29,13 @@ def write_platformio_project(program: Program, board: Board, out_dir: Path, samp
     if not board.platformio:
         raise TinygenError(f"board {board.name} has no PlatformIO settings; use an emulated board's Makefile build")
     library = out_dir / LIBRARY
-    written = codegen.render(program, library, host_app=False)
+    written = codegen.render(program, library)
     for name in APP_FILES:
         shutil.copyfile(codegen.templates_dir() / "app" / name, library / name)
         written.append(library / name)
     written += _write_sample(program, library, sample)
     env = codegen._environment()
-    cmsis_nn = platformio_settings(program)  # the CMSIS-NN library, when the program calls it
+    cmsis_nn = build_needs(program).platformio  # the CMSIS-NN library, when the program calls it
     context = {"model_name": program.graph.name, "board_name": board.name, "mcu": board.mcu,
                "platformio": board.platformio, "clock_hz": board.clock_hz or 0, "cmsis_nn": cmsis_nn}
     if cmsis_nn:

@@ -26,7 +26,7 @@ from tinygen.boards import Board
 from tinygen.compiler import Program
 from tinygen.errors import TinygenError
 from tinygen.firmware.build import icount_shift, qemu_command, resolve_board
-from tinygen.validate import split_outputs
+from tinygen.inputs import split_outputs
 
 QEMU = "qemu-system-arm"
 HEADER_WORDS = 15

@@ -9,6 +9,7 @@ from tinygen.errors import TinygenError
 from tinygen.frontend import schema
 from tinygen.frontend.flatbuffer import FlatbufferError, Table, root_table
 from tinygen.ir import Graph, Op, Quant, Tensor
+from tinygen.ops import definition
 
 
 def load_model(path: str | Path) -> Graph:
@@ -128,7 +129,8 @@ def _read_data(buffer_index: int, buffers: list[Table], buf: bytes, tensor: Tens
 
 def _read_options(kind: str, table: Table | None) -> dict:
     options = {}
-    for index, (name, fmt, default) in enumerate(schema.OPTIONS.get(kind, [])):
+    defined = definition(kind)
+    for index, (name, fmt, default) in enumerate(defined.options if defined else ()):
         if table is None:
             value = default
         elif fmt.startswith("["):

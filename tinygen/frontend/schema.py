@@ -1,8 +1,5 @@
-"""What tinygen needs of the TFLite flatbuffer schema: field indices, enums and option tables.
-
-Option tables are described as (name, struct format, default) in field order, so reading an
-op's options is a loop over its description rather than hand-written accessors.
-"""
+"""What tinygen needs of the TFLite flatbuffer schema: field indices and enums. Each op's option
+table is described with its definition (tinygen.ops.OpDef.options)."""
 
 # Field indices of the tables we read.
 MODEL_OPERATOR_CODES, MODEL_SUBGRAPHS, MODEL_BUFFERS = 1, 2, 4
@@ -67,43 +64,3 @@ BUILTIN_OPS = [
     'ATAN2', 'UNSORTED_SEGMENT_MIN', 'SIGN', 'BITCAST',
     'BITWISE_XOR',
 ]
-
-_ACT = ("activation", "b", 0)
-_POOL = [("padding", "b", 0), ("stride_w", "i", 1), ("stride_h", "i", 1),
-         ("filter_width", "i", 1), ("filter_height", "i", 1), _ACT]
-
-# op -> option table fields in schema order. Array fields use format "[i".
-OPTIONS = {
-    "CONV_2D": [("padding", "b", 0), ("stride_w", "i", 1), ("stride_h", "i", 1), _ACT,
-                ("dilation_w", "i", 1), ("dilation_h", "i", 1)],
-    "DEPTHWISE_CONV_2D": [("padding", "b", 0), ("stride_w", "i", 1), ("stride_h", "i", 1),
-                          ("depth_multiplier", "i", 1), _ACT,
-                          ("dilation_w", "i", 1), ("dilation_h", "i", 1)],
-    "AVERAGE_POOL_2D": _POOL,
-    "MAX_POOL_2D": _POOL,
-    "FULLY_CONNECTED": [_ACT, ("weights_format", "b", 0), ("keep_num_dims", "?", False)],
-    "SOFTMAX": [("beta", "f", 1.0)],
-    "CONCATENATION": [("axis", "i", 0), _ACT],
-    "ADD": [_ACT],
-    "SUB": [_ACT],
-    "MUL": [_ACT],
-    "RESHAPE": [("new_shape", "[i", None)],
-    "MEAN": [("keep_dims", "?", False)],
-    "SUM": [("keep_dims", "?", False)],
-    "REDUCE_MAX": [("keep_dims", "?", False)],
-    "SQUEEZE": [("squeeze_dims", "[i", None)],
-    "STRIDED_SLICE": [("begin_mask", "i", 0), ("end_mask", "i", 0), ("ellipsis_mask", "i", 0),
-                      ("new_axis_mask", "i", 0), ("shrink_axis_mask", "i", 0), ("offset", "?", False)],
-    "LEAKY_RELU": [("alpha", "f", 0.0)],
-    "RESIZE_NEAREST_NEIGHBOR": [("align_corners", "?", False), ("half_pixel_centers", "?", False)],
-    "PACK": [("values_count", "i", 0), ("axis", "i", 0)],
-    "GATHER": [("axis", "i", 0), ("batch_dims", "i", 0)],
-    "UNPACK": [("num", "i", 0), ("axis", "i", 0)],
-    "MIRROR_PAD": [("mode", "b", 0)],  # 0 REFLECT, 1 SYMMETRIC
-    "RESIZE_BILINEAR": [("new_height", "i", 0), ("new_width", "i", 0), ("align_corners", "?", False),
-                        ("half_pixel_centers", "?", False)],
-    "TRANSPOSE_CONV": [("padding", "b", 0), ("stride_w", "i", 0), ("stride_h", "i", 0), _ACT,
-                       ("quantized_bias_type", "b", 0)],
-    "BATCH_MATMUL": [("adj_x", "?", False), ("adj_y", "?", False), ("asymmetric_quantize_inputs", "?", False)],
-    "L2_NORMALIZATION": [_ACT],
-}

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.errors import TinygenError
+from tinygen.preprocess import IMAGE_SUFFIXES, read_image
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".pgm", ".webp"}
 
 
 @dataclass
@@ -65,14 +65,7 @@ class Source:
         from PIL import Image
 
         if self._files is not None:
-            path = self._files[i]
-            try:
-                with Image.open(path) as opened:
-                    image = opened.convert("RGB")
-            except OSError as e:
-                raise TinygenError(f"{path}: not a readable image ({e})") from None
-            image = image.resize((resolution, resolution), Image.BILINEAR)
-            return np.asarray(image, np.float32) / 255.0
+            return np.asarray(read_image(self._files[i], resolution, resolution), np.float32) / 255.0
         x = self._arrays[i]
         if x.shape[0] == resolution and x.shape[1] == resolution:
             return x

@@ -6,7 +6,7 @@ ADD(shortcut, branch), squeeze-excite as MEAN -> CONV_2D(ReLU) -> CONV_2D -> LOG
 global pooling as MEAN, the classifier as FULLY_CONNECTED and SOFTMAX, in the converter's order.
 Shapes and ops decide the arena plan, so compiling this graph with the settings `tinygen
 simulate` uses gives the peak SRAM of the exported .tflite to the byte, in milliseconds and
-without TensorFlow (tests/test_nas.py checks it against converted models). Weights and
+without TensorFlow (tests/nas/test_nas.py checks it against converted models). Weights and
 quantization parameters are placeholders of the right shapes.
 """
 from __future__ import annotations
@@ -16,6 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinygen.compiler import Program, compile_graph
+from tinygen.ops import definition
+from tinygen.options import DEFAULT, CompileOptions
+from tinygen.plain import plain
 from tinygen.simulate import constant_bytes
 from tinygen.ir import Graph, Op, Quant, Tensor
 from tinygen.nas.space import Arch, Measured, Plan, SearchSpace
@@ -112,10 +115,9 @@ def build_graph(plan: Plan, name: str = "candidate", seed: int = 0) -> Graph:
     return Graph(name, b.tensors, b.ops, [graph_input], [probs])
 
 
-def compile_plan(plan: Plan, board: dict | None, patch="auto", max_mac_overhead: float = 0.2) -> Program:
-    """Compiled exactly as `tinygen simulate --board B` compiles a model (builtin kernels, patch auto)."""
-    return compile_graph(build_graph(plan), patch=patch, max_mac_overhead=max_mac_overhead, kernels="builtin",
-                         board=board)
+def compile_plan(plan: Plan, board, options: CompileOptions = DEFAULT) -> Program:
+    """Compiled exactly as `tinygen simulate --board B` compiles a model (the default options)."""
+    return compile_graph(build_graph(plan), options, board)
 
 
 def parameter_count(plan: Plan) -> int:
@@ -159,7 +161,7 @@ def sram_lower_bound(plan: Plan) -> int:
     The model input is live before the first op, and the head convolution's output is read whole
     by the global pooling after it (a patch stage may end there, but its output is a full tensor).
     Everything before may run tile by tile, residual blocks included, so nothing more is sure."""
-    from memory_planner.placement import aligned
+    from tinygen.memory.placement import aligned
 
     h = -(-plan.resolution // 2)
     for block in plan.blocks:
@@ -171,10 +173,9 @@ def op_counts(program: Program) -> dict[str, int]:
     """Kernel calls of the layer-based program by kernel family (what code size grows with)."""
     counts: dict[str, int] = {}
     for step in program.steps:
-        kind = type(step.call).__name__
-        if kind == "Call":
+        if step.call.kind == "call":
             counts[step.call.kernel] = counts.get(step.call.kernel, 0) + 1
-        elif kind == "Stage":
+        elif step.call.kind == "patch_stage":
             counts["patch_stage"] = counts.get("patch_stage", 0) + 1
     return counts
 
@@ -218,13 +219,8 @@ def macs_by_kind(calls) -> dict[str, int]:
     """MACs of (op, call) pairs by the cost model's layer kinds, and the number of layers."""
     kinds = {"pointwise": 0, "conv": 0, "depthwise": 0, "other": 0, "layers": 0}
     for op, call in calls:
-        if op.kind == "CONV_2D":
-            kind = "pointwise" if op.inputs[1].shape[1] == op.inputs[1].shape[2] == 1 else "conv"
-        elif op.kind == "DEPTHWISE_CONV_2D":
-            kind = "depthwise"
-        else:
-            kind = "other"
-        kinds[kind] += call.macs
+        cost = definition(op.kind).cost
+        kinds[cost(op) if callable(cost) else cost] += call.macs
         kinds["layers"] += 1
     return kinds
 
@@ -249,7 +245,6 @@ class Evaluator:
                  max_mac_overhead: float = 0.2):
         self.space, self.classes, self.in_channels = space, classes, in_channels
         self.board = board
-        self.board_dict = None if board is None or board.is_host else board.to_dict()
         self.sram, self.flash, self.latency = sram, flash, latency
         self.code = code or CodeModel()
         self.max_mac_overhead = max_mac_overhead
@@ -262,7 +257,7 @@ class Evaluator:
 
     def program(self, arch: Arch) -> Program:
         """The candidate compiled by compile_graph itself (slow; for the winner)."""
-        return compile_plan(self.plan(arch), self.board_dict, "auto", self.max_mac_overhead)
+        return compile_plan(self.plan(arch), self.board, DEFAULT.but(max_mac_overhead=self.max_mac_overhead))
 
     def _flash(self, fast: FastResult) -> int:
         return self.code.estimate(fast.constant_bytes, fast.calls)
@@ -274,7 +269,7 @@ class Evaluator:
 
     def _measured(self, arch: Arch, fast: FastResult) -> Measured:
         m = Measured(arch, fast.macs, parameter_count(self.plan(arch)), fast.peak_sram, self._flash(fast),
-                     latency_ms(fast.kinds, self.board), None if fast.patch is None else _plain(fast.patch),
+                     latency_ms(fast.kinds, self.board), None if fast.patch is None else plain(fast.patch),
                      {"constant_bytes": fast.constant_bytes, "calls": fast.calls, "exact": fast.exact})
         m.fit = self.fits(m)
         return m
@@ -313,7 +308,7 @@ class Evaluator:
                                                       "constant_bytes": weights + 4 * bias,
                                                       "calls": {"ops": layer_counts(plan)[2]}}, False)
         if found is None:
-            fast = fast_peak(build_graph(self.plan(arch)), self.board_dict, self.max_mac_overhead, self.stages,
+            fast = fast_peak(build_graph(self.plan(arch)), self.board, self.max_mac_overhead, self.stages,
                              limit=self.sram, reject=self._too_big)
             found = self.checked[key] = self._measured(arch, fast)
         return found.renamed(arch)
@@ -325,7 +320,7 @@ class Evaluator:
             checked = self.checked.get(key)
             if checked is not None and not checked.fit:
                 return checked.renamed(arch)  # over a limit: the exact peak is not needed
-            fast = fast_peak(build_graph(self.plan(arch)), self.board_dict, self.max_mac_overhead, self.stages)
+            fast = fast_peak(build_graph(self.plan(arch)), self.board, self.max_mac_overhead, self.stages)
             found = self.exact[key] = self._measured(arch, fast)
         return found.renamed(arch)
 
@@ -338,16 +333,6 @@ class Evaluator:
             for m in cache.values():
                 m.flash = code.estimate(m.extra["constant_bytes"], m.extra["calls"])
                 m.fit = self.fits(m)
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "item"):
-        return value.item()
-    return value
 
 
 # --------------------------------------------------------------------------- the planner, fast
@@ -390,10 +375,10 @@ class StageCache:
 RELIEF_MARGIN = 4096  # bytes: what compile_graph's last pass (leaner kernels at the peak) is assumed to save at most
 
 
-def fast_peak(graph: Graph, board: dict | None, max_mac_overhead: float = 0.2,
+def fast_peak(graph: Graph, board, max_mac_overhead: float = 0.2,
               stages: StageCache | None = None, limit: int | None = None, reject=None) -> "FastResult":
-    """Peak SRAM, MACs, patch description and kernel calls of the graph as
-    compile_graph(graph, patch="auto", kernels="builtin", board=board) plans it: the compiler's
+    """Peak SRAM, MACs, patch description and kernel calls of the graph as compile_graph(graph,
+    CompileOptions(max_mac_overhead=...), board) plans it (the default options): the compiler's
     own lowering, stage search (tinygen.compiler.plan_program) and final pass, with shortcuts
     that cannot change the result: a patch stage's geometry comes from `stages` when an
     identical sub-graph was built before.
@@ -403,11 +388,13 @@ def fast_peak(graph: Graph, board: dict | None, max_mac_overhead: float = 0.2,
     limit); plans more than RELIEF_MARGIN above it are not placed, and a network whose best plan
     is that far above is taken not to fit (peak_sram None). `reject(result)`, given the result
     before any plan is made, may end the work early (peak_sram is then None)."""
-    from tinygen.compiler import StageSearch, _lowering, _relieve_peak, lower_graph, plan_program
+    from tinygen.compiler import StageSearch, lower_graph, lowering, plan_program, relieve_peak
 
     stages = stages if stages is not None else StageCache()
-    steps = lower_graph(graph, "builtin", board)
-    calls = [(s.op, s.call) for s in steps if type(s.call).__name__ == "Call"]
+    options = DEFAULT.but(max_mac_overhead=max_mac_overhead)
+    lower_op = lowering(options, board)
+    steps = lower_graph(graph, options, lower_op)
+    calls = [(s.op, s.call) for s in steps if s.call.kind == "call"]
     model_macs = sum(call.macs for _, call in calls)
     counts: dict[str, int] = {}
     for _, call in calls:
@@ -417,7 +404,7 @@ def fast_peak(graph: Graph, board: dict | None, max_mac_overhead: float = 0.2,
         return FastResult(None, model_macs, None, counts, constants, kinds, False)
     ceiling = None if limit is None else limit + 1 + RELIEF_MARGIN  # plans at or above it do not matter
     search = StageSearch(build=stages.build, limit=limit, ceiling=ceiling)
-    program = plan_program(graph, steps, "auto", max_mac_overhead, _lowering("builtin", board), search)
+    program = plan_program(graph, steps, options, lower_op, search)
     if program is None or (ceiling is not None and program.plan.arena_bytes >= ceiling):
         return FastResult(None, model_macs, None, counts, constants, kinds, False)
     patch = program.patch
@@ -425,7 +412,7 @@ def fast_peak(graph: Graph, board: dict | None, max_mac_overhead: float = 0.2,
         counts["patch_stage"] = len(patch["stages"])
     if limit is not None and program.plan.arena_bytes <= limit:
         return FastResult(program.plan.arena_bytes, model_macs, patch, counts, constants, kinds, False)
-    relieved = _relieve_peak(graph, program).plan.arena_bytes  # compile_graph's last pass
+    relieved = relieve_peak(graph, program).plan.arena_bytes  # compile_graph's last pass
     return FastResult(relieved, model_macs, patch, counts, constants, kinds, True)
 
 

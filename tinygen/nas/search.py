@@ -23,7 +23,6 @@ import json
 import math
 import os
 import random
-import shutil
 import sys
 import threading
 import time
@@ -33,8 +32,10 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.errors import TinygenError
+from tinygen.options import DEFAULT
+from tinygen.plain import plain
 from tinygen.nas.explore import Budget, explore
-from tinygen.nas.graph import CodeModel, Evaluator, compile_plan
+from tinygen.nas.graph import CodeModel, Evaluator
 from tinygen.nas.space import Arch, Measured, SearchSpace, largest, mutate, crossover, sample, smallest
 
 FORMAT_VERSION = 1
@@ -128,7 +129,7 @@ class Checkpoints:
     def save(self, name: str, value) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         tmp = self.path(name + ".tmp")
-        tmp.write_text(json.dumps(value, indent=1, default=_json_default))
+        tmp.write_text(json.dumps(plain(value), indent=1))
         tmp.replace(self.path(name))
 
     def save_arrays(self, name: str, arrays: dict) -> None:
@@ -143,16 +144,6 @@ class Checkpoints:
             return None
         with np.load(path) as data:
             return {k: data[k] for k in data.files}
-
-
-def _json_default(value):
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, (set, tuple)):
-        return list(value)
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serializable: {type(value)}")
 
 
 class Clock:
@@ -739,7 +730,7 @@ def measure_tflite(path: Path, board) -> dict:
     from tinygen.compiler import compile_model
     from tinygen.simulate import flash_use
 
-    program = compile_model(path, patch="auto", kernels="builtin", board=None if board.is_host else board.to_dict())
+    program = compile_model(path, DEFAULT, board)
     flash = flash_use(program, board)
     weights = sum(t.nbytes for op in program.graph.ops for t in op.inputs[1:2] if t is not None and t.is_const)
     if flash.flash_bytes < weights:  # a failed build or link can look like a tiny program: measure again
@@ -750,10 +741,11 @@ def measure_tflite(path: Path, board) -> dict:
             "macs_with_patch_overhead": program.macs,
             "flash_note": None if flash.flash_bytes >= weights else
             f"the measured flash is below the {weights:,} bytes of weights alone: the measurement is wrong",
-            "patch": None if program.patch is None else json.loads(json.dumps(program.patch, default=_json_default))}
+            "patch": None if program.patch is None else plain(program.patch)}
 
 
 def phase_export(ctx: Context, explored: dict, evolved: dict, model) -> dict:
+    from tinygen.compiler import compile_model
     from tinygen.nas.keras_models import convert_int8
     from tinygen.nas.train import evaluate_keras
     from tinygen.validate import validate
@@ -771,7 +763,7 @@ def phase_export(ctx: Context, explored: dict, evolved: dict, model) -> dict:
     bar.update(2, step="memory")
     measured = measure_tflite(model_path, ctx.board)
     bar.update(3, step="bit-exact check")
-    check = validate(model_path, samples=10)
+    check = validate(model_path, compile_model(model_path), samples=10)  # on the host
     bar.update(4)
     bar.close()
     winner = evolved["winner"]
@@ -872,7 +864,7 @@ def comparison(winner: dict, baseline: dict | None) -> list[dict]:
 
 def write_report(out: Path, report: dict) -> None:
     tmp = out / "report.json.tmp"
-    tmp.write_text(json.dumps(report, indent=1, default=_json_default))
+    tmp.write_text(json.dumps(plain(report), indent=1))
     tmp.replace(out / "report.json")
     plot_pareto(report, out / "pareto.png")
 
@@ -980,8 +972,7 @@ def _generate(ctx: Context, report: dict) -> None:
     from tinygen.project import write_project
 
     target = ctx.settings.generate
-    program = compile_model(ctx.out / "model.tflite", patch="auto", kernels="builtin",
-                            board=None if ctx.board.is_host else ctx.board.to_dict())
+    program = compile_model(ctx.out / "model.tflite", DEFAULT, ctx.board)
     files, next_step = write_project(program, ctx.board, Path(target), force=ctx.state.get("generated") == target)
     ctx.log(f"wrote {len(files)} files to {target} (arena {program.plan.arena_bytes:,} bytes); next: {next_step}")
     ctx.state["generated"] = target

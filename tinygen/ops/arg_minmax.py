@@ -5,11 +5,15 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
-from tinygen.ops import Call, Struct, register
+from tinygen.ops import Call, Record, define
 from tinygen.quant import require_int8
 
+ARG_MINMAX_PARAMS = Record("tg_arg_minmax_params", """
+    int32_t outer, axis_size, inner, find_max;
+""")
 
-@register("ARG_MAX", "ARG_MIN")
+
+@define("ARG_MAX", "ARG_MIN")
 def lower_arg_minmax(op: Op) -> Call:
     x, axis, out = op.inputs[0], op.inputs[1], op.outputs[0]
     require_int8(op, x)
@@ -24,7 +28,7 @@ def lower_arg_minmax(op: Op) -> Call:
     a %= rank
     if tuple(out.shape) != tuple(x.shape[:a]) + tuple(x.shape[a + 1:]):
         raise TinygenError(f"{op.describe()}: output shape {out.shape} is not {x.shape} without axis {a}")
-    params = Struct("tg_arg_minmax_params", {
+    params = ARG_MINMAX_PARAMS({
         "outer": int(np.prod(x.shape[:a], dtype=np.int64)), "axis_size": x.shape[a],
         "inner": int(np.prod(x.shape[a + 1:], dtype=np.int64)), "find_max": int(op.kind == "ARG_MAX"),
     })

@@ -9,9 +9,15 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
-from tinygen.ops import Call, Struct, register
+from tinygen.ops import Call, Record, define
 from tinygen.ops.broadcast import broadcast_walk
 from tinygen.quant import quantize_multiplier, require_per_tensor_int8
+
+BATCH_MATMUL_PARAMS = Record("tg_batch_matmul_params", """
+    int32_t batch_count[3], lhs_batch_stride[3], rhs_batch_stride[3];
+    int32_t rows, cols, depth, lhs_row_stride, lhs_depth_stride, rhs_depth_stride, rhs_col_stride,
+        lhs_offset, rhs_offset, output_offset, multiplier, shift;
+""")
 
 BATCH_LOOPS = 3  # TFLM handles ranks 2 to 5: at most 3 batch dims
 
@@ -37,7 +43,8 @@ def _batch_shape(op: Op, lhs: Tensor, rhs: Tensor) -> tuple[tuple, tuple, tuple]
     return lhs_batch, rhs_batch, tuple(max(l, r) for l, r in zip(lhs_batch, rhs_batch))
 
 
-@register("BATCH_MATMUL")
+@define("BATCH_MATMUL", options=(("adj_x", "?", False), ("adj_y", "?", False),
+                                     ("asymmetric_quantize_inputs", "?", False)))
 def lower_batch_matmul(op: Op) -> Call:
     lhs, rhs, out = _operands(op)
     adj_x, adj_y = op.options["adj_x"], op.options["adj_y"]
@@ -65,5 +72,5 @@ def lower_batch_matmul(op: Op) -> Call:
     multiplier, shift = quantize_multiplier(float(lhs.quant.s) * float(rhs.quant.s) / float(out.quant.s))
     fields.update({"lhs_offset": -lhs.quant.zp, "rhs_offset": -rhs.quant.zp, "output_offset": out.quant.zp,
                    "multiplier": multiplier, "shift": shift})
-    return Call("batch_matmul", "tg_batch_matmul_s8", [Struct("tg_batch_matmul_params", fields), lhs, rhs, out],
+    return Call("batch_matmul", "tg_batch_matmul_s8", [BATCH_MATMUL_PARAMS(fields), lhs, rhs, out],
                 macs=out.size * depth)

@@ -3,8 +3,14 @@ operand an output may overwrite."""
 from __future__ import annotations
 
 from tinygen.ir import Op, Tensor
-from tinygen.ops import Struct
+from tinygen.ops import Record, Struct
 from tinygen.ops.inplace import elementwise_inplace
+
+BROADCAST_WALK = Record("tg_broadcast_walk", """
+    int32_t rank;
+    int32_t shape[TG_BROADCAST_MAX_RANK], a_stride[TG_BROADCAST_MAX_RANK],
+        b_stride[TG_BROADCAST_MAX_RANK];
+""")
 
 
 def broadcast_walk(out_shape, a_shape, b_shape) -> tuple[list[int], list[int], list[int]]:
@@ -35,7 +41,7 @@ def broadcast_walk(out_shape, a_shape, b_shape) -> tuple[list[int], list[int], l
 
 def walk_struct(a: Tensor, b: Tensor, out: Tensor) -> Struct:
     shape, a_strides, b_strides = broadcast_walk(out.shape, a.shape, b.shape)
-    return Struct("tg_broadcast_walk", {"rank": len(shape), "shape": shape, "a_stride": a_strides,
+    return BROADCAST_WALK({"rank": len(shape), "shape": shape, "a_stride": a_strides,
                                         "b_stride": b_strides})
 
 
@@ -54,7 +60,7 @@ def strided_walk(shape: list[int], a_strides: list[int], b_strides: list[int]) -
         else:
             dims.append([n, sa, sb])
     dims = dims[::-1]
-    return Struct("tg_broadcast_walk", {"rank": len(dims), "shape": [d[0] for d in dims],
+    return BROADCAST_WALK({"rank": len(dims), "shape": [d[0] for d in dims],
                                         "a_stride": [d[1] for d in dims], "b_stride": [d[2] for d in dims]})
 
 

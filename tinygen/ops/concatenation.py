@@ -1,5 +1,7 @@
-"""CONCATENATION (int8): interleaved block copies, one block per input per outer index.
+"""CONCATENATION and PACK (int8): interleaved block copies, one block per input per outer index.
 
+PACK stacks N tensors at a new axis a: for each index over the axes before a, one whole block of
+every input in turn, exactly the same copy (constant packs are folded before lowering).
 TFLM's int8 kernel does not requantize: its Prepare requires every input to share the
 output's scale and zero point (the converter arranges that), so the same is required here.
 """
@@ -9,13 +11,29 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
-from tinygen.ops import Call, Struct, register
+from tinygen.ops import ACTIVATION, Call, Record, define, exact, tiling
+from tinygen.ops.gather import element_bytes
 from tinygen.quant import require_int8
+
+CONCATENATION_PARAMS = Record("tg_concatenation_params", """
+    int32_t outer, count;
+    int32_t block[10];
+    const int8_t *inputs[10];
+""")
 
 MAX_INPUTS = 10  # TFLM's limit
 
 
-@register("CONCATENATION")
+def _output_shape(op: Op):
+    axis = op.options["axis"] % len(op.inputs[0].shape)
+    shape = list(op.inputs[0].shape)
+    shape[axis] = sum(t.shape[axis] for t in op.inputs)
+    return tuple(shape)
+
+
+@define("CONCATENATION", options=(("axis", "i", 0), ACTIVATION), output_shape=_output_shape,
+        evaluate=exact(lambda op, *xs: np.concatenate(xs, axis=op.options["axis"] % xs[0].ndim)),
+        tiling=tiling.concatenation)
 def lower_concatenation(op: Op) -> Call:
     inputs, out = op.inputs, op.outputs[0]
     require_int8(op, *inputs, out)
@@ -34,8 +52,30 @@ def lower_concatenation(op: Op) -> Call:
         if len(t.shape) != rank or any(a != b for i, (a, b) in enumerate(zip(t.shape, out.shape)) if i != axis):
             raise TinygenError(f"{op.describe()}: {t.describe()} of shape {t.shape} does not fit output {out.shape}")
     inner = int(np.prod(out.shape[axis + 1:], dtype=np.int64))
-    params = Struct("tg_concatenation_params", {
+    params = CONCATENATION_PARAMS({
         "outer": int(np.prod(out.shape[:axis], dtype=np.int64)), "count": len(inputs),
         "block": [t.shape[axis] * inner for t in inputs], "inputs": list(inputs),
+    })
+    return Call("concatenation", "tg_concatenation_s8", [params, out])
+
+
+@define("PACK", options=(("values_count", "i", 0), ("axis", "i", 0)),
+        evaluate=exact(lambda op, *xs: np.stack(xs, axis=op.options["axis"] % (xs[0].ndim + 1))))
+def lower_pack(op: Op) -> Call:
+    inputs, out = op.inputs, op.outputs[0]
+    element_bytes(op, ("int8",), inputs[0], *inputs[1:], out)
+    if not 1 <= len(inputs) <= MAX_INPUTS or op.options["values_count"] != len(inputs):
+        raise TinygenError(f"{op.describe()}: {len(inputs)} inputs; 1 to {MAX_INPUTS} are supported")
+    rank = len(out.shape)
+    if not -rank <= op.options["axis"] < rank:
+        raise TinygenError(f"{op.describe()}: axis {op.options['axis']} is out of range for rank {rank}")
+    axis = op.options["axis"] % rank
+    shape = tuple(inputs[0].shape)
+    if any(tuple(t.shape) != shape for t in inputs) or tuple(out.shape) != shape[:axis] + (len(inputs),) + shape[axis:]:
+        raise TinygenError(f"{op.describe()}: inputs {[t.shape for t in inputs]} do not stack into {out.shape}")
+    inner = int(np.prod(shape[axis:], dtype=np.int64))
+    params = CONCATENATION_PARAMS({
+        "outer": int(np.prod(shape[:axis], dtype=np.int64)), "count": len(inputs),
+        "block": [inner] * len(inputs), "inputs": list(inputs),
     })
     return Call("concatenation", "tg_concatenation_s8", [params, out])

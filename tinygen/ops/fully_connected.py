@@ -5,8 +5,15 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
-from tinygen.ops import Array, Call, Struct, register
+from tinygen.ops import ACTIVATION, Array, Call, Record, define
 from tinygen.quant import activation_range, per_channel_multipliers, quantize_multiplier, require_int8
+
+FULLY_CONNECTED_PARAMS = Record("tg_fully_connected_params", """
+    int32_t batches, depth, units, input_offset, output_offset, act_min, act_max;
+    const int32_t *multiplier, *shift;
+    const int8_t *weights;
+    const int32_t *bias;
+""")
 
 
 def _multipliers(op: Op, units: int) -> tuple[np.ndarray, np.ndarray]:
@@ -20,7 +27,16 @@ def _multipliers(op: Op, units: int) -> tuple[np.ndarray, np.ndarray]:
     return np.full(units, multiplier, np.int32), np.full(units, shift, np.int32)
 
 
-@register("FULLY_CONNECTED")
+def _output_shape(op: Op):
+    x, w = op.inputs[0], op.inputs[1]
+    units = w.shape[0]
+    if op.options.get("keep_num_dims"):
+        return tuple(x.shape[:-1]) + (units,)
+    return x.size // w.shape[1], units
+
+
+@define("FULLY_CONNECTED", options=(ACTIVATION, ("weights_format", "b", 0), ("keep_num_dims", "?", False)),
+        output_shape=_output_shape, takes_activation=True)
 def lower_fully_connected(op: Op) -> Call:
     x, w, bias, out = op.input(0), op.input(1), op.input(2), op.outputs[0]
     require_int8(op, x, w, out)
@@ -35,7 +51,7 @@ def lower_fully_connected(op: Op) -> Call:
     units, depth = w.shape
     multipliers, shifts = _multipliers(op, units)
     act_min, act_max = activation_range(op.options["activation"], out)
-    params = Struct("tg_fully_connected_params", {
+    params = FULLY_CONNECTED_PARAMS({
         "batches": x.size // depth, "depth": depth, "units": units,
         "input_offset": -x.quant.zp, "output_offset": out.quant.zp, "act_min": act_min, "act_max": act_max,
         "multiplier": Array(multipliers, "int32_t"), "shift": Array(shifts, "int32_t"),

@@ -13,7 +13,13 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
-from tinygen.ops import Array, Call, Struct, register
+from tinygen.ops import Array, Call, Record, define, exact
+
+GATHER_PARAMS = Record("tg_gather_params", """
+    int32_t dims[5];
+    const int32_t *offsets;
+    int32_t block_bytes;
+""")
 
 MAX_AXES = 5
 
@@ -38,7 +44,7 @@ def gather_call(op: Op, tables: list[Sequence[int]], block_bytes: int, x: Tensor
     if len(tables) > MAX_AXES:
         raise TinygenError(f"{op.describe()}: the copy needs {len(tables)} axes, above the supported {MAX_AXES}")
     tables = [[0]] * (MAX_AXES - len(tables)) + [list(t) for t in tables]
-    params = Struct("tg_gather_params", {
+    params = GATHER_PARAMS({
         "dims": [len(t) for t in tables],
         "offsets": Array(np.array([v for t in tables for v in t], np.int32), "int32_t"),
         "block_bytes": block_bytes,
@@ -46,7 +52,8 @@ def gather_call(op: Op, tables: list[Sequence[int]], block_bytes: int, x: Tensor
     return Call("gather", "tg_gather", [params, x, out])
 
 
-@register("GATHER")
+@define("GATHER", options=(("axis", "i", 0), ("batch_dims", "i", 0)),
+        evaluate=exact(lambda op, x, indices: np.take(x, indices, axis=op.options["axis"] % x.ndim)))
 def lower_gather(op: Op) -> Call:
     x, indices, out = op.inputs[0], op.inputs[1], op.outputs[0]
     itemsize = element_bytes(op, ("int8", "float32"), x, out)

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
-from tinygen.ops import Call, Struct, register
+from tinygen.ops import ACTIVATION, Call, Record, define
 from tinygen.ops.inplace import elementwise_inplace
 from tinygen.quant import require_int8
 
+L2NORM_PARAMS = Record("tg_l2norm_params", """
+    int32_t rows, depth, input_zero_point;
+""")
 
-@register("L2_NORMALIZATION")
+
+@define("L2_NORMALIZATION", options=(ACTIVATION,))
 def lower_l2norm(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     require_int8(op, x, out)
@@ -24,6 +28,6 @@ def lower_l2norm(op: Op) -> Call:
         raise TinygenError(f"{op.describe()}: fused activation {op.options['activation']} is not supported "
                            "(TFLM requires NONE)")
     depth = x.shape[-1]
-    params = Struct("tg_l2norm_params", {"rows": x.size // depth, "depth": depth,
+    params = L2NORM_PARAMS({"rows": x.size // depth, "depth": depth,
                                          "input_zero_point": x.quant.zp})
     return Call("l2norm", "tg_l2norm_s8", [params, x, out], macs=2 * x.size, inplace=elementwise_inplace(x, out))

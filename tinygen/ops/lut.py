@@ -1,13 +1,15 @@
-"""Element-wise int8 ops as a 256-entry table computed at generation time; ELU is one of them.
+"""Element-wise int8 ops as a 256-entry table computed at generation time: ELU, ABS and RSQRT.
 
-One kernel (templates/kernels/lut.c) serves every table op. ELU's table is built exactly as
-TFLM's Prepare builds it, in float32 with the C library's expf; the ops in unary.py tabulate
-TFLM's per-element fixed-point arithmetic with the integer helpers below, which reproduce
-tg_common.h bit for bit.
+One kernel (tinygen/kernels/reference/lut.c) serves every table op. ELU's table is built exactly as
+TFLM's Prepare builds it, in float32 with the C library's expf; ABS and RSQRT tabulate TFLM's
+per-element fixed-point arithmetic with the integer helpers of tinygen.quant, which reproduce
+tg_common.h bit for bit. Prepare-time ratios are in double, as in the TFLM release used as the
+oracle.
 """
 from __future__ import annotations
 
 import ctypes
+import math
 import ctypes.util
 from collections.abc import Callable
 
@@ -15,44 +17,18 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
-from tinygen.ops import Array, Call, Struct, register
+from tinygen.ops import Array, Call, Record, define
 from tinygen.ops.inplace import elementwise_inplace
-from tinygen.quant import INT8_MAX, INT8_MIN, require_int8, round_half_away
+from tinygen.quant import (INT8_MAX, INT8_MIN, INT32_MAX, multiply_by_quantized_multiplier, quantize_multiplier,
+                           require_int8, round_half_away, rounding_divide_by_pot, saturating_doubling_high_mul,
+                           saturating_mul_by_pot, wrap32)
+
+LUT_PARAMS = Record("tg_lut_params", """
+    int32_t size;
+    const int8_t *table;
+""")
 
 INT8_VALUES = range(INT8_MIN, INT8_MAX + 1)  # the table order: entry i is for input i - 128
-INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
-
-
-def wrap32(x: int) -> int:
-    """x as C's int32 arithmetic leaves it (two's complement wrap-around)."""
-    return (x + (1 << 31)) % (1 << 32) - (1 << 31)
-
-
-def sat_doubling_high_mul(a: int, b: int) -> int:
-    """tg_sat_doubling_high_mul (tg_common.h)."""
-    if a == b == INT32_MIN:
-        return INT32_MAX
-    total = a * b + ((1 << 30) if a * b >= 0 else 1 - (1 << 30))
-    return (abs(total) >> 31) * (1 if total >= 0 else -1)  # C's division truncates
-
-
-def rounding_divide_by_pot(x: int, exponent: int) -> int:
-    """tg_rounding_divide_by_pot (tg_common.h)."""
-    mask = (1 << exponent) - 1
-    threshold = (mask >> 1) + (1 if x < 0 else 0)
-    return (x >> exponent) + (1 if (x & mask) > threshold else 0)
-
-
-def sat_mul_by_pot(x: int, exponent: int) -> int:
-    """tg_fp_mul_by_pot (tg_fixedpoint.h) for exponent > 0: a left shift saturating to int32."""
-    limit = (1 << (31 - exponent)) - 1
-    return INT32_MAX if x > limit else INT32_MIN if x < -limit else x << exponent
-
-
-def requantize(x: int, multiplier: int, shift: int) -> int:
-    """TFLM's MultiplyByQuantizedMultiplier on int32 (tg_requantize in tg_common.h)."""
-    shifted = wrap32(x << max(shift, 0))
-    return rounding_divide_by_pot(sat_doubling_high_mul(shifted, multiplier), max(-shift, 0))
 
 
 def lut_call(op: Op, entry: Callable[[int], int]) -> Call:
@@ -64,7 +40,7 @@ def lut_call(op: Op, entry: Callable[[int], int]) -> Call:
     if tuple(x.shape) != tuple(out.shape):
         raise TinygenError(f"{op.describe()}: output shape {out.shape} differs from input shape {x.shape}")
     table = np.array([min(INT8_MAX, max(INT8_MIN, entry(q))) for q in INT8_VALUES], np.int8)
-    params = Struct("tg_lut_params", {"size": out.size, "table": Array(table, "int8_t")})
+    params = LUT_PARAMS({"size": out.size, "table": Array(table, "int8_t")})
     return Call("lut", "tg_lut_s8", [params, x, out], inplace=elementwise_inplace(x, out))
 
 
@@ -92,7 +68,7 @@ def _float_table_entry(x: Tensor, out: Tensor, transform: Callable[[np.float32],
     return entry
 
 
-@register("ELU")
+@define("ELU")
 def lower_elu(op: Op) -> Call:
     require_int8(op, op.inputs[0], op.outputs[0])
     expf = _libm_expf()
@@ -103,6 +79,70 @@ def lower_elu(op: Op) -> Call:
     return lut_call(op, _float_table_entry(op.inputs[0], op.outputs[0], elu))
 
 
-@register("EXP")
+@define("EXP")
 def lower_exp(op: Op) -> Call:
     raise TinygenError(f"{op.describe()}: TFLite Micro's EXP supports float32 only, not quantized tensors")
+
+
+RSQRT_HEADROOM = 20  # TFLM scales 1/sqrt(x) by 2^20 to keep it an integer between its two requantizations
+
+
+@define("ABS")
+def lower_abs(op: Op) -> Call:
+    x, out = op.inputs[0], op.outputs[0]
+    require_int8(op, x, out)
+    input_zp, output_zp = x.quant.zp, out.quant.zp
+    if x.quant.s == out.quant.s:  # TFLM skips the rescale only for identical scales
+        return lut_call(op, lambda q: abs(q - input_zp) + output_zp)
+    multiplier, shift = quantize_multiplier(float(x.quant.s) / float(out.quant.s))
+    return lut_call(op, lambda q: multiply_by_quantized_multiplier(abs(q - input_zp), multiplier, shift) + output_zp)
+
+
+@define("NEG")
+def lower_neg(op: Op) -> Call:
+    raise TinygenError(f"{op.describe()}: TFLite Micro's NEG supports float32 only, not quantized tensors")
+
+
+def inv_sqrt(x: int) -> tuple[int, int]:
+    """1 / sqrt(x) as (Q31 multiplier, exponent), TFLM's GetInvSqrtQuantizedMultiplierExp: x is
+    scaled by powers of 4 into [2^27, 2^29), then five Newton-Raphson steps y <- y (3 - x y^2) / 2
+    run in Q3 (3 integer bits) from y = 1. The same steps as inv_sqrt in tinygen/kernels/reference/l2norm.c."""
+    if x <= 1:
+        return INT32_MAX, 0
+    shift = 11
+    while x >= 1 << 29:
+        x //= 4
+        shift += 1
+    pairs = (32 - x.bit_length() - 1) // 2 - 1
+    shift -= pairs
+    x <<= 2 * pairs
+    half_input = rounding_divide_by_pot(x >> 1, 1)
+    three_halves = (1 << 28) + (1 << 27)
+    y = 1 << 28
+    for _ in range(5):
+        y3 = saturating_mul_by_pot(saturating_doubling_high_mul(saturating_doubling_high_mul(y, y), y), 6)
+        y = saturating_mul_by_pot(wrap32(saturating_doubling_high_mul(three_halves, y) - saturating_doubling_high_mul(half_input, y3)), 3)
+    y = saturating_doubling_high_mul(y, 1518500250)  # sqrt(2) / 2 in Q0
+    if shift < 0:
+        y, shift = wrap32(y << -shift), 0
+    return y, -shift
+
+
+@define("RSQRT")
+def lower_rsqrt(op: Op) -> Call:
+    """Inputs below the zero point (negative reals) make TFLM fail the invocation; tinygen gives
+    them the output TFLM gives zero, the int8 maximum."""
+    x, out = op.inputs[0], op.outputs[0]
+    require_int8(op, x, out)
+    input_zp, output_zp = x.quant.zp, out.quant.zp
+    multiplier, shift = quantize_multiplier(1.0 / (math.sqrt(float(x.quant.s)) * float(out.quant.s)))
+
+    def entry(q: int) -> int:
+        value = q - input_zp
+        if value <= 0:
+            return INT8_MAX
+        inv_multiplier, inv_shift = inv_sqrt(value)
+        scaled = multiply_by_quantized_multiplier(1, inv_multiplier, inv_shift + RSQRT_HEADROOM)
+        return multiply_by_quantized_multiplier(scaled, multiplier, shift - RSQRT_HEADROOM) + output_zp
+
+    return lut_call(op, entry)

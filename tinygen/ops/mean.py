@@ -1,12 +1,22 @@
-"""MEAN (int8) over any set of axes: a sum per output, then one requantization that folds in 1/count."""
+"""MEAN (int8) over any set of axes: a sum per output, then one requantization that folds in 1/count.
+
+SUM is MEAN's arithmetic without the 1/count: TFLM requantizes the zero-point-corrected sum by
+input_scale / output_scale, so it runs on MEAN's kernel (and REDUCE_MAX, reduce_max.py, walks the
+input the same way).
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
-from tinygen.ops import Call, Struct, register
+from tinygen.ops import Call, Record, define
 from tinygen.quant import quantize_multiplier, require_int8
+
+MEAN_PARAMS = Record("tg_mean_params", """
+    int32_t kept_count[3], kept_stride[3], reduced_count[3], reduced_stride[3];
+    int32_t sum_offset, multiplier, shift, output_offset;
+""")
 
 GROUPS = 3  # kept and reduced runs of axes the kernel loops over, each
 
@@ -65,7 +75,7 @@ def mean_multiplier(input_scale: np.float32, output_scale: np.float32, count: in
     return (multiplier << extra) // count, shift - extra
 
 
-@register("MEAN")
+@define("MEAN", options=(("keep_dims", "?", False),))
 def lower_mean(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     require_int8(op, x, out)
@@ -82,10 +92,45 @@ def lower_mean(op: Op) -> Call:
     kept_count, kept_stride = _padded(kept, op)
     reduced_count, reduced_stride = _padded(reduced, op)
     multiplier, shift = mean_multiplier(x.quant.s, out.quant.s, count)
-    params = Struct("tg_mean_params", {
+    params = MEAN_PARAMS({
         "kept_count": kept_count, "kept_stride": kept_stride,
         "reduced_count": reduced_count, "reduced_stride": reduced_stride,
         "sum_offset": -x.quant.zp * count, "multiplier": multiplier, "shift": shift,
         "output_offset": out.quant.zp,
     })
+    return Call("mean", "tg_mean_s8", [params, x, out], macs=x.size)
+
+
+MAX_SUM_COUNT = 1 << 23  # keeps the int32 sum and its zero-point correction exact, as for MEAN
+
+
+def reduction_walk(op: Op) -> tuple[dict, int]:
+    """The walk over kept and reduced runs, and how many input elements each output reduces."""
+    x, out = op.inputs[0], op.outputs[0]
+    require_int8(op, x, out)
+    if x.quant.per_channel or out.quant.per_channel:
+        raise TinygenError(f"{op.describe()}: per-channel quantized tensors are not supported")
+    axes = _resolve_axes(op)
+    kept_size = int(np.prod([d for i, d in enumerate(x.shape) if i not in axes], dtype=np.int64))
+    if kept_size != out.size:
+        raise TinygenError(f"{op.describe()}: output shape {out.shape} does not match reducing {x.shape} over {axes}")
+    count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
+    if count == 0 or out.size == 0:
+        raise TinygenError(f"{op.describe()}: empty tensors are not supported")
+    kept, reduced = _runs(x.shape, axes)
+    kept_count, kept_stride = _padded(kept, op)
+    reduced_count, reduced_stride = _padded(reduced, op)
+    return {"kept_count": kept_count, "kept_stride": kept_stride,
+            "reduced_count": reduced_count, "reduced_stride": reduced_stride}, count
+
+
+@define("SUM", options=(("keep_dims", "?", False),))
+def lower_sum(op: Op) -> Call:
+    walk, count = reduction_walk(op)
+    if count >= MAX_SUM_COUNT:
+        raise TinygenError(f"{op.describe()}: summing {count} elements is beyond the supported 2^23")
+    x, out = op.inputs[0], op.outputs[0]
+    multiplier, shift = quantize_multiplier(float(x.quant.s) / float(out.quant.s))
+    params = MEAN_PARAMS({**walk, "sum_offset": -x.quant.zp * count, "multiplier": multiplier,
+                                       "shift": shift, "output_offset": out.quant.zp})
     return Call("mean", "tg_mean_s8", [params, x, out], macs=x.size)

@@ -8,7 +8,7 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
-from tinygen.ops import Call, register
+from tinygen.ops import Call, define
 from tinygen.ops.broadcast import binary_inplace, walk_struct
 
 MAX_RANK = 6  # TFLM's RuntimeShape holds at most 6 dims; TG_BROADCAST_MAX_RANK in tg_broadcast.h
@@ -32,7 +32,7 @@ def binary_operands(op: Op) -> tuple[Tensor, Tensor, Tensor]:
     return a, b, out
 
 
-@register("MAXIMUM", "MINIMUM")
+@define("MAXIMUM", "MINIMUM")
 def lower_minmax(op: Op) -> Call:
     a, b, out = binary_operands(op)
     function = "tg_maximum_s8" if op.kind == "MAXIMUM" else "tg_minimum_s8"

@@ -9,7 +9,7 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
-from tinygen.ops import register
+from tinygen.ops import define
 from tinygen.ops.gather import element_bytes, gather_call, strides
 
 MODES = {0: "REFLECT", 1: "SYMMETRIC"}
@@ -25,7 +25,7 @@ def mirror_source(index: int, before: int, size: int, reflect: bool) -> int:
     return index if index < size else 2 * size - 1 - edge - index
 
 
-@register("MIRROR_PAD")
+@define("MIRROR_PAD", options=(("mode", "b", 0),))  # 0 REFLECT, 1 SYMMETRIC
 def lower_mirror_pad(op: Op):
     x, paddings, out = op.inputs[0], op.inputs[1], op.outputs[0]
     itemsize = element_bytes(op, ("int8", "float32"), x, out)

@@ -8,8 +8,13 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
-from tinygen.ops import Call, Struct, register
+from tinygen.ops import Call, Record, define, tiling
 from tinygen.quant import require_int8
+
+PAD_PARAMS = Record("tg_pad_params", """
+    int32_t in_dims[5], out_dims[5], before[5];
+    int32_t value;
+""")
 
 MAX_RANK = 5
 
@@ -28,7 +33,14 @@ def _pad_value(op: Op) -> int:
     return int(value.data.ravel()[0])
 
 
-@register("PAD", "PADV2")
+def _output_shape(op: Op):
+    paddings = op.inputs[1]
+    if not paddings.is_const:
+        return None
+    return tuple(int(d + a + b) for d, (a, b) in zip(op.inputs[0].shape, paddings.data.reshape(-1, 2)))
+
+
+@define("PAD", "PADV2", output_shape=_output_shape, tiling=tiling.pad)
 def lower_pad(op: Op) -> Call:
     x, paddings, out = op.inputs[0], op.inputs[1], op.outputs[0]
     require_int8(op, x, out)
@@ -43,7 +55,7 @@ def lower_pad(op: Op) -> Call:
     if tuple(int(d) for d in np.array(x.shape) + p.sum(axis=1)) != tuple(out.shape):
         raise TinygenError(f"{op.describe()}: output shape {out.shape} is not {x.shape} padded by {p.tolist()}")
     lead = [1] * (MAX_RANK - rank)
-    params = Struct("tg_pad_params", {
+    params = PAD_PARAMS({
         "in_dims": lead + list(x.shape), "out_dims": lead + list(out.shape),
         "before": [0] * (MAX_RANK - rank) + [int(v) for v in p[:, 0]], "value": _pad_value(op),
     })

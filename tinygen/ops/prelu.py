@@ -6,19 +6,25 @@ folds the alpha scale in for the negative side.
 from __future__ import annotations
 
 from tinygen.ir import Op
-from tinygen.ops import Call, Struct, register
+from tinygen.ops import Call, Record, define
 from tinygen.ops.broadcast import binary_inplace, walk_struct
 from tinygen.ops.minmax import binary_operands
 from tinygen.quant import quantize_multiplier, require_per_tensor_int8
 
+PRELU_PARAMS = Record("tg_prelu_params", """
+    const tg_broadcast_walk *walk;
+    int32_t input_offset, alpha_offset, output_offset, identity_multiplier, identity_shift,
+        alpha_multiplier, alpha_shift;
+""")
 
-@register("PRELU")
+
+@define("PRELU")
 def lower_prelu(op: Op) -> Call:
     x, alpha, out = binary_operands(op)
     si, sa, so = require_per_tensor_int8(op, x, alpha, out)
     identity_multiplier, identity_shift = quantize_multiplier(si / so)
     alpha_multiplier, alpha_shift = quantize_multiplier(si * sa / so)
-    params = Struct("tg_prelu_params", {
+    params = PRELU_PARAMS({
         "walk": walk_struct(x, alpha, out),
         "input_offset": -x.quant.zp, "alpha_offset": -alpha.quant.zp, "output_offset": out.quant.zp,
         "identity_multiplier": identity_multiplier, "identity_shift": identity_shift,

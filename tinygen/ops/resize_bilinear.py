@@ -10,8 +10,13 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
-from tinygen.ops import Array, Call, Struct, register
-from tinygen.ops.resize import checked_size
+from tinygen.ops import Array, Call, Record, define
+from tinygen.ops.resize_nearest import checked_size
+
+RESIZE_BILINEAR_PARAMS = Record("tg_resize_bilinear_params", """
+    int32_t batches, image_size, channels, out_h, out_w;
+    const int32_t *rows, *cols;
+""")
 
 ONE = 1 << 10  # the fixed-point unit: 1/1024th of a pixel
 
@@ -48,7 +53,8 @@ def _offsets(op: Op, table: np.ndarray, in_size: int, stride: int, axis: str) ->
     return table.astype(np.int32)
 
 
-@register("RESIZE_BILINEAR")
+@define("RESIZE_BILINEAR", options=(("new_height", "i", 0), ("new_width", "i", 0), ("align_corners", "?", False),
+                                        ("half_pixel_centers", "?", False)))
 def lower_resize_bilinear(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     n, h, w, c = x.shape
@@ -56,7 +62,7 @@ def lower_resize_bilinear(op: Op) -> Call:
     corners, half = bool(op.options["align_corners"]), bool(op.options["half_pixel_centers"])
     if corners and half:
         raise TinygenError(f"{op.describe()}: align_corners with half_pixel_centers is refused by TFLM")
-    params = Struct("tg_resize_bilinear_params", {
+    params = RESIZE_BILINEAR_PARAMS({
         "batches": n, "image_size": h * w * c, "channels": c, "out_h": out_h, "out_w": out_w,
         "rows": Array(_offsets(op, interpolation_table(h, out_h, corners, half), h, w * c, "row"), "int32_t"),
         "cols": Array(_offsets(op, interpolation_table(w, out_w, corners, half), w, c, "column"), "int32_t"),

@@ -7,8 +7,13 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
-from tinygen.ops import Call, Struct, register
+from tinygen.ops import Call, Record, define
+from tinygen.ops.shapes import same_as_input
 from tinygen.quant import quantize_multiplier, require_int8
+
+SOFTMAX_PARAMS = Record("tg_softmax_params", """
+    int32_t rows, depth, input_multiplier, input_left_shift, diff_min;
+""")
 
 # Input differences are rescaled to fixed point with this many integer bits (the kernel's too).
 SCALED_DIFF_INTEGER_BITS = 5
@@ -32,7 +37,7 @@ def input_radius(integer_bits: int, left_shift: int) -> int:
     return math.floor(1.0 * ((1 << integer_bits) - 1) * (1 << (31 - integer_bits)) / (1 << left_shift))
 
 
-@register("SOFTMAX")
+@define("SOFTMAX", options=(("beta", "f", 1.0),), output_shape=same_as_input)
 def lower_softmax(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     require_int8(op, x, out)
@@ -44,7 +49,7 @@ def lower_softmax(op: Op) -> Call:
     beta = float(np.float32(op.options.get("beta", 1.0)))
     multiplier, shift = input_scaling(op, beta, float(x.quant.s))
     depth = x.shape[-1]
-    params = Struct("tg_softmax_params", {
+    params = SOFTMAX_PARAMS({
         "rows": x.size // depth if depth else 0, "depth": depth,
         "input_multiplier": multiplier, "input_left_shift": shift,
         "diff_min": -input_radius(SCALED_DIFF_INTEGER_BITS, shift),

@@ -9,8 +9,14 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
-from tinygen.ops import Call, Struct, register
+from tinygen.ops import Call, Record, define
 from tinygen.ops.gather import element_bytes
+
+SPLIT_PARAMS = Record("tg_split_params", """
+    int32_t outer, count;
+    int32_t block_bytes[TG_SPLIT_MAX_OUTPUTS];
+    void *outputs[TG_SPLIT_MAX_OUTPUTS];
+""")
 
 TYPES = ("int8", "int16", "int32", "float32")
 MAX_OUTPUTS = 32  # TG_SPLIT_MAX_OUTPUTS in the kernel
@@ -37,7 +43,7 @@ def _split_call(op: Op, x: Tensor, axis: int, shares: list[int]) -> Call:
     if sum(shares) != x.shape[axis]:
         raise TinygenError(f"{op.describe()}: output sizes {shares} along axis {axis} do not add up to {x.shape[axis]}")
     inner = int(np.prod(x.shape[axis + 1:], dtype=np.int64)) * itemsize
-    params = Struct("tg_split_params", {
+    params = SPLIT_PARAMS({
         "outer": int(np.prod(x.shape[:axis], dtype=np.int64)), "count": len(outputs),
         "block_bytes": [share * inner for share in shares], "outputs": list(outputs),
     })
@@ -52,7 +58,7 @@ def _check_kept(op: Op, x: Tensor, axis: int) -> list[int]:
     return [t.shape[axis] for t in op.outputs]
 
 
-@register("SPLIT")
+@define("SPLIT")
 def lower_split(op: Op) -> Call:
     x = op.inputs[1]
     axis = _constant_axis(op, op.inputs[0], len(x.shape))
@@ -62,14 +68,14 @@ def lower_split(op: Op) -> Call:
     return _split_call(op, x, axis, shares)
 
 
-@register("SPLIT_V")
+@define("SPLIT_V")
 def lower_split_v(op: Op) -> Call:
     x = op.inputs[0]
     axis = _constant_axis(op, op.inputs[2], len(x.shape))
     return _split_call(op, x, axis, _check_kept(op, x, axis))
 
 
-@register("UNPACK")
+@define("UNPACK", options=(("num", "i", 0), ("axis", "i", 0)))
 def lower_unpack(op: Op) -> Call:
     x = op.inputs[0]
     axis = _check_axis(op, op.options["axis"], len(x.shape))

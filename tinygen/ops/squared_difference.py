@@ -6,15 +6,21 @@ headroom bits; squaring doubles those bits, so the output rescale divides by 2^(
 from __future__ import annotations
 
 from tinygen.ir import Op
-from tinygen.ops import Call, Struct, register
+from tinygen.ops import Call, Record, define
 from tinygen.ops.broadcast import binary_inplace, walk_struct
 from tinygen.ops.minmax import binary_operands
 from tinygen.quant import quantize_multiplier, require_per_tensor_int8
 
+SQUARED_DIFFERENCE_PARAMS = Record("tg_squared_difference_params", """
+    const tg_broadcast_walk *walk;
+    int32_t left_shift, a_offset, b_offset, a_multiplier, a_shift, b_multiplier, b_shift,
+        multiplier, shift, output_offset;
+""")
+
 LEFT_SHIFT = 7  # TFLM's int8 choice: (255 * 2^7)^2 still fits in int32
 
 
-@register("SQUARED_DIFFERENCE")
+@define("SQUARED_DIFFERENCE")
 def lower_squared_difference(op: Op) -> Call:
     a, b, out = binary_operands(op)
     sa, sb, so = require_per_tensor_int8(op, a, b, out)
@@ -22,7 +28,7 @@ def lower_squared_difference(op: Op) -> Call:
     a_multiplier, a_shift = quantize_multiplier(sa / twice_max)  # both within (0, 1/2]
     b_multiplier, b_shift = quantize_multiplier(sb / twice_max)
     multiplier, shift = quantize_multiplier(twice_max * twice_max / ((1 << 2 * LEFT_SHIFT) * so))
-    params = Struct("tg_squared_difference_params", {
+    params = SQUARED_DIFFERENCE_PARAMS({
         "walk": walk_struct(a, b, out), "left_shift": LEFT_SHIFT,
         "a_offset": -a.quant.zp, "b_offset": -b.quant.zp,
         "a_multiplier": a_multiplier, "a_shift": a_shift, "b_multiplier": b_multiplier, "b_shift": b_shift,

@@ -1,4 +1,4 @@
-"""STRIDED_SLICE: index resolution (shared with constant folding) and lowering to a strided copy."""
+"""STRIDED_SLICE and SLICE: index resolution (shared with constant folding) and lowering to a strided copy."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,7 +6,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinygen.errors import TinygenError
-from tinygen.ops import Call, Struct, register
+from tinygen.ir import Op
+from tinygen.ops import Call, Record, define, exact
+from tinygen.ops.gather import element_bytes
+
+STRIDED_SLICE_PARAMS = Record("tg_strided_slice_params", """
+    int32_t in_dims[5], start[5], step[5], count[5];
+    int32_t element_bytes;
+""")
+
+MAX_RANK = 5  # TFLM's limit, and the strided-slice kernel's
 
 
 @dataclass
@@ -52,7 +61,17 @@ def resolve_slice(shape, begin, end, strides, options: dict) -> SliceSpec:
     return SliceSpec(starts, stops, strides, tuple(kept_shape))
 
 
-@register("STRIDED_SLICE")
+def _evaluate(op, x, begin, end, strides):
+    spec = resolve_slice(x.shape, begin, end, strides, op.options)
+    sliced = x[tuple(slice(a, (b if b >= 0 else None), s) for a, b, s in zip(spec.starts, spec.stops, spec.steps))]
+    return sliced.reshape(spec.output_shape)
+
+
+STRIDED_SLICE_OPTIONS = (("begin_mask", "i", 0), ("end_mask", "i", 0), ("ellipsis_mask", "i", 0),
+                         ("new_axis_mask", "i", 0), ("shrink_axis_mask", "i", 0), ("offset", "?", False))
+
+
+@define("STRIDED_SLICE", options=STRIDED_SLICE_OPTIONS, evaluate=exact(_evaluate))
 def lower_strided_slice(op):
     x, out = op.inputs[0], op.outputs[0]
     if not all(t is not None and t.is_const for t in op.inputs[1:4]):
@@ -68,8 +87,33 @@ def lower_strided_slice(op):
     dims = [1] * pad + list(x.shape)
     starts, steps = [0] * pad + spec.starts, [1] * pad + spec.steps
     counts = [1] * pad + [max(0, len(range(a, b, s))) for a, b, s in zip(spec.starts, spec.stops, spec.steps)]
-    params = Struct("tg_strided_slice_params", {
+    params = STRIDED_SLICE_PARAMS({
         "in_dims": dims, "start": starts, "step": steps, "count": counts,
         "element_bytes": np.dtype(x.dtype).itemsize,
+    })
+    return Call("strided_slice", "tg_strided_slice", [params, x, out])
+
+
+@define("SLICE")
+def lower_slice(op: Op) -> Call:
+    x, begin, size, out = op.inputs[0], op.inputs[1], op.inputs[2], op.outputs[0]
+    itemsize = element_bytes(op, ("int8", "int16", "int32", "float32", "bool"), x, out)
+    rank = len(x.shape)
+    if rank > MAX_RANK:
+        raise TinygenError(f"{op.describe()}: rank {rank} is above TFLM's {MAX_RANK}")
+    for t in (begin, size):
+        if not t.is_const or t.dtype not in ("int32", "int64") or t.shape != (rank,):
+            raise TinygenError(f"{op.describe()}: begin and size must be constant int32 or int64 vectors of {rank}")
+    starts = [int(v) for v in begin.data]
+    # A size of -1 runs to the end of the axis.
+    counts = [d - b if s == -1 else int(s) for d, b, s in zip(x.shape, starts, size.data)]
+    if any(b < 0 or c < 0 or b + c > d for b, c, d in zip(starts, counts, x.shape)):
+        raise TinygenError(f"{op.describe()}: begin {starts} and size {size.data.tolist()} fall outside {x.shape}")
+    if tuple(out.shape) != tuple(counts):
+        raise TinygenError(f"{op.describe()}: output shape {out.shape} is not the slice's {tuple(counts)}")
+    lead = MAX_RANK - rank
+    params = STRIDED_SLICE_PARAMS({
+        "in_dims": [1] * lead + list(x.shape), "start": [0] * lead + starts, "step": [1] * MAX_RANK,
+        "count": [1] * lead + counts, "element_bytes": itemsize,
     })
     return Call("strided_slice", "tg_strided_slice", [params, x, out])

@@ -8,13 +8,22 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
-from tinygen.ops import Call, Struct, register
+from tinygen.ops import Call, Record, define
 from tinygen.quant import require_int8
+
+TRANSPOSE_PARAMS = Record("tg_transpose_params", """
+    int32_t out_dims[6], in_stride[6];
+""")
 
 MAX_RANK = 6
 
 
-@register("TRANSPOSE")
+def _output_shape(op: Op):
+    perm = op.inputs[1]
+    return None if not perm.is_const else tuple(op.inputs[0].shape[int(p)] for p in perm.data)
+
+
+@define("TRANSPOSE", output_shape=_output_shape)
 def lower_transpose(op: Op) -> Call:
     x, perm, out = op.inputs[0], op.inputs[1], op.outputs[0]
     require_int8(op, x, out)
@@ -30,7 +39,7 @@ def lower_transpose(op: Op) -> Call:
         raise TinygenError(f"{op.describe()}: output shape {out.shape} is not {x.shape} permuted by {order}")
     strides = [int(np.prod(x.shape[a + 1:], dtype=np.int64)) for a in range(rank)]
     lead = MAX_RANK - rank
-    params = Struct("tg_transpose_params", {
+    params = TRANSPOSE_PARAMS({
         "out_dims": [1] * lead + list(out.shape), "in_stride": [0] * lead + [strides[p] for p in order],
     })
     return Call("transpose", "tg_transpose_s8", [params, x, out])

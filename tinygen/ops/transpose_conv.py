@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
-from tinygen.ops import Array, Call, Struct, register
+from tinygen.ops import ACTIVATION, Array, Call, Record, define
 from tinygen.quant import activation_range, per_channel_multipliers, require_int8
+
+TRANSPOSE_CONV_PARAMS = Record("tg_transpose_conv_params", """
+    int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, kernel_h, kernel_w, stride_h, stride_w,
+        pad_top, pad_left, input_offset, output_offset, act_min, act_max;
+    const int32_t *multiplier, *shift;
+    const int8_t *weights;
+    const int32_t *bias;
+""")
 
 
 def _windows(size: int, kernel: int, stride: int, padding: str) -> int:
@@ -57,7 +65,8 @@ def _check(op: Op) -> None:
         raise TinygenError(f"{op.describe()}: strides must be positive (got {o['stride_h']}, {o['stride_w']})")
 
 
-@register("TRANSPOSE_CONV")
+@define("TRANSPOSE_CONV", options=(("padding", "b", 0), ("stride_w", "i", 0), ("stride_h", "i", 0), ACTIVATION,
+                                       ("quantized_bias_type", "b", 0)), takes_activation=True)
 def lower_transpose_conv(op: Op) -> Call:
     _check(op)
     w, x, out, o = op.inputs[1], op.inputs[2], op.outputs[0], op.options
@@ -66,7 +75,7 @@ def lower_transpose_conv(op: Op) -> Call:
     act_min, act_max = activation_range(o["activation"], out)
     pad_top, pad_left = _padding(out.shape[1], out.shape[2], kernel_h, kernel_w, o["stride_h"], o["stride_w"],
                                  o["padding"])
-    params = Struct("tg_transpose_conv_params", {
+    params = TRANSPOSE_CONV_PARAMS({
         "batches": x.shape[0], "in_h": x.shape[1], "in_w": x.shape[2], "in_c": in_c,
         "out_h": out.shape[1], "out_w": out.shape[2], "out_c": out_c,
         "kernel_h": kernel_h, "kernel_w": kernel_w, "stride_h": o["stride_h"], "stride_w": o["stride_w"],

@@ -1,7 +1,10 @@
-"""Geometry shared by sliding-window ops (convolutions and pools): TFLM's padding rule."""
+"""What sliding-window ops (convolutions and pools) share: TFLM's padding rule, option tables and
+output shapes."""
 from __future__ import annotations
 
 from tinygen.ir import Op
+from tinygen.ops import ACTIVATION
+from tinygen.ops.shapes import window_output_size
 
 
 def _leading_pad(size: int, out: int, kernel: int, stride: int, dilation: int) -> int:
@@ -23,3 +26,46 @@ def window_padding(op: Op, kernel_h: int, kernel_w: int, dilation_h: int = 1, di
     pad_h = _leading_pad(in_h + top + bottom, out_h, kernel_h, op.options["stride_h"], dilation_h)
     pad_w = _leading_pad(in_w + left + right, out_w, kernel_w, op.options["stride_w"], dilation_w)
     return top + pad_h, left + pad_w
+
+
+CONV_OPTIONS = (("padding", "b", 0), ("stride_w", "i", 1), ("stride_h", "i", 1), ACTIVATION,
+                ("dilation_w", "i", 1), ("dilation_h", "i", 1))
+DEPTHWISE_OPTIONS = (("padding", "b", 0), ("stride_w", "i", 1), ("stride_h", "i", 1), ("depth_multiplier", "i", 1),
+                     ACTIVATION, ("dilation_w", "i", 1), ("dilation_h", "i", 1))
+POOL_OPTIONS = (("padding", "b", 0), ("stride_w", "i", 1), ("stride_h", "i", 1), ("filter_width", "i", 1),
+                ("filter_height", "i", 1), ACTIVATION)
+
+
+def _padded(op: Op, h: int, w: int) -> tuple[int, int]:
+    top, bottom, left, right = op.options.get("explicit_padding", (0, 0, 0, 0))
+    return h + top + bottom, w + left + right
+
+
+def conv_output_shape(op: Op):
+    n, h, w, _ = op.inputs[0].shape
+    h, w = _padded(op, h, w)
+    kh, kw = op.inputs[1].shape[1:3]
+    o = op.options
+    oh = window_output_size(h, kh, o["stride_h"], o["dilation_h"], o["padding"])
+    ow = window_output_size(w, kw, o["stride_w"], o["dilation_w"], o["padding"])
+    channels = op.inputs[1].shape[0] if op.kind == "CONV_2D" else op.inputs[1].shape[3]
+    return n, oh, ow, channels
+
+
+def pool_output_shape(op: Op):
+    n, h, w, c = op.inputs[0].shape
+    o = op.options
+    return (n, window_output_size(h, o["filter_height"], o["stride_h"], 1, o["padding"]),
+            window_output_size(w, o["filter_width"], o["stride_w"], 1, o["padding"]), c)
+
+
+def conv_cost(op: Op) -> str:
+    return "pointwise" if op.inputs[1].shape[1] == op.inputs[1].shape[2] == 1 else "conv"
+
+
+def sliding_window(op: Op) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """(kernel, stride, dilation) of a convolution (its weights' window) or a pool (its filter)."""
+    o = op.options
+    if "filter_height" in o:
+        return (o["filter_height"], o["filter_width"]), (o["stride_h"], o["stride_w"]), (1, 1)
+    return tuple(op.inputs[1].shape[1:3]), (o["stride_h"], o["stride_w"]), (o["dilation_h"], o["dilation_w"])

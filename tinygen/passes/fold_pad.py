@@ -7,8 +7,7 @@ average pooling skip out-of-bounds taps, which padding with zeros would change.
 import numpy as np
 
 from tinygen.ir import Graph, Op
-
-CONVS = {"CONV_2D", "DEPTHWISE_CONV_2D"}
+from tinygen.ops import definition
 
 
 def _spatial_padding(pad: Op):
@@ -41,7 +40,8 @@ def fold_pad(graph: Graph) -> None:
             continue
         conv = consumers[0]
         spatial = _spatial_padding(pad)
-        if conv.kind not in CONVS or conv.inputs[0] is not padded or spatial is None:
+        takes_padding = definition(conv.kind) is not None and definition(conv.kind).takes_padding
+        if not takes_padding or conv.inputs[0] is not padded or spatial is None:
             continue
         if not _pads_with_zero_point(pad):
             continue

@@ -6,9 +6,8 @@ quantized RELU is then a clamp, and so is a fused activation.
 import numpy as np
 
 from tinygen.ir import Graph
+from tinygen.ops import definition
 
-FUSIBLE_PRODUCERS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL",
-                     "AVERAGE_POOL_2D", "MAX_POOL_2D", "TRANSPOSE_CONV"}
 CLAMPS = {"RELU", "RELU6", "RELU_N1_TO_1"}
 
 
@@ -24,7 +23,7 @@ def fuse_activations(graph: Graph) -> None:
             continue
         source = op.inputs[0]
         producer = graph.producer(source)
-        if (producer is None or producer.kind not in FUSIBLE_PRODUCERS
+        if (producer is None or not (definition(producer.kind) and definition(producer.kind).takes_activation)
                 or producer.options.get("activation") != "NONE"
                 or len(graph.consumers(source)) != 1 or graph.is_boundary(source)
                 or not _same_quant(source, op.outputs[0])):

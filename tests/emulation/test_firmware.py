@@ -1,0 +1,180 @@
+"""Firmware for the emulated Cortex-M boards: built with arm-none-eabi-gcc, run in QEMU, outputs
+bit-exact with TFLite Micro, instruction counts repeatable. Each firmware is built once and runs
+all its samples in one QEMU run."""
+import dataclasses
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import EXAMPLE, SHARED_MODELS, shared_or_skip
+
+from tinygen.boards import Region, get_board
+from tinygen.compiler import compile_model
+from tinygen.options import CompileOptions, REFERENCE
+from tinygen.errors import TinygenError
+from tinygen.firmware import build_firmware, run_qemu
+from tinygen.firmware.build import DEFAULT_STACK_BYTES
+from tinygen.inputs import random_inputs
+from tinygen.oracle import run_tflm
+
+_MISSING = [tool for tool in ("arm-none-eabi-gcc", "qemu-system-arm") if shutil.which(tool) is None]
+needs_tools = pytest.mark.skipif(
+    bool(_MISSING), reason=f"{' and '.join(_MISSING)} not installed "
+                           "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)")
+
+MODEL_NAMES = [p.stem for p in SHARED_MODELS] or ["(../shared/models absent)"]
+SAMPLES = 5
+_cache: dict = {}
+
+
+def _case(model: Path, patch: str = "off"):
+    """The program, its random samples and TFLM's outputs, shared by every board."""
+    key = (str(model), patch)
+    if key not in _cache:
+        program = compile_model(model, CompileOptions(patch=patch, kernels="reference"))
+        samples = random_inputs(program.graph, SAMPLES, seed=7)
+        _cache[key] = program, samples, run_tflm(model, samples, len(program.graph.outputs))
+    return _cache[key]
+
+
+def _assert_exact(ours, reference):
+    assert len(ours) == len(reference)
+    for s, (o, r) in enumerate(zip(ours, reference)):
+        for i, (a, b) in enumerate(zip(o, r)):
+            assert np.array_equal(a, np.asarray(b).reshape(a.shape)), f"sample {s} output {i} differs from TFLM"
+
+
+def _assert_cycles(cycles, program, profiled=True):
+    assert len(cycles["total"]) == SAMPLES and all(t > 0 for t in cycles["total"])
+    assert "instructions" in cycles["unit"] and "QEMU" in cycles["unit"]
+    assert cycles["calibration"]["measured"] == cycles["calibration"]["loop_instructions"]
+    assert 0 < cycles["stack_bytes_used"] < DEFAULT_STACK_BYTES
+    if not profiled:
+        assert cycles["layers"] == [[]] * SAMPLES
+        return
+    assert len(cycles["steps"]) == len(program.calls)
+    for total, layers in zip(cycles["total"], cycles["layers"]):
+        assert len(layers) == len(program.calls) and all(n >= 0 for n in layers)
+        # The steps add up to the whole call but for tinygen_invoke()'s own prologue and epilogue.
+        assert 0 <= total - sum(layers) < 200
+
+
+def _run_twice(model: Path, board: str, tmp_path: Path, patch: str = "off"):
+    program, samples, reference = _case(model, patch)
+    elf = build_firmware(program, board, tmp_path / board)
+    done = []
+    outputs, cycles = run_qemu(elf, board, samples, program, progress=lambda n, total: done.append((n, total)))
+    assert done[-1] == (SAMPLES, SAMPLES)
+    _assert_exact(outputs, reference)
+    _assert_cycles(cycles, program)
+    again_outputs, again = run_qemu(elf, board, samples, program)
+    _assert_exact(again_outputs, reference)
+    assert again["total"] == cycles["total"] and again["layers"] == cycles["layers"], "counts must repeat exactly"
+    return program, cycles
+
+
+@needs_tools
+@pytest.mark.parametrize("board", ["qemu_mps2_an386", "qemu_mps2_an500"])
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_shared_model_on_qemu(name, board, tmp_path):
+    model = shared_or_skip(f"models/{name}.tflite")
+    _run_twice(model, board, tmp_path)
+
+
+@needs_tools
+@pytest.mark.parametrize("board", ["qemu_mps2_an386", "qemu_mps2_an500"])
+def test_patch_based_model_on_qemu(board, tmp_path):
+    model = shared_or_skip("models/mlperf_vww_96_int8.tflite")
+    program, cycles = _run_twice(model, board, tmp_path, patch="auto")
+    assert program.patch is not None, "patch=auto tiles this model's first stage"
+    assert len(cycles["steps"]) > len(program.steps)  # a patch stage is profiled tile by tile
+
+
+@needs_tools
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_shared_model_on_netduinoplus2(name, tmp_path):
+    model = shared_or_skip(f"models/{name}.tflite")
+    program, samples, reference = _case(model)
+    board = get_board("qemu_netduinoplus2")
+    assert program.plan.arena_bytes + DEFAULT_STACK_BYTES <= board.arena_limit_bytes
+    outputs, cycles = run_qemu(build_firmware(program, board, tmp_path), board, samples, program)
+    _assert_exact(outputs, reference)
+    _assert_cycles(cycles, program)
+
+
+@needs_tools
+@pytest.mark.parametrize("board", ["qemu_mps2_an386", "qemu_mps2_an500", "qemu_netduinoplus2"])
+def test_example_model_with_and_without_profiling(board, tmp_path):
+    program, samples, reference = _case(EXAMPLE)
+    plain_outputs, plain = run_qemu(build_firmware(program, board, tmp_path / "plain", profile=False, opt="-Os"),
+                                    board, samples, program)
+    _assert_exact(plain_outputs, reference)
+    _assert_cycles(plain, program, profiled=False)
+    outputs, profiled = run_qemu(build_firmware(program, board, tmp_path / "profiled"), board, samples, program)
+    _assert_exact(outputs, reference)
+    _assert_cycles(profiled, program)
+    makefile = (tmp_path / "profiled" / "Makefile").read_text()
+    assert "-DTINYGEN_PROFILE" in makefile and "qemu-system-arm" in makefile
+
+
+# --------------------------------------------------------------------------- errors, one line each
+
+def _small(board: str, ram: int | None = None, flash: int | None = None):
+    b = get_board(board)
+    if ram is not None:
+        b = dataclasses.replace(b, sram_regions=(Region("tiny SRAM", 0x20000000, ram, True),))
+    if flash is not None:
+        b = dataclasses.replace(b, flash_bytes=flash)
+    return b
+
+
+@needs_tools
+def test_arena_too_big_for_the_region(tmp_path):
+    program = _case(EXAMPLE)[0]
+    arena = program.plan.arena_bytes
+    with pytest.raises(TinygenError, match=rf"arena {arena:,} bytes does not fit region tiny SRAM \(4,096 bytes\)"):
+        build_firmware(program, _small("qemu_mps2_an386", ram=4096), tmp_path)
+    # Arena and stack fit, the rest does not: the linker's complaint, put the same way.
+    ram = arena + DEFAULT_STACK_BYTES + 8
+    with pytest.raises(TinygenError, match=rf"arena {arena:,} bytes does not fit region tiny SRAM .*bytes short"):
+        build_firmware(program, _small("qemu_mps2_an386", ram=ram), tmp_path)
+
+
+@needs_tools
+def test_code_too_big_for_the_flash(tmp_path):
+    with pytest.raises(TinygenError, match=r"do not fit the flash of qemu_mps2_an386 \(2,048 bytes\): [\d,]+ bytes over"):
+        build_firmware(_case(EXAMPLE)[0], _small("qemu_mps2_an386", flash=2048), tmp_path)
+
+
+def test_missing_tools_say_what_to_install(tmp_path, monkeypatch):
+    program = compile_model(EXAMPLE, REFERENCE)
+    real_which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None if "arm" in name else real_which(name, *a, **k))
+    with pytest.raises(TinygenError, match="install gcc-arm-none-eabi libnewlib-arm-none-eabi"):
+        build_firmware(program, "qemu_mps2_an386", tmp_path)
+    (tmp_path / "fw.elf").write_bytes(b"")
+    with pytest.raises(TinygenError, match="install qemu-system-arm"):
+        run_qemu(tmp_path / "fw.elf", "qemu_mps2_an386", [], program)
+
+
+def test_board_without_emulator(tmp_path):
+    program = compile_model(EXAMPLE, REFERENCE)
+    (tmp_path / "fw.elf").write_bytes(b"")
+    with pytest.raises(TinygenError, match="board nucleo_f746zg has no emulator; the boards QEMU runs are: .*qemu_mps2_an500"):
+        run_qemu(tmp_path / "fw.elf", "nucleo_f746zg", [], program)
+
+
+@needs_tools
+def test_crash_and_timeout_are_clear_errors(tmp_path):
+    program, samples, _ = _case(EXAMPLE)
+    elf = build_firmware(program, "qemu_mps2_an386", tmp_path)
+    with pytest.raises(TinygenError, match=r"QEMU timed out after"):
+        run_qemu(elf, "qemu_mps2_an386", samples, program, timeout=0.001)
+    # An undefined instruction after the first inference: the fault handler reports and exits.
+    app = tmp_path / "app.c"
+    app.write_text(app.read_text().replace("tinygen_invoke();", 'tinygen_invoke();\n    __asm__ volatile("udf #0");'))
+    subprocess.run(["make", "-s", "-C", str(tmp_path)], check=True, capture_output=True)
+    with pytest.raises(TinygenError, match=r"crashed in QEMU after 0 of 5 samples: .*fault: HardFault pc=0x"):
+        run_qemu(elf, "qemu_mps2_an386", samples, program)

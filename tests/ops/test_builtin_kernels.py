@@ -1,0 +1,520 @@
+"""The builtin (optimized) kernels, bit-exact with TFLite Micro.
+
+- the generation-time requantization constants against TFLM's arithmetic, ties included;
+- the portable fallbacks of the SIMD instructions against their definitions (and, with the Arm
+  toolchain and QEMU, against the instructions themselves);
+- zoos of Keras layers (one conversion each) built on the host with kernels="builtin": every
+  specialized kernel and its fallbacks, odd sizes, padding, strides, dilation, activations;
+- the same in place, with the output placed at the extreme offsets the calls declare safe;
+- two shared models on an emulated Cortex-M7 (the SIMD code); every shared model on the host is in
+  tests/models/test_shared_models.py.
+"""
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from helpers import SHARED_MODELS, compiled, shared_or_skip
+from helpers import keras_model, quantize, tf
+from tinygen.backends import builtin
+from tinygen.backends import builtin_quant as bq
+from tinygen.boards import get_board
+from tinygen.compiler import compile_model
+from tinygen.options import CompileOptions, REFERENCE
+from tinygen.inputs import random_inputs
+from tinygen.ops import Call, Scratch, call_scratches, lower
+from tinygen.oracle import run_tflm
+from tinygen.quant import multiply_by_quantized_multiplier, quantize_multiplier
+from tinygen.validate import build_host, compare, run_host
+
+BOARD = "qemu_mps2_an500"
+KERNELS = [Path(__file__).resolve().parents[2] / "tinygen" / "kernels" / folder for folder in ("common", "builtin")]
+
+
+def builtin_options(patch="off", memory_first=True) -> CompileOptions:
+    return CompileOptions(patch=patch, optimize=("memory" if memory_first else "speed"))
+
+
+def compile_builtin(path, patch="off", memory_first=True):
+    """A program of its own, for tests that change it."""
+    return compile_model(path, builtin_options(patch, memory_first), get_board(BOARD))
+
+
+def compiled_builtin(path, patch="off", memory_first=True):
+    """The shared program, for tests that only read it."""
+    return compiled(path, builtin_options(patch, memory_first), BOARD)
+
+
+def functions(program) -> set[str]:
+    return {call.function for _, call in program.calls}
+
+
+def assert_exact_on_host(path, program, tmp_path, samples=6, seed=0):
+    inputs = random_inputs(program.graph, samples, seed)
+    ours = run_host(build_host(program, tmp_path), program, inputs)
+    reports = compare(program, ours, run_tflm(path, inputs, len(program.graph.outputs)))
+    assert all(r.max_abs_diff == 0 for r in reports), reports
+
+
+# ------------------------------------------------------------------------------------------------
+# Requantization constants
+
+
+def _tie_points(m: int, e: int, lo: int, hi: int) -> list[int]:
+    """Accumulators around the values where either rounding step of TFLM's arithmetic flips."""
+    points = [lo, hi, 0, -1, 1]
+    if m:
+        for k in range(-60, 60):
+            for target in (k * (1 << 31) - (1 << 30), ((2 * k + 1) << max(e - 1, 0)) << 31):
+                t = target // m
+                points += [t - 1, t, t + 1]
+    return [x for x in points if lo <= x <= hi]
+
+
+def test_requantization_constants_match_tflm():
+    rng = random.Random(7)
+    fast = 0
+    for _ in range(3000):
+        m, s = quantize_multiplier(10 ** rng.uniform(-9, 0.5))
+        zp = rng.randint(-128, 127)
+        act_min = rng.choice([-128, zp, max(-128, zp - 3)])
+        act_max = rng.choice([127, min(127, zp + rng.randint(1, 120))])
+        center, radius = rng.randint(-(1 << 28), 1 << 28), rng.choice([0, 7, 1000, 1 << 16, 1 << 22, 1 << 27])
+        lo, hi = center - radius, center + radius
+        rq = bq.requant([m], [s], zp, act_min, act_max, ([lo], [hi]))
+        if rq.exact:
+            continue
+        fast += 1
+        xs = _tie_points(m, -s, lo, hi) + [rng.randint(lo, hi) for _ in range(50)]
+        for x in xs:
+            want = max(act_min, min(act_max, multiply_by_quantized_multiplier(x, m, s) + zp))
+            got = max(act_min, min(act_max, bq.fast_requantize(x, rq.table[0], rq.sign_fix)))
+            assert got == want, (x, m, s, zp, act_min, act_max, rq.table[0])
+    assert fast > 2500
+
+
+def test_requantization_falls_back_to_exact_mode():
+    m, s = quantize_multiplier(1.5)  # a left shift
+    assert bq.requant([m], [s], 0, -128, 127, ([-1000], [1000])).exact
+    m, s = quantize_multiplier(0.7)  # e = 0 needs the sign fix when the activation does not clamp
+    assert s == 0
+    assert bq.requant([m], [s], 5, -128, 127, ([-1000], [1000])).exact
+    assert not bq.requant([m], [s], 5, 5, 127, ([-1000], [1000])).exact
+    # A channel whose output cannot change is a constant, whatever its shift.
+    m, s = quantize_multiplier(2.0 ** -40)
+    rq = bq.requant([m, 0], [s, 0], -3, -128, 127, ([-(1 << 20)] * 2, [1 << 20] * 2))
+    assert not rq.exact and list(rq.table[:, 0]) == [0, 0]
+    assert all(bq.fast_requantize(x, row, rq.sign_fix) == -3 for row in rq.table for x in (-5, 0, 5))
+
+
+# ------------------------------------------------------------------------------------------------
+# The portable fallbacks of the SIMD instructions
+
+SIMD_PROGRAM = r"""
+#include <stdint.h>
+#include "tg_simd.h"
+#ifdef TG_TEST_SEMIHOSTING
+extern void test_print(const char *s);
+#else
+#include <stdio.h>
+static void test_print(const char *s) { fputs(s, stdout); }
+#endif
+
+/* No initialised or zeroed globals: the bare-metal start-up below sets up neither. */
+static uint32_t next(uint32_t *state) {
+  *state ^= *state << 13; *state ^= *state >> 17; *state ^= *state << 5;
+  return *state;
+}
+static void put_hex(uint32_t v) {
+  char s[10];
+  for (int i = 0; i < 8; ++i) s[i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 15];
+  s[8] = '\n'; s[9] = 0;
+  test_print(s);
+}
+static const uint32_t edges[] = {0u, 1u, 0x7fffffffu, 0x80000000u, 0xffffffffu, 0x80008000u, 0x7fff7fffu, 0x00ff00ffu};
+
+int test_main(void) {
+  uint32_t state = 12345u;
+  for (int i = 0; i < 400; ++i) {
+    uint32_t a = i < 64 ? edges[i % 8] : next(&state), b = i < 64 ? edges[i / 8] : next(&state);
+    uint32_t c = next(&state);
+    put_hex(tg_sxtb16(a)); put_hex(tg_sxtb16_ror8(a));
+    put_hex(tg_sxtab16(b, a)); put_hex(tg_sxtab16_ror8(b, a));
+    put_hex(tg_pkhbt(a, b)); put_hex(tg_pkhtb(a, b));
+    put_hex((uint32_t)tg_smlad(a, b, (int32_t)c));
+    put_hex((uint32_t)tg_smlabb(a, b, (int32_t)c)); put_hex((uint32_t)tg_smlatt(a, b, (int32_t)c));
+    put_hex((uint32_t)tg_smlabt(a, b, (int32_t)c)); put_hex((uint32_t)tg_smlatb(a, b, (int32_t)c));
+    put_hex((uint32_t)tg_ssat8((int32_t)a >> (i % 32)));
+    put_hex((uint32_t)tg_smmlar((int32_t)a, (int32_t)b, (int32_t)c));
+  }
+  return 0;
+}
+#ifndef TG_TEST_SEMIHOSTING
+int main(void) { return test_main(); }
+#endif
+"""
+
+
+def _s16(v: int) -> int:
+    v &= 0xFFFF
+    return v - 0x10000 if v & 0x8000 else v
+
+
+def _s8(v: int) -> int:
+    v &= 0xFF
+    return v - 0x100 if v & 0x80 else v
+
+
+def _lanes(bottom: int, top: int) -> int:
+    return (bottom & 0xFFFF) | ((top & 0xFFFF) << 16)
+
+
+def _expected_simd() -> list[int]:
+    """The same sequence from the instructions' definitions (Arm ARM), in Python."""
+    state = 12345
+    edges = [0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x80008000, 0x7FFF7FFF, 0x00FF00FF]
+
+    def nxt():
+        nonlocal state
+        state ^= (state << 13) & 0xFFFFFFFF
+        state ^= state >> 17
+        state ^= (state << 5) & 0xFFFFFFFF
+        return state
+
+    def s32(v):
+        v &= 0xFFFFFFFF
+        return v - (1 << 32) if v & 0x80000000 else v
+
+    out = []
+    for i in range(400):
+        a = edges[i % 8] if i < 64 else nxt()
+        b = edges[i // 8] if i < 64 else nxt()
+        c = nxt()
+        ror = ((a >> 8) | (a << 24)) & 0xFFFFFFFF
+        out += [_lanes(_s8(a), _s8(a >> 16)), _lanes(_s8(ror), _s8(ror >> 16)),
+                _lanes(_s16(b) + _s8(a), _s16(b >> 16) + _s8(a >> 16)),
+                _lanes(_s16(b) + _s8(ror), _s16(b >> 16) + _s8(ror >> 16)),
+                (a & 0xFFFF) | ((b << 16) & 0xFFFF0000), (a & 0xFFFF0000) | (b >> 16)]
+        bot_a, top_a, bot_b, top_b = _s16(a), _s16(a >> 16), _s16(b), _s16(b >> 16)
+        out += [(s32(c) + bot_a * bot_b + top_a * top_b) & 0xFFFFFFFF,
+                (s32(c) + bot_a * bot_b) & 0xFFFFFFFF, (s32(c) + top_a * top_b) & 0xFFFFFFFF,
+                (s32(c) + bot_a * top_b) & 0xFFFFFFFF, (s32(c) + top_a * bot_b) & 0xFFFFFFFF,
+                max(-128, min(127, s32(a) >> (i % 32))) & 0xFFFFFFFF,
+                bq.smmlar(s32(a), s32(b), s32(c)) & 0xFFFFFFFF]
+    return out
+
+
+def test_portable_simd_fallbacks_match_the_instructions(tmp_path):
+    (tmp_path / "t.c").write_text(SIMD_PROGRAM)
+    subprocess.run(["cc", "-O2", "-std=c99", "-Wall", "-Wextra", *(f"-I{d}" for d in KERNELS), "-o", "t", "t.c"],
+                   cwd=tmp_path, check=True)
+    printed = subprocess.run([str(tmp_path / "t")], capture_output=True, text=True, check=True).stdout
+    assert [int(v, 16) for v in printed.split()] == _expected_simd()
+
+
+ARM_STARTUP = r"""
+#include <stdint.h>
+int test_main(void);
+static void semihost(uint32_t op, const void *arg) {
+  register uint32_t r0 __asm__("r0") = op;
+  register const void *r1 __asm__("r1") = arg;
+  __asm__ volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
+}
+void test_print(const char *s) { semihost(0x04, s); }
+extern uint32_t __stack_top;
+void reset(void) {
+  test_main();
+  static const uint32_t stop[2] = {0x20026u, 0u};
+  semihost(0x20, stop);
+  for (;;) {}
+}
+__attribute__((section(".vectors"), used)) const void *const vectors[2] = {&__stack_top, (const void *)reset};
+"""
+ARM_LINK = """
+MEMORY { FLASH (rx) : ORIGIN = 0x00000000, LENGTH = 1M  RAM (rwx) : ORIGIN = 0x20000000, LENGTH = 256K }
+SECTIONS {
+  .text : { KEEP(*(.vectors)) *(.text .text.*) *(.rodata .rodata.*) } > FLASH
+  .data : { *(.data .data.*) } > RAM AT > FLASH
+  .bss : { *(.bss .bss.*) *(COMMON) } > RAM
+  __stack_top = ORIGIN(RAM) + LENGTH(RAM);
+}
+"""
+
+
+def _needs_arm_tools():
+    for tool in ("arm-none-eabi-gcc", "qemu-system-arm"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
+
+
+def test_simd_instructions_on_an_emulated_cortex_m7(tmp_path):
+    """The DSP build of the same program, on QEMU: the instructions give what the fallbacks give."""
+    _needs_arm_tools()
+    (tmp_path / "t.c").write_text(SIMD_PROGRAM)
+    (tmp_path / "start.c").write_text(ARM_STARTUP)
+    (tmp_path / "link.ld").write_text(ARM_LINK)
+    flags = get_board(BOARD).gcc_flags()
+    subprocess.run(["arm-none-eabi-gcc", "-O2", "-std=c99", *flags, "-DTG_TEST_SEMIHOSTING", *(f"-I{d}" for d in KERNELS),
+                    "-nostartfiles", "-nostdlib", "-T", "link.ld", "-o", "t.elf", "t.c", "start.c", "-lgcc"],
+                   cwd=tmp_path, check=True)
+    run = subprocess.run(["qemu-system-arm", "-M", "mps2-an500", "-nographic", "-monitor", "none",
+                          "-semihosting-config", "enable=on,target=native", "-kernel", "t.elf"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    printed = run.stdout + run.stderr  # QEMU prints the semihosting console on one or the other
+    assert [int(v, 16) for v in printed.split()] == _expected_simd()
+
+
+# ------------------------------------------------------------------------------------------------
+# Keras layer zoos
+
+
+def _layers():
+    return tf().keras.layers
+
+
+# One input per zoo (the converter's calibration can reorder several); slices give the other
+# channel counts.
+
+
+def _channels(x, first: int, count: int):
+    return _layers().Lambda(lambda t: t[..., first:first + count])(x)
+
+
+def conv_zoo():
+    L = _layers()
+
+    def build(x):
+        three, one, six = _channels(x, 0, 3), _channels(x, 3, 1), _channels(x, 2, 6)
+        return [
+            L.Conv2D(16, 1, activation="relu")(x),  # pointwise, sign fix off
+            L.Conv2D(6, 1, strides=2)(x),  # strided pointwise, sign fix on
+            L.Conv2D(7, 3, padding="same", activation="relu6")(x),  # 3x3 with padding, odd channels
+            L.Conv2D(5, 3, strides=2)(x),
+            L.Conv2D(4, 5, padding="same", dilation_rate=2)(x),  # dilated
+            L.Conv2D(9, (2, 3), strides=(1, 2), padding="same", use_bias=False)(x),
+            L.Conv2D(40, 1)(x),  # more channels than twice the window's chunks: doubled columns
+            L.Conv2D(8, 3, strides=2, padding="same", activation="relu")(three),  # first layer, 3 channels
+            L.Conv2D(5, 1)(three),  # pointwise, 3 channels: the last chunk is partial
+            L.Conv2D(12, (5, 4), strides=2, padding="same", activation="relu")(one),  # one channel, KWS-like
+            L.DepthwiseConv2D(3, depth_multiplier=4, padding="same")(one),  # one channel: a convolution
+            L.Conv2D(3, 3, padding="same")(six),  # 6 channels: windows gathered as bytes
+            L.Conv2D(4, 3, groups=2)(six),  # grouped: the reference kernel
+        ]
+
+    return keras_model(build, [(11, 13, 8)])
+
+
+def depthwise_zoo():
+    L = _layers()
+
+    def build(x):
+        six = _channels(x, 0, 6)
+        return [
+            L.DepthwiseConv2D(3, padding="same", activation="relu")(x),
+            L.DepthwiseConv2D(3, strides=2)(x),
+            L.DepthwiseConv2D(5, padding="same", dilation_rate=2)(x),
+            L.DepthwiseConv2D(7, padding="same", activation="relu6")(x),
+            L.DepthwiseConv2D((3, 2), strides=(2, 1), padding="same", use_bias=False)(x),
+            L.DepthwiseConv2D(3, padding="same", activation="relu6")(six),  # 2 channels past the groups of 4
+            L.DepthwiseConv2D(3, depth_multiplier=2, padding="same")(six),  # the reference kernel
+        ]
+
+    return keras_model(build, [(12, 10, 12)])
+
+
+def dense_zoo():
+    L = _layers()
+
+    def build(x):
+        wide = L.Dense(64)(x)
+        return [L.Dense(5, activation="relu")(x), L.Dense(16, use_bias=False)(x),
+                L.Dense(16)(_channels(x, 0, 1)), L.Dense(12)(wide), L.Dense(3, activation="relu")(wide)]
+
+    return keras_model(build, [(37,)])
+
+
+def add_zoo():
+    L = _layers()
+
+    def build(x):
+        y = L.Conv2D(5, 1)(x)  # another scale for the second operand
+        row = L.Lambda(lambda t: t[:, :1])(y)
+        return [L.Add()([x, y]), L.Subtract()([y, x]), L.ReLU()(L.Add()([y, x])), L.Multiply()([x, y]),
+                L.Add()([x, row])]  # broadcast: the reference kernel
+
+    return keras_model(build, [(6, 7, 5)])
+
+
+ZOOS = {
+    "conv": (conv_zoo, {"opt_conv_s8_inline", "tg_conv2d_s8"}),
+    "depthwise": (depthwise_zoo, {"opt_dwconv_s8_inline", "tg_depthwise_conv2d_s8"}),
+    "dense": (dense_zoo, {"opt_fc_s8_inline"}),
+    "add": (add_zoo, {"opt_add_s8_inline", "tg_binary_s8"}),
+}
+
+
+@pytest.fixture(scope="module")
+def zoo_models(tmp_path_factory):
+    made = {}
+
+    def get(name):
+        if name not in made:
+            build, _ = ZOOS[name]
+            made[name] = quantize(build(), tmp_path_factory.mktemp(name) / "m.tflite", seed=3, low=-2.0, high=2.0)
+        return made[name]
+
+    return get
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("zoo", sorted(ZOOS))
+def test_zoo_is_bit_exact(zoo, zoo_models, tmp_path):
+    path = zoo_models(zoo)
+    program = compiled_builtin(path)
+    assert ZOOS[zoo][1] <= functions(program)
+    assert_exact_on_host(path, program, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("zoo", ["conv", "depthwise"])
+def test_zoo_is_bit_exact_run_back_to_front(zoo, zoo_models, tmp_path):
+    """`reverse` (set when the plan puts an output above its input) through every kernel that has it,
+    where the plan did not overlap the output with its input (running back to front is then safe)."""
+    path = zoo_models(zoo)
+    program = compile_builtin(path)
+    reversed_calls = 0
+    for op, call in program.calls:
+        if not call.function.startswith("opt_") or "reverse" not in call.args[0].fields:
+            continue
+        x, out = op.inputs[0], op.outputs[0]
+        apart = (program.offset(out) >= program.offset(x) + x.nbytes
+                 or program.offset(x) >= program.offset(out) + out.nbytes)
+        if apart:
+            call.args[0].fields["reverse"] = 1
+            reversed_calls += 1
+    assert reversed_calls >= 5
+    assert_exact_on_host(path, program, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("levels", [1, 2, 3])
+def test_leaner_convolutions_are_bit_exact(levels, zoo_models, tmp_path):
+    """The variants with less memory (2 or 1 pixels per pass, or direct mode) that the compiler may
+    use at the arena's peak. Their scratch is smaller and their in-place bounds looser, so the plan
+    stays valid."""
+    path = zoo_models("conv")
+    program = compile_builtin(path, memory_first=False)  # every conv at four pixels per pass
+    swapped = 0
+    for step in program.steps:
+        for _ in range(levels):
+            lean = builtin.leaner(step.op, lower(step.op), step.call) if isinstance(step.call, Call) else None
+            if lean is not None:
+                lean.args[0].fields["reverse"] = step.call.args[0].fields["reverse"]
+                [old], new = call_scratches(step.call), call_scratches(lean)
+                assert sum(s.nbytes for s in new) < old.nbytes
+                for s in new:
+                    program.offsets[id(s)] = program.offset(old)  # the smaller buffer where the larger one was
+                step.call, swapped = lean, swapped + 1
+    assert swapped >= 10 * levels
+    assert {call.args[0].fields["group"] for _, call in program.calls if call.kernel == "opt_conv"} == {4 >> levels}
+    assert_exact_on_host(path, program, tmp_path)
+
+
+# ------------------------------------------------------------------------------------------------
+# In place at the declared bounds
+
+
+def single_layer_models():
+    L = _layers()
+    return {
+        "pointwise": lambda: keras_model(lambda x: L.Conv2D(12, 1)(x), [(7, 9, 16)]),
+        "conv3x3": lambda: keras_model(lambda x: L.Conv2D(8, 3, padding="same")(x), [(9, 7, 8)]),
+        "conv3x3_s2": lambda: keras_model(lambda x: L.Conv2D(4, 3, strides=2, padding="same")(x), [(9, 11, 3)]),
+        "depthwise": lambda: keras_model(lambda x: L.DepthwiseConv2D(3, padding="same")(x), [(8, 9, 10)]),
+        "depthwise_s2": lambda: keras_model(lambda x: L.DepthwiseConv2D(5, strides=2, padding="same")(x),
+                                            [(11, 9, 8)]),
+    }
+
+
+def _place_overlapping(program, d: int, reverse: bool):
+    """Put the one call's output d bytes after its input (everything else apart), reversed or not."""
+    [(_, call)] = [(op, c) for op, c in program.calls if c.function.startswith("opt_")]
+    x, out = program.graph.inputs[0], program.graph.outputs[0]
+    base = max(0, -d) + 64
+    program.offsets[id(x)] = base
+    program.offsets[id(out)] = base + d
+    end = max(base + x.nbytes, base + d + out.nbytes)
+    for arg in call.args:
+        if isinstance(arg, Scratch):
+            program.offsets[id(arg)] = (end + 15) // 16 * 16
+            end = program.offsets[id(arg)] + arg.nbytes
+    program.plan.arena_bytes = end + 16
+    call.args[0].fields["reverse"] = int(reverse)
+    return call
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["pointwise", "conv3x3", "conv3x3_s2", "depthwise", "depthwise_s2",
+                                  "pointwise_direct", "conv3x3_s2_direct"])
+def test_in_place_at_the_declared_bounds(name, tmp_path_factory):
+    """An output overlapping its input by exactly the declared bound, front to back and back to
+    front; `_direct`: the convolution's direct mode (group 0), which the compiler uses at a peak."""
+    layer, direct, _ = name.partition("_direct")
+    path = quantize(single_layer_models()[layer](), tmp_path_factory.mktemp(name) / "m.tflite", seed=5)
+    for reverse in (False, True):
+        program = compile_builtin(path, memory_first=False)  # the builtin kernel, whatever the arena
+        if direct:
+            step = next(s for s in program.steps if isinstance(s.call, Call))
+            while step.call.args[0].fields["group"]:
+                step.call = builtin.leaner(step.op, lower(step.op), step.call)
+        [(_, call)] = [(op, c) for op, c in program.calls if c.function.startswith("opt_")]
+        assert not direct or call.args[0].fields["group"] == 0
+        [bounds] = call.inplace
+        d = bounds.backward if reverse else bounds.forward
+        x, out = program.graph.inputs[0], program.graph.outputs[0]
+        assert d is not None and d < x.nbytes and -d < out.nbytes  # the two overlap
+        _place_overlapping(program, d, reverse)
+        assert_exact_on_host(path, program, tmp_path_factory.mktemp(f"{name}_{reverse}"), samples=4)
+
+
+# ------------------------------------------------------------------------------------------------
+# The shared models
+
+@pytest.mark.parametrize("name,patch", [("mlperf_ic_resnet8_int8", "off"), ("tflm_person_detect_int8", "auto")])
+def test_shared_model_is_bit_exact_on_an_emulated_cortex_m7(name, patch):
+    _needs_arm_tools()
+    from tinygen.emulation import run_emulated
+
+    path = shared_or_skip(f"models/{name}.tflite")
+    program = compiled_builtin(path, patch)
+    inputs = random_inputs(program.graph, 2, 1)
+    ours, _ = run_emulated(program, get_board(BOARD), inputs, profile=False)
+    reports = compare(program, ours, run_tflm(path, inputs, len(program.graph.outputs)))
+    assert all(r.max_abs_diff == 0 for r in reports), reports
+
+
+def test_builtin_arena_stays_close_to_the_reference_plan():
+    """Scratch buffers (im2col columns) may raise the peak a little, never much."""
+    if not SHARED_MODELS:
+        pytest.skip("../shared/models is absent")
+    for path in SHARED_MODELS:
+        for patch in ("off", "auto"):
+            reference = compile_model(path, CompileOptions(patch=patch, kernels="reference")).plan.arena_bytes
+            ours = compiled_builtin(path, patch).plan.arena_bytes
+            assert ours <= reference * 1.2 + 64, (path.stem, patch, ours, reference)
+
+
+@pytest.mark.parametrize("name", ["mlperf_ic_resnet8_int8", "tflm_micro_speech_int8"])
+def test_memory_first_keeps_optimized_kernels_at_the_peak(name):
+    """At the arena's peak the compiler takes a leaner opt_conv variant (fewer pixels per pass,
+    direct mode) rather than the reference kernel: the reference plan's arena at builtin speed."""
+    path = shared_or_skip(f"models/{name}.tflite")
+    fast, lean = compiled_builtin(path, memory_first=False), compiled_builtin(path)
+    assert lean.plan.arena_bytes < fast.plan.arena_bytes
+    assert lean.plan.arena_bytes <= compile_model(path, REFERENCE).plan.arena_bytes
+    assert "conv2d" not in {call.kernel for _, call in lean.calls}
+    assert {call.args[0].fields["group"] for _, call in lean.calls if call.kernel == "opt_conv"} - {4}

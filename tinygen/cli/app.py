@@ -1,0 +1,138 @@
+"""The `tinygen` group, the options every compiling command shares, and the top level that turns
+errors into one line and an exit code (tinygen.cli registers the commands on it).
+
+Exit codes: 0 success; 1 the check ran and failed (e.g. outputs differ from TFLite Micro);
+2 bad input (unreadable or unsupported model, bad option, existing output directory).
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from tinygen.errors import TinygenError
+from tinygen import options as defaults
+from tinygen.options import CompileOptions
+
+MODEL = click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+
+
+def planning_options(fn):
+    """--patch, --max-mac-overhead, --kernels, --optimize, --io and --cmsis-nn: how the model is
+    compiled, shared by every command that compiles; the command gets them as one
+    tinygen.options.CompileOptions, `compile_options`."""
+    @functools.wraps(fn)
+    def command(*args, patch_mode, max_mac_overhead, kernels, optimize, io, cmsis_nn, **kwargs):
+        options = CompileOptions(patch=patch_mode, max_mac_overhead=max_mac_overhead, kernels=kernels,
+                                 optimize=optimize, io=io, cmsis_nn=cmsis_nn)
+        return fn(*args, compile_options=options, **kwargs)
+
+    command = click.option("--io", type=click.Choice(defaults.IO_MODES), default=defaults.DEFAULT.io,
+                           show_default=True, help="model: the C API takes and returns the model's own input "
+                           "and output types; int8: the boundary QUANTIZE/DEQUANTIZE ops are dropped and it "
+                           "takes and returns int8 (model.h gives each one's scale and zero point, and float "
+                           "helpers).")(command)
+    command = click.option("--optimize", type=click.Choice(defaults.OPTIMIZE), default=defaults.DEFAULT.optimize,
+                           show_default=True, help="memory: at the layers that set peak SRAM, slower kernel "
+                           "variants where they shrink it; speed: the fastest kernels everywhere.")(command)
+    command = click.option("--cmsis-nn", metavar="PATH", default=None, envvar="TINYGEN_CMSIS_NN",
+                           help="A CMSIS-NN checkout, for --kernels cmsis-nn (default: $TINYGEN_CMSIS_NN).")(command)
+    command = click.option("--kernels", type=click.Choice(defaults.KERNELS), default=defaults.DEFAULT.kernels,
+                           show_default=True, help="builtin: tinygen's optimized kernels; reference: the plain "
+                           "reference kernels; cmsis-nn: Arm's CMSIS-NN library where it has the op.")(command)
+    command = click.option("--max-mac-overhead", default=defaults.DEFAULT.max_mac_overhead, show_default=True,
+                           type=click.FloatRange(0, None), help="Extra MACs patch-based execution may cost, "
+                           "as a fraction of the model's MACs.")(command)
+    return click.option("--patch", "patch_mode", type=click.Choice(defaults.PATCH_MODES),
+                        default=defaults.DEFAULT.patch, show_default=True, help="auto: run the memory-heaviest "
+                        "first stages tile by tile where that lowers peak SRAM; off: layer by layer.")(command)
+
+
+def _overrides(ctx, param, value):
+    from tinygen.preprocess import parse_overrides
+
+    return parse_overrides(value)
+
+
+preprocess_option = click.option(
+    "--preprocess", "preprocess", multiple=True, metavar="SETTINGS", callback=_overrides,
+    help="How photos become the model's input, instead of what is inferred from it (size, RGB or gray from "
+         "its shape, pixel range from its quantization): e.g. range=-1,1,color=gray,resize=bilinear.")
+
+
+def board_option(help_text: str):
+    return click.option("--board", default=None, metavar="NAME", help=help_text + " (see `tinygen boards`)")
+
+
+def compile_for(model: Path, compile_options: CompileOptions, board_name: str | None):
+    from tinygen.compiler import compile_model
+
+    return compile_model(model, compile_options, board_named(board_name))
+
+
+def board_named(name: str | None):
+    from tinygen.boards import get_board
+
+    return get_board(name or "host")  # an unknown board fails before any work
+
+
+def emulated_board(name: str):
+    from tinygen.emulation import require_emulated
+
+    board = board_named(name)
+    require_emulated(board)
+    return board
+
+
+def progress(label: str):
+    """Progress on stderr for runs of several samples: `label: done/total`, rewritten in place."""
+    def update(done: int, total: int) -> None:
+        if total >= 5:
+            click.echo(f"\r{label}: {done}/{total}", err=True, nl=done >= total)
+
+    return update
+
+
+def _fail(message: str) -> None:
+    click.echo(f"tinygen: error: {message}", err=True)
+    sys.exit(TinygenError.exit_code)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=False)
+    except TinygenError as e:
+        _fail(str(e))
+    except click.exceptions.Abort:
+        _fail("aborted")
+    except click.ClickException as e:
+        _fail(e.format_message())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tinygen")
+def cli() -> None:
+    """Compile int8 TensorFlow Lite models into plain C for microcontrollers.
+
+    \b
+    Start with:
+      tinygen inspect model.tflite            what is in the model, layer by layer
+      tinygen validate model.tflite           bit-exact check against TFLite Micro
+      tinygen generate model.tflite -o out/   C sources (model.c, model.h, kernels/)
+      tinygen simulate model.tflite --board B SRAM per layer, flash, and whether it fits B
+      tinygen run model.tflite --board qemu_mps2_an500    run it on an emulated Cortex-M7
+      tinygen profile model.tflite --board qemu_mps2_an500 cycles per layer
+      tinygen generate model.tflite --board disco_f746ng -o out/  a PlatformIO project
+      tinygen flash out/ --board disco_f746ng  build and upload it
+      tinygen boards                          the boards tinygen knows
+      tinygen search --board B --data DIR -o out/   find and train a network that fits B
+      tinygen demo person-detection ...      photos to answers on a board
+    """
+
+
+def kib(n) -> str:
+    if n is None:
+        return "-"
+    return f"{n / (1 << 20):.4g} MB" if n >= (1 << 20) else f"{n / 1024:.4g} KB"

@@ -1,0 +1,141 @@
+"""Commands on emulated and real boards: run, profile, flash."""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import click
+import numpy as np
+
+from tinygen.errors import TinygenError
+from tinygen.cli.app import (MODEL, board_named, board_option, cli, compile_for, emulated_board,
+                             planning_options, preprocess_option, progress)
+
+
+@cli.command()
+@MODEL
+@board_option("Emulated board to run on")
+@click.option("--input", "input_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Input to run: .npy or an image (as for validate). Repeatable; without it, one random input.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
+@preprocess_option
+@planning_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def run(model: Path, board: str | None, input_files: tuple, seed: int, preprocess: dict, compile_options,
+        as_json: bool) -> None:
+    """Build MODEL as firmware for an emulated board, run it in QEMU and print its outputs.
+
+    \b
+    Example:
+      tinygen run model.tflite --board qemu_mps2_an500 --input photo.jpg
+    Outputs are printed raw (quantized) and, where the output is quantized,
+    as real values; with the instruction count of each inference.
+    """
+    from tinygen.emulation import run_emulated
+    from tinygen.inputs import load_inputs, random_inputs
+    from tinygen.passes.int8_io import to_program_inputs
+
+    if board is None:
+        raise TinygenError("--board is required: one of the emulated boards (see `tinygen boards`)")
+    target = emulated_board(board)
+    program = compile_for(model, compile_options, board)
+    samples = [to_program_inputs(program.graph, sample)
+               for sample in load_inputs(program.graph, input_files, preprocess) or random_inputs(program.graph, 1, seed)]
+    outputs, cycles = run_emulated(program, target, samples, profile=False, progress=progress("inferences"))
+    names = [str(f) for f in input_files] or ["random"]
+    results = [{"input": names[i], "cycles": int(cycles["total"][i]),
+                "outputs": [_output_values(t, y) for t, y in zip(program.graph.outputs, sample)]}
+               for i, sample in enumerate(outputs)]
+    if as_json:
+        click.echo(json.dumps({"model": str(model), "board": target.name, "unit": cycles["unit"],
+                               "results": results}, indent=2))
+        return
+    for r in results:
+        click.echo(f"{r['input']}: {r['cycles']:,} cycles")
+        for o in r["outputs"]:
+            real = f"  real {np.round(o['real'], 4).tolist()}" if o["real"] is not None else ""
+            click.echo(f"  {o['name']} {o['dtype']}: {o['values']}{real}")
+    click.echo(f"cycles: {cycles['unit']}")
+
+
+def _output_values(tensor, values) -> dict:
+    values = np.asarray(values).reshape(-1)
+    quant = tensor.quant
+    real = None if quant is None or values.dtype.kind == "f" else (
+        float(quant.s) * (values.astype(np.float64) - quant.zp))
+    return {"name": tensor.name, "dtype": tensor.dtype, "values": values.tolist(),
+            "real": None if real is None else real.tolist()}
+
+
+@cli.command()
+@MODEL
+@board_option("Emulated board to profile on")
+@click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
+@planning_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def profile(model: Path, board: str | None, seed: int, compile_options: dict, as_json: bool) -> None:
+    """Cycles per layer and in total for one inference on an emulated board.
+
+    The figures are instructions executed under QEMU -icount, read through
+    SysTick: repeatable run to run, proportional to work, but not the cycles of
+    a real core (no pipeline, caches or flash wait states are modelled).
+    """
+    from tinygen.emulation import profile_report, run_emulated
+    from tinygen.inputs import random_inputs
+    from tinygen.passes.int8_io import to_program_inputs
+
+    if board is None:
+        raise TinygenError("--board is required: one of the emulated boards (see `tinygen boards`)")
+    target = emulated_board(board)
+    program = compile_for(model, compile_options, board)
+    samples = [to_program_inputs(program.graph, sample) for sample in random_inputs(program.graph, 1, seed)]
+    _, cycles = run_emulated(program, target, samples, profile=True)
+    kernels = compile_options.kernels
+    report = {"model": str(model), "kernels": kernels, **profile_report(program, target, cycles)}
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"{model} on {target.name}, kernels {kernels}")
+    click.echo(f"{'step':>4}  {'op':20} {'kernel':18} {'MACs':>11} {'cycles':>13} {'MACs/cyc':>8} {'share':>6}")
+    for layer in report["layers"]:
+        click.echo(f"{layer['step']:>4}  {layer['op']:20} {layer['kernel']:18} {layer['macs']:>11,} "
+                   f"{layer['cycles']:>13,} {layer['macs_per_cycle']:>8.3f} {100 * layer['share']:>5.1f}%")
+    at_clock = f" ({report['time_at_clock_ms']:.1f} ms at {target.clock_hz / 1e6:g} MHz)" if target.clock_hz else ""
+    click.echo(f"total {report['total_cycles']:,} cycles{at_clock}, {report['macs']:,} MACs, "
+               f"{report['macs_per_cycle']:.3f} MACs/cycle")
+    click.echo(f"cycles: {report['unit']}")
+
+
+@cli.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@board_option("Board to flash")
+@click.option("--port", default=None, help="Serial/upload port (default: PlatformIO finds the board).")
+@planning_options
+def flash(target: Path, board: str | None, port: str | None, compile_options: dict) -> None:
+    """Build and upload TARGET (a project from `tinygen generate --board`, or a .tflite model) with PlatformIO.
+
+    \b
+    The first build downloads the board's platform and toolchain (internet
+    needed once). Then `pio device monitor -d DIR` shows what the board prints.
+    """
+    from tinygen.firmware.platformio import flash as upload
+    from tinygen.firmware.platformio import pio
+    from tinygen.project import write_project
+
+    if board is None:
+        raise TinygenError("--board is required (see `tinygen boards`)")
+    target_board = board_named(board)
+    if not target_board.platformio:
+        raise TinygenError(f"board {board} is not flashed with PlatformIO; emulated boards run with `tinygen run`")
+    pio()  # fail early when PlatformIO is missing
+    if target.is_dir():
+        if not (target / "platformio.ini").exists():
+            raise TinygenError(f"{target}: no platformio.ini (generate one with `tinygen generate --board {board}`)")
+        click.echo(upload(target, port).strip().splitlines()[-1])
+        return
+    with tempfile.TemporaryDirectory(prefix="tinygen-flash-") as tmp:
+        program = compile_for(target, compile_options, board)
+        project = Path(tmp) / "project"
+        write_project(program, target_board, project)
+        click.echo(upload(project, port).strip().splitlines()[-1])

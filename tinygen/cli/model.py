@@ -1,0 +1,219 @@
+"""Commands on a model: inspect, generate, validate, simulate."""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from tinygen.errors import TinygenError
+from tinygen.plain import plain
+from tinygen.options import CompileOptions
+from tinygen.patch import summary as patch_summary
+from tinygen.cli.app import (MODEL, board_named, board_option, cli, compile_for, emulated_board,
+                             planning_options, preprocess_option, progress)
+
+
+@cli.command()
+@MODEL
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+def inspect(model: Path, as_json: bool) -> None:
+    """Show ops, shapes, MACs, parameters and activation bytes per layer.
+
+    Ops tinygen cannot compile are listed with the reason; the exit code is then 2.
+    """
+    from tinygen.inspect import inspect_model
+
+    info = inspect_model(model)
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+    else:
+        _print_inspect(info)
+    if not info["supported"]:
+        sys.exit(2)
+
+
+def _print_inspect(info: dict) -> None:
+    for kind, tensors in (("input", info["inputs"]), ("output", info["outputs"])):
+        for t in tensors:
+            quant = f" scale {t['scale']:.6g} zero point {t['zero_point']}" if t["scale"] is not None else ""
+            click.echo(f"{kind:6} {t['name']}: {t['dtype']} {'x'.join(map(str, t['shape']))}{quant}")
+    click.echo(f"\n{'#':>3}  {'op':24} {'output':>16} {'MACs':>12} {'params':>9} {'act. bytes':>10}")
+    for layer in info["layers"]:
+        mark = "" if layer["supported"] else "   <- " + layer["problem"].split(": ", 1)[-1]
+        click.echo(f"{layer['index']:>3}  {layer['op']:24} {'x'.join(map(str, layer['output_shape'])):>16} "
+                   f"{layer['macs']:>12,} {layer['parameters']:>9,} {layer['activation_bytes']:>10,}{mark}")
+    click.echo(f"\ntotal: {info['total_macs']:,} MACs, {info['total_parameters']:,} parameters "
+               f"({info['total_parameter_bytes']:,} bytes), largest layer {info['largest_layer_activation_bytes']:,} "
+               "activation bytes")
+
+
+@cli.command()
+@MODEL
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to create with the generated sources.")
+@click.option("--force", is_flag=True, help="Replace the output directory if it exists.")
+@board_option("Target board; without it, C sources with a host runner")
+@click.option("--input", "input_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With a real --board: the sample input the firmware runs at start-up (.npy or image; "
+                   "default: a random one).")
+@preprocess_option
+@planning_options
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_file: Path | None, preprocess: dict,
+             compile_options: CompileOptions, as_json: bool) -> None:
+    """Generate C sources for MODEL into a new directory.
+
+    \b
+    Without --board: model.h / model.c (weights as const data, one static
+    arena, tinygen_invoke()), kernels/ with the kernels the model uses, and a
+    host runner (main.c, Makefile: raw inputs on stdin, raw outputs on stdout).
+    With a real board: a PlatformIO project (platformio.ini, src/main.cpp,
+    lib/tinygen_model/) that prints the outputs and cycles of a sample input
+    and then answers inference requests over the serial port; flash it with
+    `tinygen flash DIR --board B`.
+    With an emulated board: bare-metal firmware sources with a Makefile for
+    the system arm-none-eabi-gcc (`make`, then `make run` in QEMU).
+    """
+    from tinygen.project import write_project
+
+    if out_dir.exists() and not force:
+        raise TinygenError(f"{out_dir} exists; pass --force to replace it")
+    target = board_named(board)
+    program = compile_for(model, compile_options, board)
+    files, next_step = write_project(program, target, out_dir, input_file, force, preprocess)
+    summary = {"model": str(model), "board": target.name, "output": str(out_dir),
+               "arena_bytes": program.plan.arena_bytes, "patch": program.patch, "files": [str(f) for f in files]}
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        click.echo(f"wrote {len(files)} files to {out_dir} (arena {program.plan.arena_bytes:,} bytes); "
+                   f"next: {next_step}")
+
+
+@cli.command()
+@MODEL
+@click.option("--samples", default=20, show_default=True, type=click.IntRange(0, None),
+              help="Random inputs to try.")
+@click.option("--input", "input_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Also run this input: .npy with the input's shape and dtype, or an image "
+                   "(resized bilinearly, pixels/255, quantized with the input's scale). Repeatable.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
+@board_option("Run on this emulated board in QEMU instead of the host")
+@preprocess_option
+@planning_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def validate(model: Path, samples: int, input_files: tuple, seed: int, board: str | None, preprocess: dict,
+             compile_options: CompileOptions,
+             as_json: bool) -> None:
+    """Check the generated C bit-exact against the TFLite Micro interpreter.
+
+    Builds the generated code with the host C compiler ($CC, default cc), or
+    with arm-none-eabi-gcc for an emulated --board and runs it in QEMU; runs
+    tflite-micro on the same inputs, and reports the largest absolute
+    difference per output. Exit 0 only when every output is identical, 1 when
+    any differs.
+    """
+    from tinygen.validate import validate as run_validation
+
+    if samples == 0 and not input_files:
+        raise TinygenError("nothing to validate: give --samples N > 0 or --input FILE")
+    if board:
+        emulated_board(board)
+    program = compile_for(model, compile_options, board)
+    report = run_validation(model, program, samples, input_files, seed, progress("emulated inferences"), preprocess)
+    if as_json:
+        click.echo(json.dumps(plain(asdict(report)), indent=2))
+    else:
+        for o in report.outputs:
+            click.echo(f"output '{o.name}' {o.dtype} {'x'.join(map(str, o.shape))}: max |diff| {o.max_abs_diff}"
+                       f" ({o.mismatched_samples} of {report.samples} samples differ)")
+        if report.patch:
+            p = report.patch
+            click.echo(f"patch-based: {patch_summary(p)}; arena {report.arena_bytes:,} bytes")
+        if program.graph.dropped_io:
+            click.echo("--io int8: the C code reads and writes int8; its values went through the model's own "
+                       "QUANTIZE/DEQUANTIZE to meet TFLite Micro's")
+        verdict = "bit-exact with TFLite Micro" if report.exact else "DIFFERS from TFLite Micro"
+        click.echo(f"{model}: {verdict} on {report.samples} inputs")
+    sys.exit(0 if report.exact else 1)
+
+
+@cli.command()
+@MODEL
+@board_option("Target board; without it, the host: no limits")
+@planning_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--plot", "plot_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a PNG of SRAM per layer, layer-based and patch-based side by side.")
+def simulate(model: Path, board: str | None, compile_options: dict, as_json: bool,
+             plot_file: Path | None) -> None:
+    """Report SRAM per layer, peak, lower bound and flash, and whether MODEL fits a board.
+
+    \b
+    SRAM: bytes live at each layer and how far into the arena they reach; the
+    arena must fit the board's largest contiguous SRAM. Flash: the generated C
+    built with arm-none-eabi-gcc -Os for the board's core (exact), or the host
+    compiler's object sizes when that is missing (marked as an estimate).
+    """
+    from tinygen.simulate import plot
+    from tinygen.simulate import simulate as run_simulation
+
+    program = compile_for(model, compile_options, board)
+    report = run_simulation(model, program)
+    if plot_file is not None:
+        other = "off" if compile_options.patch == "auto" else "auto"
+        modes = {compile_options.patch: program, other: compile_for(model, compile_options.but(patch=other), board)}
+        plot(model, plot_file, modes)
+        report["plot"] = str(plot_file)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+    else:
+        _print_simulation(report)
+
+
+def _short(name: str, width: int = 40) -> str:
+    return name if len(name) <= width else name[:width - 3] + "..."
+
+
+def _print_simulation(r: dict) -> None:
+    click.echo(f"{r['model']} on {r['board']} (patch {r['patch_mode']})")
+    if r["patch"]:
+        for i, stage in enumerate(r["patch"]["stages"], 1):
+            rows, cols = stage["tiles"]
+            click.echo(f"patch stage {i}: ops {stage['ops'][0]}-{stage['ops'][-1]} ({len(stage['ops'])} ops) in "
+                       f"{rows}x{cols} tiles, +{stage['extra_macs']:,} MACs (+{100 * stage['mac_overhead']:.1f}%), "
+                       f"tile buffers {stage['tile_buffer_bytes']:,} B, output "
+                       f"'{_short(stage['stage_output'])}' {'x'.join(map(str, stage['stage_output_shape']))}")
+    elif r["patch_mode"] == "auto":
+        click.echo(f"patch-based stage: none ({r['patch_note']}); layer by layer")
+    click.echo(f"\n{'step':>4}  {'op':24} {'output':>14} {'MACs':>12} {'live bytes':>11} {'arena bytes':>11}")
+    for layer in r["layers"]:
+        mark = " *" if layer["patch_stage"] else ""
+        peak = "  <- peak" if layer["step"] == r["peak_step"] else ""
+        click.echo(f"{layer['step']:>4}  {layer['op']:24} {'x'.join(map(str, layer['output_shape'])):>14} "
+                   f"{layer['macs']:>12,} {layer['live_bytes']:>11,} {layer['arena_bytes']:>11,}{mark}{peak}")
+    if r["patch"]:
+        click.echo("(* runs tile by tile)")
+    pct = lambda v: "" if v is None else f" ({v:.1f}%)"  # noqa: E731
+    lb = r["lower_bound_bytes"]
+    click.echo(f"\npeak SRAM    {r['peak_sram_bytes']:>11,} bytes at {r['peak_at']}; lower bound {lb:,}"
+               + (f" (+{100 * (r['peak_sram_bytes'] - lb) / lb:.1f}%)" if lb else ""))
+    flash = r["flash"]
+    label = "flash (estimate)" if r["flash_is_estimate"] else "flash"
+    click.echo(f"{label:16} {r['flash_bytes']:>7,} bytes: code {flash['code_bytes']:,}, constant data "
+               f"{flash['constant_bytes']:,}, initialised data {flash['data_bytes']:,} [{flash['method']}]")
+    if flash["static_ram_bytes"] is not None and not r["flash_is_estimate"]:
+        click.echo(f"static RAM   {flash['static_ram_bytes']:>11,} bytes (data + bss, the arena included)")
+    if r["sram_limit_bytes"] is not None:
+        click.echo(f"SRAM limit   {r['sram_limit_bytes']:>11,} bytes (largest contiguous SRAM): "
+                   f"{'fits' if r['sram_fits'] else 'DOES NOT FIT'}, margin {r['sram_margin_bytes']:,}"
+                   f"{pct(r['sram_margin_pct'])}")
+        click.echo(f"flash limit  {r['flash_limit_bytes']:>11,} bytes: "
+                   f"{'fits' if r['flash_fits'] else 'DOES NOT FIT'}, "
+                   f"margin {r['flash_margin_bytes']:,}{pct(r['flash_margin_pct'])}")
+    click.echo(r["fit_note"])
+    if r.get("plot"):
+        click.echo(f"wrote {r['plot']}")

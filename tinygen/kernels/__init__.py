@@ -1,0 +1,38 @@
+"""The C kernels: reference/ (one per op, TFLite Micro's arithmetic as written), builtin/
+(tinygen's optimized ones), cmsis_nn/ (the glue to Arm's CMSIS-NN), common/ (headers they share).
+
+Generated code gets the ones it calls in one flat kernels/ folder, so they include each other by
+file name.
+"""
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+FOLDERS = ("common", "reference", "builtin", "cmsis_nn")
+_INCLUDE = re.compile(r'^#include "([\w.]+)"', re.MULTILINE)
+
+
+@cache
+def _index() -> dict[str, Path]:
+    root = Path(__file__).resolve().parent
+    return {p.name: p for folder in FOLDERS for p in sorted((root / folder).glob("*.[ch]"))}
+
+
+def kernel_file(name: str) -> Path:
+    """The kernel file called `name` (e.g. "opt_conv.h")."""
+    return _index()[name]
+
+
+def kernel_files(headers, sources) -> list[Path]:
+    """The files for these header and source stems, with every header they include, transitively."""
+    wanted = [f"{stem}.h" for stem in headers] + [f"{stem}.c" for stem in sources]
+    found: dict[str, Path] = {}
+    while wanted:
+        name = wanted.pop()
+        if name in found or name not in _index():
+            continue
+        found[name] = _index()[name]
+        wanted += _INCLUDE.findall(found[name].read_text())
+    return [found[name] for name in sorted(found)]

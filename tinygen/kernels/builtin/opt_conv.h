@@ -1,0 +1,445 @@
+/* Optimized 2-D convolution (CONV_2D, and DEPTHWISE_CONV_2D with one input channel): im2col into
+ * 16-bit columns, four output pixels at a time, SMLAD on the DSP extension.
+ *
+ * Four consecutive output pixels (raster order) form a group. Their windows are copied into a
+ * scratch "column" buffer as sign-extended 16-bit pairs -- taps outside the input hold the input
+ * zero point, which the generation-time bias compensates (bias - zero_point * sum(weights)) -- and
+ * then every output channel reads its weights once for the four pixels: per four window values,
+ * one word of weights, two SXTB16 and eight SMLAD, with the column words of the four pixels side
+ * by side (two LDM). A 1x1 window without padding reads the input pixels directly; a last group
+ * of one or two pixels reads only their columns. A layer at the arena's peak may instead go two
+ * or one pixels at a time (`group`), with a half or a quarter of the scratch.
+ *
+ * Each output channel's data is one record (bias, weights, requantization constants) that the
+ * inner loops walk with a single pointer. When the layer has many output channels for its window
+ * size, the columns hold twice the input values (and the records twice the bias), which gives the
+ * doubled accumulator the requantization wants (opt_common.h) for free.
+ *
+ * opt_conv_s8_inline is an always-inline body: called with the address of a `static const`
+ * params struct, the compiler folds every field (shapes, loop bounds, requantization mode) into
+ * the call site, so each layer gets code specialized for its geometry. opt_conv_s8* are the same
+ * body out of line, for call sites that run many times (patch-based tiles; see opt_conv.c).
+ */
+#ifndef OPT_CONV_H
+#define OPT_CONV_H
+
+#include <stdint.h>
+
+#include "opt_common.h"
+
+typedef struct {
+  int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c;
+  int32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+  int32_t pointwise;  /* 1: a 1x1 window without padding, columns come straight from input pixels */
+  int32_t k4;         /* column length in chunks of 4 values: the window (ky, kx, c), zero-padded */
+  int32_t pad_value;  /* the input zero point, read by taps outside the input */
+  int32_t doubled;    /* 1: columns and biases hold twice their values */
+  int32_t group;      /* pixels per pass: 4, or 2, 1, 0 (less scratch, for a layer at the arena's peak) */
+  int32_t exact, sign_fix, output_offset, act_min, act_max; /* requantization (opt_common.h) */
+  /* Per output channel, 1 + k4 + 3 words: the bias (bias - input zero point * sum(weights)), the
+   * weights (k4 words of 4 int8, window order, little-endian), the requantization constants. */
+  const int32_t *channels;
+  int32_t reverse;        /* 1: last group first, so the output may sit above its input */
+} opt_conv_params;
+
+/* Scratch: `group` pixels x k4 chunks x 8 bytes of columns, then (in_c not a multiple of 4) k4 * 4
+ * bytes to gather one window.
+ *
+ * Column words are written through a pointer that advances one chunk (values 4k..4k+3) at a time:
+ * bottom/top lanes 4k/4k+2 at col[0], 4k+1/4k+3 at col[group] (the other pixels' words in between). */
+TG_ALWAYS_INLINE uint32_t *opt_conv_put(const opt_conv_params *p, uint32_t *col, uint32_t word) {
+  uint32_t even = tg_sxtb16(word), odd = tg_sxtb16_ror8(word);
+  if (p->doubled) {
+    even = tg_sxtab16(even, word);
+    odd = tg_sxtab16_ror8(odd, word);
+  }
+  col[0] = even;
+  col[p->group] = odd;
+  return col + 2 * p->group;
+}
+
+/* n bytes from src (when n is not a multiple of 4 the last chunk is assembled byte by byte). */
+TG_ALWAYS_INLINE uint32_t *opt_conv_put_bytes(const opt_conv_params *p, uint32_t *col, const int8_t *src, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) col = opt_conv_put(p, col, tg_read32(src + i));
+  if (i < n) {
+    uint32_t word = 0;
+    for (int32_t j = 0; i + j < n; ++j) word |= (uint32_t)(uint8_t)src[i + j] << (8 * j);
+    col = opt_conv_put(p, col, word);
+  }
+  return col;
+}
+
+/* n bytes of the pad value (n a multiple of 4). */
+TG_ALWAYS_INLINE uint32_t *opt_conv_put_pad(const opt_conv_params *p, uint32_t *col, int32_t n) {
+  const int32_t pad = p->doubled ? 2 * p->pad_value : p->pad_value;
+  const uint32_t lanes = tg_lanes(pad, pad);
+  for (int32_t i = 0; i < n; i += 4) {
+    col[0] = lanes;
+    col[p->group] = lanes;
+    col += 2 * p->group;
+  }
+  return col;
+}
+
+TG_ALWAYS_INLINE void opt_conv_copy(int8_t *dst, const int8_t *src, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) tg_write32(dst + i, tg_read32(src + i));
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
+TG_ALWAYS_INLINE void opt_conv_set(int8_t *dst, int32_t value, int32_t n) {
+  const uint32_t word = (uint32_t)(uint8_t)value * 0x01010101u;
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) tg_write32(dst + i, word);
+  for (; i < n; ++i) dst[i] = (int8_t)value;
+}
+
+/* The window of output pixel (oy, ox) as bytes, in (ky, kx, c) order, taps outside the input
+ * holding the pad value. */
+TG_ALWAYS_INLINE void opt_conv_window_bytes(const opt_conv_params *p, const int8_t *image, int32_t oy, int32_t ox,
+                                            int8_t *stage) {
+  const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+  const int32_t c = p->in_c, row_bytes = p->kernel_w * c;
+  const int32_t whole_row = p->dilation_w == 1 && x0 >= 0 && x0 + p->kernel_w <= p->in_w;
+  int8_t *dst = stage;
+  for (int32_t ky = 0; ky < p->kernel_h; ++ky) {
+    const int32_t y = y0 + ky * p->dilation_h;
+    if (y < 0 || y >= p->in_h) {
+      opt_conv_set(dst, p->pad_value, row_bytes);
+    } else if (whole_row) {
+      opt_conv_copy(dst, image + (y * p->in_w + x0) * c, row_bytes);
+    } else {
+      for (int32_t kx = 0; kx < p->kernel_w; ++kx) {
+        const int32_t x = x0 + kx * p->dilation_w;
+        if (x < 0 || x >= p->in_w) {
+          opt_conv_set(dst + kx * c, p->pad_value, c);
+        } else {
+          opt_conv_copy(dst + kx * c, image + (y * p->in_w + x) * c, c);
+        }
+      }
+    }
+    dst += row_bytes;
+  }
+}
+
+/* The window of output pixel (oy, ox) into its columns, in (ky, kx, c) order. With in_c a multiple
+ * of 4 every tap is whole chunks, written straight from the input; otherwise the window is first
+ * gathered as bytes into `stage`. */
+TG_ALWAYS_INLINE void opt_conv_window(const opt_conv_params *p, const int8_t *image, int32_t oy, int32_t ox,
+                                      uint32_t *col, int8_t *stage) {
+  const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+  const int32_t c = p->in_c, row_bytes = p->kernel_w * c;
+  const int32_t whole_row = p->dilation_w == 1 && x0 >= 0 && x0 + p->kernel_w <= p->in_w;
+  if ((c & 3) == 0) {
+    for (int32_t ky = 0; ky < p->kernel_h; ++ky) {
+      const int32_t y = y0 + ky * p->dilation_h;
+      if (y < 0 || y >= p->in_h) {
+        col = opt_conv_put_pad(p, col, row_bytes);
+      } else if (whole_row) {
+        col = opt_conv_put_bytes(p, col, image + (y * p->in_w + x0) * c, row_bytes);
+      } else {
+        for (int32_t kx = 0; kx < p->kernel_w; ++kx) {
+          const int32_t x = x0 + kx * p->dilation_w;
+          col = x < 0 || x >= p->in_w ? opt_conv_put_pad(p, col, c)
+                                      : opt_conv_put_bytes(p, col, image + (y * p->in_w + x) * c, c);
+        }
+      }
+    }
+    return;
+  }
+  opt_conv_window_bytes(p, image, oy, ox, stage);
+  opt_conv_put_bytes(p, col, stage, 4 * p->k4);
+}
+
+/* The columns of output pixel `pixel` into col (already offset to the pixel's lane). */
+TG_ALWAYS_INLINE void opt_conv_fill(const opt_conv_params *p, const int8_t *image, int32_t pixel, uint32_t *col,
+                                    int8_t *stage) {
+  const int32_t oy = pixel / p->out_w, ox = pixel % p->out_w;
+  if (p->pointwise) {
+    const int32_t y = oy * p->stride_h - p->pad_top, x = ox * p->stride_w - p->pad_left;
+    opt_conv_put_bytes(p, col, image + (y * p->in_w + x) * p->in_c, p->in_c);
+  } else {
+    opt_conv_window(p, image, oy, ox, col, stage);
+  }
+}
+
+/* The dot products of one output channel's weights w[0..k4) with the columns of `pixels` (4, 2 or
+ * 1) pixels of a layout for `group` (4, 2 or 1) pixels; a0.. hold the bias on entry. Per chunk: one
+ * weight word, two SXTB16, then for each column word of each pixel one SMLAD. */
+#if TG_DSP && defined(__OPTIMIZE__)
+/* GCC neither keeps the column loads as LDM/LDRD nor the loop tight on its own: written out. */
+#define OPT_CONV_WEIGHTS                                                                             \
+  "ldr %[word], [%[w]], #4\n\t"                                                                      \
+  "sxtb16 %[word], %[word]\n\t"
+/* The other half of the weights: the word again, bytes 1 and 3 (reloading it saves a register). */
+#define OPT_CONV_ODD_WEIGHTS                                                                         \
+  "ldr %[word], [%[w], #-4]\n\t"                                                                     \
+  "sxtb16 %[word], %[word], ror #8\n\t"
+#define OPT_CONV_CHUNK4                                                                              \
+  OPT_CONV_WEIGHTS                                                                                   \
+  "ldmia %[col]!, {r0, r1, r2, r3}\n\t"                                                              \
+  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
+  "smlad %[a1], r1, %[word], %[a1]\n\t"                                                              \
+  "smlad %[a2], r2, %[word], %[a2]\n\t"                                                              \
+  "smlad %[a3], r3, %[word], %[a3]\n\t"                                                              \
+  OPT_CONV_ODD_WEIGHTS                                                                               \
+  "ldmia %[col]!, {r0, r1, r2, r3}\n\t"                                                              \
+  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
+  "smlad %[a1], r1, %[word], %[a1]\n\t"                                                              \
+  "smlad %[a2], r2, %[word], %[a2]\n\t"                                                              \
+  "smlad %[a3], r3, %[word], %[a3]\n\t"
+/* Two or one pixels' column words, `stride` bytes apart (the group's pixels are side by side). */
+#define OPT_CONV_CHUNK2(stride)                                                                      \
+  OPT_CONV_WEIGHTS                                                                                   \
+  "ldrd r0, r1, [%[col]], #" #stride "\n\t"                                                          \
+  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
+  "smlad %[a1], r1, %[word], %[a1]\n\t"                                                              \
+  OPT_CONV_ODD_WEIGHTS                                                                               \
+  "ldrd r0, r1, [%[col]], #" #stride "\n\t"                                                          \
+  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
+  "smlad %[a1], r1, %[word], %[a1]\n\t"
+#define OPT_CONV_CHUNK1(stride)                                                                      \
+  OPT_CONV_WEIGHTS                                                                                   \
+  "ldr r0, [%[col]], #" #stride "\n\t"                                                               \
+  "ldr r1, [%[col]], #" #stride "\n\t"                                                               \
+  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
+  OPT_CONV_ODD_WEIGHTS                                                                               \
+  "smlad %[a0], r1, %[word], %[a0]\n\t"
+#define OPT_CONV_CHUNK1_ALONE                                                                        \
+  OPT_CONV_WEIGHTS                                                                                   \
+  "ldrd r0, r1, [%[col]], #8\n\t"                                                                    \
+  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
+  OPT_CONV_ODD_WEIGHTS                                                                               \
+  "smlad %[a0], r1, %[word], %[a0]\n\t"
+/* Eleven registers: GCC sometimes cannot find thirteen (frame-pointer builds, -Og), so the weight
+ * word is read again for its second half and the loop's end comes in through `word`, is pushed,
+ * and is compared from the stack (one load per four chunks). */
+#define OPT_CONV_OPERANDS(word_constraint)                                                           \
+  : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [col] "+r"(col), [w] "+r"(w),       \
+    [word] word_constraint(word)                                                                     \
+  :                                                                                                  \
+  : "r0", "r1", "r2", "r3", "cc", "memory"
+#define OPT_CONV_DOT(CHUNK)                                                                          \
+  if (k4 & 1) {                                                                                      \
+    uint32_t word;                                                                                   \
+    __asm__(CHUNK OPT_CONV_OPERANDS("=r"));                                                          \
+  }                                                                                                  \
+  if (k4 & 2) {                                                                                      \
+    uint32_t word;                                                                                   \
+    __asm__(CHUNK CHUNK OPT_CONV_OPERANDS("=r"));                                                    \
+  }                                                                                                  \
+  if (k4 >= 4) {                                                                                     \
+    uint32_t word = (uint32_t)(uintptr_t)(w + (k4 & ~3));                                           \
+    __asm__("str %[word], [sp, #-8]!\n\t"                                                            \
+            "1:\n\t" CHUNK CHUNK CHUNK CHUNK                                                          \
+            "ldr r0, [sp]\n\t"                                                                        \
+            "cmp %[w], r0\n\t"                                                                        \
+            "bne 1b\n\t"                                                                              \
+            "add sp, sp, #8\n\t" OPT_CONV_OPERANDS("+r"));                                          \
+  }
+TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t *w, int32_t k4, int32_t group,
+                                             int32_t pixels, int32_t *acc0, int32_t *acc1, int32_t *acc2,
+                                             int32_t *acc3) {
+  int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
+  if (group == 4 && pixels == 4) {
+    OPT_CONV_DOT(OPT_CONV_CHUNK4)
+  } else if (group == 4 && pixels == 2) {
+    OPT_CONV_DOT(OPT_CONV_CHUNK2(16))
+  } else if (group == 4) {
+    OPT_CONV_DOT(OPT_CONV_CHUNK1(16))
+  } else if (group == 2 && pixels == 2) {
+    OPT_CONV_DOT(OPT_CONV_CHUNK2(8))
+  } else if (group == 2) {
+    OPT_CONV_DOT(OPT_CONV_CHUNK1(8))
+  } else {
+    OPT_CONV_DOT(OPT_CONV_CHUNK1_ALONE)
+  }
+  *acc0 = a0, *acc1 = a1, *acc2 = a2, *acc3 = a3;
+  return w;
+}
+#else
+TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t *w, int32_t k4, int32_t group,
+                                             int32_t pixels, int32_t *acc0, int32_t *acc1, int32_t *acc2,
+                                             int32_t *acc3) {
+  int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
+  for (int32_t k = 0; k < k4; ++k) {
+    const uint32_t word = (uint32_t)*w++;
+    const uint32_t even = tg_sxtb16(word), odd = tg_sxtb16_ror8(word);
+    a0 = tg_smlad(col[group], odd, tg_smlad(col[0], even, a0));
+    if (pixels > 1) a1 = tg_smlad(col[group + 1], odd, tg_smlad(col[1], even, a1));
+    if (pixels > 2) a2 = tg_smlad(col[group + 2], odd, tg_smlad(col[2], even, a2));
+    if (pixels > 3) a3 = tg_smlad(col[group + 3], odd, tg_smlad(col[3], even, a3));
+    col += 2 * group;
+  }
+  *acc0 = a0, *acc1 = a1, *acc2 = a2, *acc3 = a3;
+  return w;
+}
+#endif
+
+/* Output pixels first .. first+valid-1 (valid <= group). A group of three also fills and computes a
+ * fourth column, a copy of the third pixel's. */
+TG_ALWAYS_INLINE void opt_conv_group(const opt_conv_params *p, const int8_t *image, int32_t first, int32_t valid,
+                                     uint32_t *col, int8_t *stage, int8_t *out) {
+  const int32_t pixels = valid == 3 ? 4 : valid;
+  for (int32_t g = 0; g < pixels; ++g) opt_conv_fill(p, image, first + (g < valid ? g : valid - 1), col + g, stage);
+  out += first * p->out_c;
+  const int32_t n = p->out_c;
+  const int32_t *ch = p->channels;
+#define OPT_CONV_OUT(g, a) \
+  out[(g) * n + oc] = (int8_t)(p->doubled ? OPT_REQUANTIZE_X2(p, a, r) : OPT_REQUANTIZE(p, a, r))
+  for (int32_t oc = 0; oc < n; ++oc) {
+    int32_t a0 = ch[0], a1 = a0, a2 = a0, a3 = a0;
+    const int32_t *q = opt_conv_dot(col, ch + 1, p->k4, p->group, pixels, &a0, &a1, &a2, &a3);
+    const opt_rq r = opt_rq_load(q);
+    OPT_CONV_OUT(0, a0);
+    if (valid > 1) OPT_CONV_OUT(1, a1);
+    if (valid > 2) OPT_CONV_OUT(2, a2);
+    if (valid > 3) OPT_CONV_OUT(3, a3);
+    ch = q + 3;
+  }
+#undef OPT_CONV_OUT
+}
+
+/* Direct mode (`group` 0), for a layer at the arena's peak: no columns. Each pass over the window
+ * serves two output channels, reading it from the input again (a 1x1 window or whole rows of the
+ * window straight from the input, other windows gathered once per pixel into the k4 * 4-byte
+ * stage, on the stack up to OPT_CONV_DIRECT_STACK_WORDS words) and widening both sides in the inner
+ * loop: about twice the instructions per MAC of four-pixel groups, with the reference's memory
+ * (no arena scratch for windows up to 256 bytes, pixel-by-pixel in-place bounds). */
+#define OPT_CONV_DIRECT_STACK_WORDS 64
+TG_ALWAYS_INLINE void opt_conv_direct_chunk(uint32_t x, const int32_t **w0, const int32_t **w1, int32_t *a0,
+                                            int32_t *a1, int32_t two) {
+  const uint32_t even = tg_sxtb16(x), odd = tg_sxtb16_ror8(x);
+  uint32_t w = (uint32_t)*(*w0)++;
+  *a0 = tg_smlad(odd, tg_sxtb16_ror8(w), tg_smlad(even, tg_sxtb16(w), *a0));
+  if (two) {
+    w = (uint32_t)*(*w1)++;
+    *a1 = tg_smlad(odd, tg_sxtb16_ror8(w), tg_smlad(even, tg_sxtb16(w), *a1));
+  }
+}
+
+/* n bytes at src (the last chunk assembled byte by byte) against the weights at w0 (and w1). */
+TG_ALWAYS_INLINE void opt_conv_direct_run(const int8_t *src, int32_t n, const int32_t **w0, const int32_t **w1,
+                                          int32_t *a0, int32_t *a1, int32_t two) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) opt_conv_direct_chunk(tg_read32(src + i), w0, w1, a0, a1, two);
+  if (i < n) {
+    uint32_t word = 0;
+    for (int32_t j = 0; i + j < n; ++j) word |= (uint32_t)(uint8_t)src[i + j] << (8 * j);
+    opt_conv_direct_chunk(word, w0, w1, a0, a1, two);
+  }
+}
+
+/* One or two output channels (records ch and ch + record) of output pixel (oy, ox). */
+TG_ALWAYS_INLINE void opt_conv_direct_channels(const opt_conv_params *p, const int8_t *image, int32_t y0, int32_t x0,
+                                               int32_t inside, const int8_t *run, const int32_t *ch, int32_t two,
+                                               int8_t *out) {
+  const int32_t c = p->in_c, record = 1 + p->k4 + 3;
+  const int32_t *w0 = ch + 1, *w1 = ch + record + 1;
+  int32_t a0 = ch[0], a1 = two ? ch[record] : 0;
+  if (run) {
+    opt_conv_direct_run(run, p->pointwise ? c : 4 * p->k4, &w0, &w1, &a0, &a1, two);
+  } else if (inside && p->dilation_w == 1) {
+    for (int32_t ky = 0; ky < p->kernel_h; ++ky) {
+      const int8_t *row = image + ((y0 + ky * p->dilation_h) * p->in_w + x0) * c;
+      opt_conv_direct_run(row, p->kernel_w * c, &w0, &w1, &a0, &a1, two);
+    }
+  } else {
+    const uint32_t pad = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+    for (int32_t ky = 0; ky < p->kernel_h; ++ky) {
+      const int32_t y = y0 + ky * p->dilation_h;
+      for (int32_t kx = 0; kx < p->kernel_w; ++kx) {
+        const int32_t x = x0 + kx * p->dilation_w;
+        if (y >= 0 && y < p->in_h && x >= 0 && x < p->in_w) {
+          opt_conv_direct_run(image + (y * p->in_w + x) * c, c, &w0, &w1, &a0, &a1, two);
+        } else {
+          for (int32_t i = 0; i < c; i += 4) opt_conv_direct_chunk(pad, &w0, &w1, &a0, &a1, two);
+        }
+      }
+    }
+  }
+  out[0] = (int8_t)OPT_REQUANTIZE(p, a0, opt_rq_load(ch + 1 + p->k4));
+  if (two) out[1] = (int8_t)OPT_REQUANTIZE(p, a1, opt_rq_load(ch + record + 1 + p->k4));
+}
+
+TG_ALWAYS_INLINE void opt_conv_direct_pixel(const opt_conv_params *p, const int8_t *image, int32_t pixel,
+                                            int8_t *stage, int8_t *out) {
+  const int32_t oy = pixel / p->out_w, ox = pixel % p->out_w, c = p->in_c;
+  const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+  const int32_t inside = y0 >= 0 && y0 + (p->kernel_h - 1) * p->dilation_h < p->in_h && x0 >= 0 &&
+                         x0 + (p->kernel_w - 1) * p->dilation_w < p->in_w;
+  /* The window as one run of bytes: a 1x1 window, or windows gathered into the stage (on the stack
+   * when small, so that direct mode needs no arena at all). */
+  uint32_t local[OPT_CONV_DIRECT_STACK_WORDS];
+  const int8_t *run = 0;
+  if (p->pointwise) {
+    run = image + (y0 * p->in_w + x0) * c;
+  } else if (c & 3) {
+    if (p->k4 <= OPT_CONV_DIRECT_STACK_WORDS) stage = (int8_t *)local;
+    opt_conv_window_bytes(p, image, oy, ox, stage);
+    run = stage;
+  }
+  const int32_t record = 1 + p->k4 + 3;
+  out += pixel * p->out_c;
+  int32_t oc = 0;
+  for (; oc + 2 <= p->out_c; oc += 2) {
+    opt_conv_direct_channels(p, image, y0, x0, inside, run, p->channels + oc * record, 1, out + oc);
+  }
+  if (oc < p->out_c) opt_conv_direct_channels(p, image, y0, x0, inside, run, p->channels + oc * record, 0, out + oc);
+}
+
+TG_ALWAYS_INLINE void opt_conv_s8_inline(const opt_conv_params *p, const int8_t *input, int8_t *output,
+                                         void *scratch) {
+  uint32_t *col = (uint32_t *)scratch;
+  int8_t *stage = (int8_t *)(col + 2 * p->group * p->k4);
+  const int32_t pixels = p->out_h * p->out_w;
+  if (p->group == 0) {
+    for (int32_t b = 0; b < p->batches; ++b) {
+      const int8_t *image = input + b * p->in_h * p->in_w * p->in_c;
+      int8_t *out = output + b * pixels * p->out_c;
+      for (int32_t i = 0; i < pixels; ++i) opt_conv_direct_pixel(p, image, p->reverse ? pixels - 1 - i : i, stage, out);
+    }
+    return;
+  }
+  const int32_t groups = pixels / p->group, tail = pixels % p->group;
+  /* Groups in raster order then the partial one, or (reverse) the partial one then the others
+   * last to first. */
+  const int32_t step = p->reverse ? -1 : 1;
+  for (int32_t b = 0; b < p->batches; ++b) {
+    const int8_t *image = input + b * p->in_h * p->in_w * p->in_c;
+    int8_t *out = output + b * pixels * p->out_c;
+    if (tail && p->reverse) opt_conv_group(p, image, groups * p->group, tail, col, stage, out);
+    for (int32_t i = 0, g = p->reverse ? groups - 1 : 0; i < groups; ++i, g += step) {
+      opt_conv_group(p, image, g * p->group, p->group, col, stage, out);
+    }
+    if (tail && !p->reverse) opt_conv_group(p, image, groups * p->group, tail, col, stage, out);
+  }
+}
+
+void opt_conv_s8(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch);
+void opt_conv_s8_plain(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch);
+void opt_conv_s8_pw(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch);
+void opt_conv_s8_pw_plain(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch);
+
+/* Out of line, for call sites that run many times (the tiles of a patch-based stage). Variants
+ * fix the fields that shape the inner loops (a copy of the params with those fields set to
+ * constants, which the compiler folds), the rest stays run-time:
+ *   _pw     a 1x1 window without padding (columns straight from the input pixels)
+ *   _plain  fast requantization without sign fix, the full int8 output range, doubled columns
+ * All of them run four-pixel groups. Each is its own source file (opt_conv_s8*.c), compiled only
+ * where a call needs it. */
+
+#define OPT_CONV_PLAIN(k) ((k).exact = 0, (k).sign_fix = 0, (k).act_min = -128, (k).act_max = 127, (k).doubled = 1)
+#define OPT_CONV_POINTWISE(k) \
+  ((k).pointwise = 1, (k).batches = 1, (k).kernel_h = 1, (k).kernel_w = 1, (k).dilation_h = 1, (k).dilation_w = 1)
+
+#define OPT_CONV_VARIANT(name, fix)                                                                 \
+  void name(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch) {         \
+    opt_conv_params k = *p;                                                                         \
+    k.group = 4;                                                                                    \
+    fix;                                                                                            \
+    opt_conv_s8_inline(&k, input, output, scratch);                                                 \
+  }
+
+#endif

@@ -1,0 +1,82 @@
+"""ADD, SUB and MUL on int8 tensors with numpy broadcasting, one kernel for the three."""
+from __future__ import annotations
+
+import numpy as np
+
+from tinygen.errors import TinygenError
+from tinygen.ir import Op
+from tinygen.ops import ACTIVATION, Call, Record, View, define, exact, tiling
+from tinygen.ops.broadcast import binary_inplace, strided_walk, views, walk_struct
+from tinygen.ops.shapes import broadcast
+from tinygen.quant import activation_range, quantize_multiplier, require_per_tensor_int8
+
+BINARY_PARAMS = Record("tg_binary_params", """
+    int32_t op;
+    const tg_broadcast_walk *walk;
+    int32_t left_shift, a_multiplier, a_shift, b_multiplier, b_shift, multiplier, shift, a_offset,
+        b_offset, output_offset, act_min, act_max;
+""")
+
+MAX_RANK = 6  # TG_BROADCAST_MAX_RANK in tg_broadcast.h
+OPS = {"ADD": 0, "SUB": 1, "MUL": 2}  # tg_binary_op
+ADD_LEFT_SHIFT = 20  # TFLM's headroom for int8 ADD/SUB
+
+
+def _quantize_below_one(op: Op, real: float) -> tuple[int, int]:
+    """TFLM's QuantizeMultiplierSmallerThanOneExp, which refuses anything outside (0, 1)."""
+    if not 0.0 < real < 1.0:
+        raise TinygenError(f"{op.describe()}: rescale factor {real} is outside (0, 1); the input and output "
+                           "scales are too far apart for TFLM's ADD/SUB")
+    return quantize_multiplier(real)
+
+
+def _add_sub_multipliers(op: Op) -> dict:
+    """Both inputs to a common scale (half the larger input scale), then that to the output scale.
+
+    In double: the TFLM this is checked against (the tflite-micro package) widens the float32
+    scales before dividing for SUB as well as ADD.
+    """
+    s1, s2, so = (float(t.quant.s) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    twice_max = 2.0 * max(s1, s2)
+    reals = [s1 / twice_max, s2 / twice_max, twice_max / ((1 << ADD_LEFT_SHIFT) * so)]
+    (m1, sh1), (m2, sh2), (mo, sho) = (_quantize_below_one(op, r) for r in reals)
+    return {"left_shift": ADD_LEFT_SHIFT, "a_multiplier": m1, "a_shift": sh1, "b_multiplier": m2, "b_shift": sh2,
+            "multiplier": mo, "shift": sho}
+
+
+def _mul_multipliers(op: Op) -> dict:
+    s1, s2, so = op.inputs[0].quant.s, op.inputs[1].quant.s, op.outputs[0].quant.s
+    multiplier, shift = quantize_multiplier(float(s1) * float(s2) / float(so))
+    # MUL does not rescale its inputs first (the kernel reads these fields for ADD/SUB only)
+    unused = {"left_shift": 0, "a_multiplier": 0, "a_shift": 0, "b_multiplier": 0, "b_shift": 0}
+    return {**unused, "multiplier": multiplier, "shift": shift}
+
+
+OPERATIONS = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply}
+
+
+@define("ADD", "SUB", "MUL", options=(ACTIVATION,), output_shape=broadcast, takes_activation=True,
+        evaluate=exact(lambda op, a, b: OPERATIONS[op.kind](a, b)), tiling=tiling.binary)
+def lower_binary(op: Op) -> Call:
+    a, b, out = op.input(0), op.input(1), op.outputs[0]
+    if a is None or b is None:
+        raise TinygenError(f"{op.describe()}: needs two inputs")
+    require_per_tensor_int8(op, a, b, out)
+    walk = walk_struct(a, b, out)
+    if walk.fields["rank"] > MAX_RANK:
+        raise TinygenError(f"{op.describe()}: broadcasting {a.shape} with {b.shape} needs {walk.fields['rank']} "
+                           f"loop levels; at most {MAX_RANK} are supported")
+    act_min, act_max = activation_range(op.options["activation"], out)
+    fields = {"op": OPS[op.kind], "walk": walk}
+    fields.update(_mul_multipliers(op) if op.kind == "MUL" else _add_sub_multipliers(op))
+    fields.update({"a_offset": -a.quant.zp, "b_offset": -b.quant.zp, "output_offset": out.quant.zp,
+                   "act_min": act_min, "act_max": act_max})
+    tile = views(op)
+    if tile is None:
+        return Call("binary", "tg_binary_s8", [BINARY_PARAMS(fields), a, b, out], macs=out.size,
+                    inplace=binary_inplace(a, b, out))
+    # A patch tile reading regions of larger buffers: rows of the output, each operand with its own row stride.
+    _, rows, cols, channels = out.shape
+    fields["walk"] = strided_walk([rows, cols, channels], *[[stride, channels, 1] for _, _, stride in tile])
+    operands = [View(buffer, offset) for buffer, offset, _ in tile]
+    return Call("binary", "tg_binary_s8", [BINARY_PARAMS(fields), *operands, out], macs=out.size)

@@ -1,0 +1,52 @@
+"""How a model is compiled: one value that every command, the search and the demo pass along.
+
+The defaults are the command line's: tinygen's optimized kernels, patch-based stages where they
+lower peak SRAM, memory-first kernel choice at the peak, and the model's own input/output types.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from tinygen.errors import TinygenError
+
+KERNELS = ("builtin", "reference", "cmsis-nn")
+PATCH_MODES = ("auto", "off")
+OPTIMIZE = ("memory", "speed")
+IO_MODES = ("model", "int8")
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    # "auto": patch stages where they lower peak SRAM; "off": layer by layer; (ops, grid) forces
+    # the first stage that covers `ops` ops in a grid of tiles (n, or (rows, cols)).
+    patch: str | tuple = "auto"
+    max_mac_overhead: float = 0.2  # extra MACs patch stages may cost, a fraction of the model's
+    kernels: str = "builtin"  # tinygen.backends: builtin, reference or cmsis-nn
+    # memory: at the layers that set the peak, leaner kernel variants where they shrink the
+    # arena; speed: the fastest kernels everywhere
+    optimize: str = "memory"
+    io: str = "model"  # "int8": the boundary QUANTIZE/DEQUANTIZE are dropped (tinygen.passes.int8_io)
+    cmsis_nn: str | None = None  # a CMSIS-NN checkout, for kernels="cmsis-nn"
+
+    def __post_init__(self):
+        if self.patch not in PATCH_MODES and not isinstance(self.patch, tuple):
+            raise TinygenError(f"--patch must be one of {', '.join(PATCH_MODES)}, not {self.patch!r}")
+        for name, value, allowed in (("kernels", self.kernels, KERNELS), ("optimize", self.optimize, OPTIMIZE),
+                                     ("io", self.io, IO_MODES)):
+            if value not in allowed:
+                raise TinygenError(f"--{name} must be one of {', '.join(allowed)}, not {value!r}")
+        if not math.isfinite(self.max_mac_overhead) or self.max_mac_overhead < 0:
+            raise TinygenError(f"--max-mac-overhead must be a fraction >= 0, not {self.max_mac_overhead}")
+
+    @property
+    def memory_first(self) -> bool:
+        return self.optimize == "memory" and self.kernels != "reference"
+
+    def but(self, **changes) -> "CompileOptions":
+        """These options with some changed."""
+        return replace(self, **changes)
+
+
+DEFAULT = CompileOptions()
+REFERENCE = CompileOptions(patch="off", kernels="reference")  # the plain kernels, layer by layer

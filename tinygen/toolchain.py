@@ -1,0 +1,85 @@
+"""Every C build of generated code, with one set of flags per target: the host runner (validate),
+the flash measurement (simulate) and bare-metal firmware (emulated boards); the Makefiles that
+codegen and the firmware print carry the same flags.
+
+What a program needs besides its generated files (a kernel library such as CMSIS-NN, and what a
+PlatformIO project must fetch for it) each backend declares (tinygen.backends.build_needs).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from tinygen.backends import BuildNeeds
+from tinygen.boards import Board
+from tinygen.errors import TinygenError
+
+HOST_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra"]
+ARM_GCC = "arm-none-eabi-gcc"
+ARM_INSTALL_HINT = "install gcc-arm-none-eabi libnewlib-arm-none-eabi"
+
+
+def host_compiler() -> str:
+    cc = os.environ.get("CC", "cc")
+    if shutil.which(cc) is None:
+        raise TinygenError(f"no host C compiler '{cc}' on PATH (set CC, or install gcc)")
+    return cc
+
+
+def arm_gcc() -> str:
+    gcc = shutil.which(ARM_GCC)
+    if gcc is None:
+        raise TinygenError(f"{ARM_GCC} is not on PATH: {ARM_INSTALL_HINT}")
+    return gcc
+
+
+def cortex_m_flags(board: Board, opt: str = "-O2") -> list[str]:
+    """How generated code is compiled for a Cortex-M board, firmware and flash measurement alike."""
+    return ["-std=c99", opt, *board.gcc_flags(), "-ffunction-sections", "-fdata-sections",
+            "-Wall", "-Wextra", "-Wno-unused-parameter", "-I."]
+
+
+def firmware_link_flags() -> list[str]:
+    # Plain newlib (not nano): its memcpy/memset are the fast ones, and nothing here uses printf or
+    # malloc, where nano saves its space. No C library start-up: startup.c is the entry point.
+    return ["-nostartfiles", "-T", "link.ld", "-Wl,--gc-sections", "-Wl,-Map=fw.map", "-lm"]
+
+
+def model_link_flags(entry: str, kept: list[str]) -> list[str]:
+    """Linking the model alone, to measure its flash: the firmware's C library with syscall stubs,
+    sections nothing reaches from `entry` or `kept` dropped."""
+    return ["--specs=nosys.specs", "-nostartfiles", "-Wl,--gc-sections", f"-Wl,-e,{entry}",
+            *[f"-Wl,-u,{symbol}" for symbol in kept], "-lm"]
+
+
+def include_flags(needs: BuildNeeds) -> list[str]:
+    return [f"-I{d}" for d in needs.include_dirs]
+
+
+def compile_objects(compiler: str, flags: list[str], sources: list[str], cwd: Path) -> list[Path]:
+    """Each source compiled on its own (`-c`) in cwd: the object files, in order."""
+    objects = []
+    for source in sources:
+        obj = cwd / (Path(source).stem + ".o")
+        result = subprocess.run([compiler, *flags, "-c", source, "-o", str(obj)], cwd=cwd, capture_output=True,
+                                text=True)
+        if result.returncode != 0:
+            raise TinygenError(f"{Path(compiler).name} could not compile the generated {source}: "
+                               f"{(result.stderr.strip().splitlines() or ['?'])[-1]}")
+        objects.append(obj)
+    return objects
+
+
+def build_host_runner(src_dir: Path, needs: BuildNeeds) -> Path:
+    """The host runner codegen wrote into src_dir (main.c, model.c, kernels/), compiled: its path."""
+    sources = [str(src_dir / "main.c"), str(src_dir / "model.c")] + sorted(
+        str(p) for p in (src_dir / "kernels").glob("*.c"))
+    exe = src_dir / "model"
+    result = subprocess.run([host_compiler(), *HOST_FLAGS, "-I", str(src_dir), *include_flags(needs),
+                             "-o", str(exe), *sources, *needs.sources, "-lm"], capture_output=True, text=True)
+    if result.returncode != 0:
+        first_error = next((line for line in result.stderr.splitlines() if "error" in line), result.stderr.strip())
+        raise TinygenError(f"the generated C did not compile: {first_error}")
+    return exe
