@@ -1,9 +1,12 @@
-"""Target boards: what each one offers a model (SRAM regions, flash, core, clock), read from boards/*.json.
+"""Target boards: what each one offers a model (SRAM regions, flash, core, clock, and what the
+firmware's link gives it), read from boards/*.json.
 
 A board file is data, one JSON object per board; boards/README.md documents the fields. The
-arena is one C array, so it must fit in one contiguous stretch of SRAM: `arena_limit_bytes` is
-the largest run of arena-usable regions that sit back to back in the address map (a single
-region when none do). `sram_bytes` is every region added up.
+chip's SRAM regions say what exists; the `link` says what a program gets: the RAM region its
+link script puts .data, .bss (the arena) and the stack in, the flash its code and constants (the
+weights) go to, and what the framework and application keep of each (`reserve`). A model fits
+when its SRAM plus the reserve fits the link's RAM, and its flash plus the reserve (and the
+firmware's sample input) the link's flash: `arena_limit_bytes` is the link's RAM less the reserve.
 
 The board files are installed as the package `tinygen.board_files` (not `tinygen.boards`, which
 is this module); a source checkout reads the repo's boards/ in place.
@@ -20,8 +23,10 @@ from tinygen.errors import TinygenError
 
 CORES = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "host")
 FIELDS = ("name", "description", "mcu", "core", "fpu", "dsp", "clock_hz", "sram_regions", "flash",
-          "platformio", "emulator")
-PLATFORMIO_FIELDS = ("platform", "board", "framework", "upload_protocol")
+          "platformio", "emulator", "link")
+PLATFORMIO_FIELDS = ("platform", "board", "framework", "upload_protocol", "manifest")
+# What a PlatformIO board manifest says of the board, recorded so a test can hold the link against it.
+MANIFEST_FIELDS = ("maximum_ram_size", "maximum_size", "f_cpu", "mcu", "from")
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,19 @@ class Region:
     @property
     def end(self) -> int:
         return self.origin + self.bytes
+
+
+@dataclass(frozen=True)
+class Link:
+    """What the firmware's link gives a program: `ram` (a named stretch of SRAM) holds .data, .bss
+    and the stack, `flash` the code and constants; the framework and application keep `reserve_*`
+    bytes of each, for the reason `reserve_why` gives."""
+    ram: Region
+    flash_origin: int
+    flash_bytes: int
+    reserve_ram_bytes: int
+    reserve_flash_bytes: int
+    reserve_why: str
 
 
 @dataclass(frozen=True)
@@ -50,6 +68,7 @@ class Board:
     flash_bytes: int | None  # None: no limit (the host)
     platformio: dict | None
     emulator: dict | None
+    link: Link | None  # None: the host (no limit)
     path: Path | None = None
 
     @property
@@ -67,15 +86,13 @@ class Board:
 
     @property
     def arena_limit_bytes(self) -> int | None:
-        """The largest contiguous stretch of arena-usable SRAM; None for the host (no limit)."""
-        if self.is_host:
-            return None
-        return max((end - start for start, end in _contiguous_spans(self.sram_regions)), default=0)
+        """The most SRAM a model may take: the link's RAM less the reserve; None for the host."""
+        return None if self.link is None else self.link.ram.bytes - self.link.reserve_ram_bytes
 
     @property
-    def largest_region(self) -> Region | None:
-        usable = [r for r in self.sram_regions if r.usable_for_arena]
-        return max(usable, key=lambda r: r.bytes, default=None)
+    def flash_limit_bytes(self) -> int | None:
+        """The most flash a model may take: the link's flash less the reserve; None for the host."""
+        return None if self.link is None else self.link.flash_bytes - self.link.reserve_flash_bytes
 
     def gcc_flags(self) -> list[str]:
         """Code-generation flags for arm-none-eabi-gcc (empty for the host)."""
@@ -98,9 +115,19 @@ class Board:
                               "usable_for_arena": r.usable_for_arena} for r in self.sram_regions],
             "flash": None if self.flash_bytes is None else {"origin": f"0x{self.flash_origin:08X}",
                                                             "bytes": self.flash_bytes},
-            "platformio": self.platformio, "emulator": self.emulator,
+            "platformio": self.platformio, "emulator": self.emulator, "link": _link_dict(self.link),
             "sram_bytes": self.sram_bytes, "arena_limit_bytes": self.arena_limit_bytes,
+            "flash_limit_bytes": self.flash_limit_bytes,
         }
+
+
+def _link_dict(link: Link | None) -> dict | None:
+    if link is None:
+        return None
+    return {"ram": {"region": link.ram.name, "origin": f"0x{link.ram.origin:08X}", "bytes": link.ram.bytes},
+            "flash": {"origin": f"0x{link.flash_origin:08X}", "bytes": link.flash_bytes},
+            "reserve": {"ram_bytes": link.reserve_ram_bytes, "flash_bytes": link.reserve_flash_bytes,
+                        "why": link.reserve_why}}
 
 
 _FPU_FLAGS = {
@@ -207,16 +234,61 @@ def parse_board(data: dict, path: Path | None = None) -> Board:
         flash_origin = _address(flash["origin"], f"{where}: flash.origin")
         flash_bytes = _positive(flash["bytes"], f"{where}: flash.bytes")
     pio = data["platformio"]
-    if pio is not None and (not isinstance(pio, dict) or set(pio) != set(PLATFORMIO_FIELDS)
-                            or not all(isinstance(v, str) and v for v in pio.values())):
-        raise TinygenError(f"{where}: platformio must be null or have the strings {', '.join(PLATFORMIO_FIELDS)}")
+    if pio is not None:
+        _check_platformio(pio, where)
     emulator = data["emulator"]
     if emulator is not None and (not isinstance(emulator, dict) or not isinstance(emulator.get("machine"), str)
                                  or not set(emulator) <= {"machine", "cpu"}):
         raise TinygenError(f"{where}: emulator must be null or {{\"machine\": ..., \"cpu\": ... (optional)}}")
+    if host != (data["link"] is None):
+        raise TinygenError(f"{where}: link must be null for the host and an object for every other board")
+    link = None if host else _parse_link(data["link"], regions, flash_origin, flash_bytes, where)
     return Board(name=name, description=str(data["description"]), mcu=data["mcu"], core=core, fpu=data["fpu"],
                  dsp=data["dsp"], clock_hz=clock, sram_regions=tuple(regions), flash_origin=flash_origin,
-                 flash_bytes=flash_bytes, platformio=pio, emulator=emulator, path=path)
+                 flash_bytes=flash_bytes, platformio=pio, emulator=emulator, link=link, path=path)
+
+
+def _check_platformio(pio, where: str) -> None:
+    strings = [f for f in PLATFORMIO_FIELDS if f != "manifest"]
+    if (not isinstance(pio, dict) or set(pio) != set(PLATFORMIO_FIELDS)
+            or not all(isinstance(pio[f], str) and pio[f] for f in strings)):
+        raise TinygenError(f"{where}: platformio must be null or have the strings {', '.join(strings)} and "
+                           "a manifest")
+    manifest = pio["manifest"]
+    if not isinstance(manifest, dict) or set(manifest) != set(MANIFEST_FIELDS):
+        raise TinygenError(f"{where}: platformio.manifest must have exactly {', '.join(MANIFEST_FIELDS)}")
+    for f in ("maximum_ram_size", "maximum_size", "f_cpu"):
+        _positive(manifest[f], f"{where}: platformio.manifest.{f}")
+
+
+def _parse_link(link, regions: list[Region], flash_origin: int, flash_bytes: int, where: str) -> Link:
+    at = f"{where}: link"
+    if not isinstance(link, dict) or set(link) != {"ram", "flash", "reserve"}:
+        raise TinygenError(f"{at} must have exactly ram, flash and reserve")
+    ram, flash, reserve = link["ram"], link["flash"], link["reserve"]
+    if not isinstance(ram, dict) or set(ram) != {"region", "origin", "bytes"}:
+        raise TinygenError(f"{at}.ram must have exactly region, origin and bytes")
+    ram_region = Region(str(ram["region"]), _address(ram["origin"], f"{at}.ram.origin"),
+                        _positive(ram["bytes"], f"{at}.ram.bytes"), True)
+    if not any(start <= ram_region.origin and ram_region.end <= end for start, end in _contiguous_spans(regions)):
+        raise TinygenError(f"{at}.ram ({ram_region.bytes:,} bytes at 0x{ram_region.origin:08X}) is not inside "
+                           "arena-usable SRAM regions that follow each other")
+    if not isinstance(flash, dict) or set(flash) != {"origin", "bytes"}:
+        raise TinygenError(f"{at}.flash must have exactly origin and bytes")
+    link_flash_origin = _address(flash["origin"], f"{at}.flash.origin")
+    link_flash_bytes = _positive(flash["bytes"], f"{at}.flash.bytes")
+    if link_flash_origin < flash_origin or link_flash_origin + link_flash_bytes > flash_origin + flash_bytes:
+        raise TinygenError(f"{at}.flash is not inside the board's flash")
+    if not isinstance(reserve, dict) or set(reserve) != {"ram_bytes", "flash_bytes", "why"}:
+        raise TinygenError(f"{at}.reserve must have exactly ram_bytes, flash_bytes and why")
+    for f, limit in (("ram_bytes", ram_region.bytes), ("flash_bytes", link_flash_bytes)):
+        value = reserve[f]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < limit:
+            raise TinygenError(f"{at}.reserve.{f} must be a whole number of bytes below the link's {limit:,}")
+    if not isinstance(reserve["why"], str) or not reserve["why"]:
+        raise TinygenError(f"{at}.reserve.why must say where the reserve comes from")
+    return Link(ram_region, link_flash_origin, link_flash_bytes, reserve["ram_bytes"], reserve["flash_bytes"],
+                reserve["why"])
 
 
 def load_board_file(path: Path) -> Board:

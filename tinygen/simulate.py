@@ -241,25 +241,49 @@ def _margin(used: int, limit: int | None) -> tuple[int | None, float | None]:
     return limit - used, round(100.0 * (limit - used) / limit, 2)
 
 
-def fit(peak_bytes: int, flash_bytes: int, board: Board) -> dict:
-    """Whether the arena fits the board's largest contiguous SRAM and the code + data its flash."""
-    sram_margin, sram_pct = _margin(peak_bytes, board.arena_limit_bytes)
-    flash_margin, flash_pct = _margin(flash_bytes, board.flash_bytes)
-    sram_fits = sram_margin is None or sram_margin >= 0
-    flash_fits = flash_margin is None or flash_margin >= 0
-    if board.is_host:
-        note = "host board: no SRAM or flash limit, so it always fits"
-    elif sram_fits and flash_fits:
+def sample_input_bytes(program: Program, board: Board) -> int:
+    """Flash the firmware spends on a built-in sample input: a PlatformIO project runs one at
+    start-up; the emulated firmware reads its inputs from the host instead."""
+    return sum(t.nbytes for t in program.graph.inputs) if board.platformio else 0
+
+
+def fit(sram_bytes: int, flash_bytes: int, board: Board, sample_bytes: int = 0) -> dict:
+    """Whether a model fits the board's link: its SRAM with the reserve in the link's RAM, its
+    flash with the firmware's sample input and the reserve in the link's flash."""
+    link = board.link
+    if link is None:
+        return {"sram_limit_bytes": None, "flash_limit_bytes": None, "reserve": None, "sample_input_bytes": 0,
+                "sram_margin_bytes": None, "sram_margin_pct": None, "sram_fits": True,
+                "flash_margin_bytes": None, "flash_margin_pct": None, "flash_fits": True, "fits": True,
+                "sram_total_bytes": None, "fit_note": "host board: no SRAM or flash limit, so it always fits"}
+    sram_used = sram_bytes + link.reserve_ram_bytes
+    flash_used = flash_bytes + sample_bytes + link.reserve_flash_bytes
+    sram_margin, sram_pct = _margin(sram_used, link.ram.bytes)
+    flash_margin, flash_pct = _margin(flash_used, link.flash_bytes)
+    sram_fits, flash_fits = sram_margin >= 0, flash_margin >= 0
+    if sram_fits and flash_fits:
         note = f"fits {board.name}"
     else:
-        short = ([f"SRAM by {-sram_margin:,} bytes"] if not sram_fits else []) + \
+        short = ([f"SRAM by {-sram_margin:,} bytes (the link's {link.ram.name})"] if not sram_fits else []) + \
                 ([f"flash by {-flash_margin:,} bytes"] if not flash_fits else [])
         note = f"does not fit {board.name}: over " + " and ".join(short)
-    return {"sram_limit_bytes": board.arena_limit_bytes, "sram_total_bytes": board.sram_bytes,
-            "sram_margin_bytes": sram_margin, "sram_margin_pct": sram_pct, "sram_fits": sram_fits,
-            "flash_limit_bytes": board.flash_bytes, "flash_margin_bytes": flash_margin,
+    return {"sram_limit_bytes": link.ram.bytes, "sram_region": link.ram.name, "sram_total_bytes": board.sram_bytes,
+            "flash_limit_bytes": link.flash_bytes, "sample_input_bytes": sample_bytes,
+            "reserve": {"ram_bytes": link.reserve_ram_bytes, "flash_bytes": link.reserve_flash_bytes,
+                        "why": link.reserve_why},
+            "sram_used_bytes": sram_used, "sram_margin_bytes": sram_margin, "sram_margin_pct": sram_pct,
+            "sram_fits": sram_fits, "flash_used_bytes": flash_used, "flash_margin_bytes": flash_margin,
             "flash_margin_pct": flash_pct, "flash_fits": flash_fits,
             "fits": sram_fits and flash_fits, "fit_note": note}
+
+
+def fit_of(program: Program) -> dict:
+    """fit() for a program on its target, its flash measured as simulate measures it."""
+    target = program.target
+    if target.link is None:
+        return fit(program.plan.arena_bytes, 0, target)
+    flash = flash_use(program, target)
+    return fit(program.plan.arena_bytes, flash.flash_bytes, target, sample_input_bytes(program, target))
 
 
 def simulate(model: str | Path, program: Program) -> dict:
@@ -282,7 +306,7 @@ def simulate(model: str | Path, program: Program) -> dict:
         "lower_bound_bytes": program.plan.lower_bound_bytes,
         "flash_bytes": flash.flash_bytes, "flash_is_estimate": flash.is_estimate, "flash": flash.to_dict(),
         "flash_notes": flash.notes,
-        **fit(peak_bytes, flash.flash_bytes, target),
+        **fit(peak_bytes, flash.flash_bytes, target, sample_input_bytes(program, target)),
         "total_macs": sum(row["macs"] for row in layers),
         "layers": layers,
     }

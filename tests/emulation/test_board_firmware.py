@@ -29,7 +29,7 @@ def test_disco_f746ng_vww_fits_as_simulate_predicted(tmp_path, patch):
     size = sections(build_firmware(program, board, tmp_path, profile=False))
     flash = size[".text"] + size.get(".data", 0)
     ram = size.get(".data", 0) + size[".bss"] + size.get(".stack", 0)
-    assert flash <= board.flash_bytes and ram <= board.arena_limit_bytes
+    assert flash <= board.link.flash_bytes and ram <= board.link.ram.bytes
     predicted = simulate(model, program)
     assert predicted["fits"]
     assert abs(flash - predicted["flash_bytes"]) <= 0.1 * predicted["flash_bytes"], (flash, predicted["flash_bytes"])

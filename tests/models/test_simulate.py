@@ -22,12 +22,15 @@ def simulated(model, board, patch: str) -> dict:
     return sim.simulate(model, compile_model(model, REFERENCE.but(patch=patch), target))
 
 
-def tiny_board(sram: int, flash: int):
+def tiny_board(sram: int, flash: int, reserve_ram: int = 0, reserve_flash: int = 0):
     return parse_board({"name": "tiny", "description": "a board too small for most models", "mcu": "X",
                         "core": "cortex-m4", "fpu": "sp", "dsp": True, "clock_hz": 48_000_000,
                         "sram_regions": [{"name": "SRAM", "origin": "0x20000000", "bytes": sram,
                                           "usable_for_arena": True}],
-                        "flash": {"origin": "0x08000000", "bytes": flash}, "platformio": None, "emulator": None})
+                        "flash": {"origin": "0x08000000", "bytes": flash}, "platformio": None, "emulator": None,
+                        "link": {"ram": {"region": "SRAM", "origin": "0x20000000", "bytes": sram},
+                                 "flash": {"origin": "0x08000000", "bytes": flash},
+                                 "reserve": {"ram_bytes": reserve_ram, "flash_bytes": reserve_flash, "why": "test"}}})
 
 
 def test_json_report_keys_and_types():
@@ -50,8 +53,10 @@ def test_json_report_keys_and_types():
         assert {"step", "op", "output_shape", "macs", "live_bytes", "arena_bytes", "patch_stage"} <= set(layer)
         assert 0 <= layer["arena_bytes"] <= r["peak_sram_bytes"]
     assert max(layer["arena_bytes"] for layer in r["layers"]) <= r["peak_sram_bytes"]
-    assert r["sram_margin_bytes"] == r["sram_limit_bytes"] - r["peak_sram_bytes"]
-    assert r["flash_margin_bytes"] == r["flash_limit_bytes"] - r["flash_bytes"]
+    reserve, sample = r["reserve"], r["sample_input_bytes"]
+    assert sample == program.graph.inputs[0].nbytes  # a PlatformIO project holds one sample input
+    assert r["sram_margin_bytes"] == r["sram_limit_bytes"] - r["peak_sram_bytes"] - reserve["ram_bytes"]
+    assert r["flash_margin_bytes"] == r["flash_limit_bytes"] - r["flash_bytes"] - sample - reserve["flash_bytes"]
 
 
 def test_table_output():
@@ -150,6 +155,43 @@ def test_fit_logic():
     over_flash = sim.fit(100, 64 * 1024 + 1, board)
     assert not over_flash["fits"] and over_flash["sram_fits"] and "flash by 1 bytes" in over_flash["fit_note"]
     assert sim.fit(100, 65 * 1024, board)["flash_margin_pct"] == pytest.approx(-100 / 64, abs=0.01)
+
+
+def test_fit_counts_the_reserve_and_the_sample_input():
+    board = tiny_board(sram=16 * 1024, flash=64 * 1024, reserve_ram=1024, reserve_flash=4096)
+    assert sim.fit(15 * 1024, 60 * 1024, board)["fits"]
+    over_sram = sim.fit(15 * 1024 + 1, 60 * 1024, board)
+    assert not over_sram["sram_fits"] and over_sram["sram_margin_bytes"] == -1
+    over_flash = sim.fit(1024, 60 * 1024, board, sample_bytes=1)
+    assert over_flash["sram_fits"] and not over_flash["flash_fits"] and over_flash["flash_margin_bytes"] == -1
+    assert "flash by 1 bytes" in over_flash["fit_note"]
+
+
+def big_weights_model(path):
+    """One FULLY_CONNECTED with 560,000 bytes of int8 weights: more flash than a nucleo_f411re has."""
+    import numpy as np
+    from helpers import Spec, single_op_model
+
+    rng = np.random.default_rng(0)
+    weights = Spec((700, 800), "int8", [0.01] * 700, data=rng.integers(-127, 128, (700, 800)).astype(np.int8))
+    bias = Spec((700,), "int32", [0.0001] * 700, data=np.zeros(700, np.int32))
+    return single_op_model(path, "FULLY_CONNECTED", [Spec((1, 800), scale=0.05, zp=3), weights, bias],
+                           Spec((1, 700), scale=0.2, zp=-5))
+
+
+def test_a_model_that_does_not_fit_exits_1_and_is_not_generated(tmp_path):
+    model = big_weights_model(tmp_path / "big.tflite")
+    result = run_cli("simulate", model, "--board", "nucleo_f411re")
+    assert result.returncode == 1 and "does not fit nucleo_f411re: over flash by" in result.stdout
+    out = tmp_path / "project"
+    refused = run_cli("generate", model, "--board", "nucleo_f411re", "-o", out)
+    assert refused.returncode == 1 and not out.exists()
+    [line] = refused.stderr.strip().splitlines()
+    assert "does not fit nucleo_f411re: over flash by" in line and "--force" in line
+    forced = run_cli("generate", model, "--board", "nucleo_f411re", "-o", out, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert (out / "platformio.ini").exists()
+    assert run_cli("simulate", model, "--board", "nucleo_h743zi").returncode == 0  # 2 MB of flash: it fits
 
 
 def test_a_model_too_big_for_a_board_does_not_fit(monkeypatch):

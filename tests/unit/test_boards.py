@@ -1,10 +1,12 @@
 """Board files: every one loads against the schema, the derived limits are right, the CLI lists them,
 and an installed wheel finds them (the data package is tinygen.board_files, not tinygen.boards)."""
 import json
+import os
 import shutil
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -35,30 +37,67 @@ def test_board_files_share_one_schema():
                 f"{path.name}: a real board has a PlatformIO entry, an emulated one an emulator"
 
 
-@pytest.mark.parametrize("name, sram, arena, flash, clock", [
+@pytest.mark.parametrize("name, sram, link_ram, flash, clock", [
     ("disco_f746ng", 320 * KIB, 320 * KIB, 1024 * KIB, 216_000_000),  # DTCM + SRAM1 + SRAM2 are adjacent
     ("nucleo_f746zg", 320 * KIB, 320 * KIB, 1024 * KIB, 216_000_000),
-    ("nucleo_h743zi", 996 * KIB, 512 * KIB, 2048 * KIB, 480_000_000),  # AXI SRAM is the largest region
+    ("nucleo_h743zi", 996 * KIB, 512 * KIB, 2048 * KIB, 480_000_000),  # the link script's RAM_D1: AXI SRAM
     ("nucleo_f411re", 128 * KIB, 128 * KIB, 512 * KIB, 100_000_000),
-    ("nucleo_l476rg", 128 * KIB, 128 * KIB, 1024 * KIB, 80_000_000),  # SRAM2's alias follows SRAM1
+    ("nucleo_l476rg", 128 * KIB, 96 * KIB, 1024 * KIB, 80_000_000),  # SRAM2's alias follows SRAM1, unused
     ("nano33ble", 256 * KIB, 256 * KIB, 960 * KIB, 64_000_000),  # 64 KB of flash is the bootloader's
     ("qemu_mps2_an386", None, 4096 * KIB, 4096 * KIB, 25_000_000),
     ("qemu_mps2_an500", None, 4096 * KIB, 4096 * KIB, 25_000_000),
     ("qemu_netduinoplus2", 192 * KIB, 128 * KIB, 1024 * KIB, 168_000_000),  # CCM is not usable for the arena
 ])
-def test_limits(name, sram, arena, flash, clock):
+def test_limits(name, sram, link_ram, flash, clock):
     board = get_board(name)
     if sram is not None:
         assert board.sram_bytes == sram
-    assert board.arena_limit_bytes == arena
+    assert board.link.ram.bytes == link_ram
+    assert board.arena_limit_bytes == link_ram - board.link.reserve_ram_bytes
+    assert board.flash_limit_bytes == board.link.flash_bytes - board.link.reserve_flash_bytes
     assert board.flash_bytes == flash
     assert board.clock_hz == clock
     assert board.is_cortex_m and board.gcc_flags()[:2] == [f"-mcpu={board.core}", "-mthumb"]
 
 
+PLATFORMIO_BOARDS = [b.name for b in all_boards() if b.platformio]
+
+
+@pytest.mark.parametrize("name", PLATFORMIO_BOARDS)
+def test_link_limits_are_the_platformio_manifests(name):
+    """What the framework's link gives a program is PlatformIO's maximum_ram_size and maximum_size
+    (STM32duino's link scripts take their RAM and flash lengths from them), as recorded."""
+    board = get_board(name)
+    manifest = board.platformio["manifest"]
+    assert board.link.ram.bytes == manifest["maximum_ram_size"]
+    assert board.link.flash_bytes == manifest["maximum_size"]
+    assert board.link.flash_origin == board.flash_origin
+    assert board.mcu.lower() == manifest["mcu"]
+    assert board.link.reserve_ram_bytes > 0 and board.link.reserve_flash_bytes > 0
+
+
+MANIFESTS = [Path(d) for d in os.environ.get("TINYGEN_PLATFORMIO_BOARDS", "").split(os.pathsep) if d]
+
+
+@pytest.mark.parametrize("name", PLATFORMIO_BOARDS)
+def test_recorded_manifests_match_platformio(name):
+    """With TINYGEN_PLATFORMIO_BOARDS (the boards/ folders of PlatformIO's platforms, e.g. a checkout
+    of platformio/platform-ststm32), the recorded figures against the manifests themselves."""
+    found = [d / f"{name}.json" for d in MANIFESTS if (d / f"{name}.json").exists()]
+    if not found:
+        pytest.skip("set TINYGEN_PLATFORMIO_BOARDS to PlatformIO platforms' boards/ folders to check against them")
+    actual = json.loads(found[0].read_text())
+    recorded = get_board(name).platformio["manifest"]
+    assert actual["upload"]["maximum_ram_size"] == recorded["maximum_ram_size"]
+    assert actual["upload"]["maximum_size"] == recorded["maximum_size"]
+    assert int(str(actual["build"]["f_cpu"]).rstrip("L")) == recorded["f_cpu"]
+    assert actual["build"]["mcu"] == recorded["mcu"]
+
+
 def test_host_has_no_limits():
     host = get_board("host")
     assert host.is_host and host.arena_limit_bytes is None and host.flash_bytes is None and host.sram_bytes is None
+    assert host.link is None and host.flash_limit_bytes is None
     assert host.gcc_flags() == []
 
 
@@ -94,7 +133,10 @@ def _board(**changes):
     data = {"name": "tiny", "description": "test", "mcu": "X", "core": "cortex-m4", "fpu": False, "dsp": True,
             "clock_hz": 1, "sram_regions": [{"name": "SRAM", "origin": "0x20000000", "bytes": 1024,
                                               "usable_for_arena": True}],
-            "flash": {"origin": 0, "bytes": 4096}, "platformio": None, "emulator": None}
+            "flash": {"origin": 0, "bytes": 4096}, "platformio": None, "emulator": None,
+            "link": {"ram": {"region": "SRAM", "origin": "0x20000000", "bytes": 1024},
+                     "flash": {"origin": 0, "bytes": 4096},
+                     "reserve": {"ram_bytes": 64, "flash_bytes": 512, "why": "a test"}}}
     data.update(changes)
     return data
 
@@ -109,6 +151,15 @@ def _board(**changes):
     ({"sram_regions": [{"name": "A", "origin": "zero", "bytes": 64, "usable_for_arena": True}]}, "address"),
     ({"platformio": {"platform": "ststm32"}}, "platformio must be"),
     ({"extra": 1}, "unknown field(s) extra"),
+    ({"link": None}, "link must be null for the host"),
+    ({"link": {"ram": {"region": "X", "origin": "0x20000200", "bytes": 1024}, "flash": {"origin": 0, "bytes": 4096},
+               "reserve": {"ram_bytes": 0, "flash_bytes": 0, "why": "x"}}}, "is not inside"),
+    ({"link": {"ram": {"region": "X", "origin": "0x20000000", "bytes": 1024}, "flash": {"origin": 0, "bytes": 8192},
+               "reserve": {"ram_bytes": 0, "flash_bytes": 0, "why": "x"}}}, "not inside the board's flash"),
+    ({"link": {"ram": {"region": "X", "origin": "0x20000000", "bytes": 1024}, "flash": {"origin": 0, "bytes": 4096},
+               "reserve": {"ram_bytes": 1024, "flash_bytes": 0, "why": "x"}}}, "reserve.ram_bytes"),
+    ({"link": {"ram": {"region": "X", "origin": "0x20000000", "bytes": 1024}, "flash": {"origin": 0, "bytes": 4096},
+               "reserve": {"ram_bytes": 0, "flash_bytes": 0, "why": ""}}}, "must say where"),
 ])
 def test_bad_board_data_is_refused(changes, words):
     with pytest.raises(TinygenError) as e:
@@ -125,7 +176,7 @@ def test_a_missing_field_is_refused():
 
 def test_host_must_have_no_limits():
     with pytest.raises(TinygenError, match="no limits"):
-        parse_board(_board(name="host", core="host"))
+        parse_board(_board(name="host", core="host", link=None))
 
 
 def test_cli_lists_every_board():
@@ -142,7 +193,8 @@ def test_cli_boards_json():
     listed = json.loads(result.stdout)
     assert {b["name"] for b in listed} == EXPECTED
     f746 = next(b for b in listed if b["name"] == "disco_f746ng")
-    assert f746["arena_limit_bytes"] == 320 * KIB and f746["platformio"]["board"] == "disco_f746ng"
+    assert f746["link"]["ram"]["bytes"] == 320 * KIB and f746["platformio"]["board"] == "disco_f746ng"
+    assert f746["arena_limit_bytes"] == 320 * KIB - f746["link"]["reserve"]["ram_bytes"]
 
 
 def test_installed_wheel_finds_the_board_files(tmp_path):
@@ -161,7 +213,7 @@ def test_installed_wheel_finds_the_board_files(tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     probe = (f"import tinygen.boards as b; assert b.__file__.startswith({str(site)!r}), b.__file__; "
-             "print(len(b.all_boards()), b.get_board('nucleo_h743zi').arena_limit_bytes)")
+             "print(len(b.all_boards()), b.get_board('nucleo_h743zi').link.ram.bytes)")
     result = subprocess.run([sys.executable, "-S", "-c", f"import sys; sys.path[:0] = [{str(site)!r}]; {probe}"],
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from tinygen.errors import TinygenError
+from tinygen.errors import CheckFailed, TinygenError
 from tinygen import options as defaults
 from tinygen.options import CompileOptions
 
@@ -78,6 +78,16 @@ def board_named(name: str | None):
     return get_board(name or "host")  # an unknown board fails before any work
 
 
+def require_fit(model: Path, program, force: bool) -> None:
+    """Refuse to write firmware for a board the model does not fit, unless forced."""
+    from tinygen.simulate import fit_of
+
+    verdict = fit_of(program)
+    if not verdict["fits"] and not force:
+        raise CheckFailed(f"{model}: {verdict['fit_note']} (`tinygen simulate --board {program.target.name}` "
+                          "shows where; --force writes it anyway)")
+
+
 def emulated_board(name: str):
     from tinygen.emulation import require_emulated
 
@@ -95,16 +105,16 @@ def progress(label: str):
     return update
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = TinygenError.exit_code) -> None:
     click.echo(f"tinygen: error: {message}", err=True)
-    sys.exit(TinygenError.exit_code)
+    sys.exit(code)
 
 
 def main() -> None:
     try:
         cli(standalone_mode=False)
     except TinygenError as e:
-        _fail(str(e))
+        _fail(str(e), e.exit_code)
     except click.exceptions.Abort:
         _fail("aborted")
     except click.ClickException as e:

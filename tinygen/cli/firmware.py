@@ -10,7 +10,10 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.cli.app import (MODEL, board_named, board_option, cli, compile_for, emulated_board,
-                             planning_options, preprocess_option, progress)
+                             planning_options, preprocess_option, progress, require_fit)
+
+FORCE = click.option("--force", is_flag=True, help="Build even when the model does not fit the board "
+                     "(see `tinygen simulate --board`).")
 
 
 @cli.command()
@@ -21,9 +24,10 @@ from tinygen.cli.app import (MODEL, board_named, board_option, cli, compile_for,
 @click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
 @preprocess_option
 @planning_options
+@FORCE
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def run(model: Path, board: str | None, input_files: tuple, seed: int, preprocess: dict, compile_options,
-        as_json: bool) -> None:
+        force: bool, as_json: bool) -> None:
     """Build MODEL as firmware for an emulated board, run it in QEMU and print its outputs.
 
     \b
@@ -40,6 +44,7 @@ def run(model: Path, board: str | None, input_files: tuple, seed: int, preproces
         raise TinygenError("--board is required: one of the emulated boards (see `tinygen boards`)")
     target = emulated_board(board)
     program = compile_for(model, compile_options, board)
+    require_fit(model, program, force)
     samples = [to_program_inputs(program.graph, sample)
                for sample in load_inputs(program.graph, input_files, preprocess) or random_inputs(program.graph, 1, seed)]
     outputs, cycles = run_emulated(program, target, samples, profile=False, progress=progress("inferences"))
@@ -112,7 +117,8 @@ def profile(model: Path, board: str | None, seed: int, compile_options: dict, as
 @board_option("Board to flash")
 @click.option("--port", default=None, help="Serial/upload port (default: PlatformIO finds the board).")
 @planning_options
-def flash(target: Path, board: str | None, port: str | None, compile_options: dict) -> None:
+@FORCE
+def flash(target: Path, board: str | None, port: str | None, compile_options: dict, force: bool) -> None:
     """Build and upload TARGET (a project from `tinygen generate --board`, or a .tflite model) with PlatformIO.
 
     \b
@@ -136,6 +142,7 @@ def flash(target: Path, board: str | None, port: str | None, compile_options: di
         return
     with tempfile.TemporaryDirectory(prefix="tinygen-flash-") as tmp:
         program = compile_for(target, compile_options, board)
+        require_fit(target, program, force)
         project = Path(tmp) / "project"
         write_project(program, target_board, project)
         click.echo(upload(project, port).strip().splitlines()[-1])

@@ -13,7 +13,7 @@ from tinygen.plain import plain
 from tinygen.options import CompileOptions
 from tinygen.patch import summary as patch_summary
 from tinygen.cli.app import (MODEL, board_named, board_option, cli, compile_for, emulated_board,
-                             planning_options, preprocess_option, progress)
+                             planning_options, preprocess_option, progress, require_fit)
 
 
 @cli.command()
@@ -54,7 +54,8 @@ def _print_inspect(info: dict) -> None:
 @MODEL
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to create with the generated sources.")
-@click.option("--force", is_flag=True, help="Replace the output directory if it exists.")
+@click.option("--force", is_flag=True, help="Replace the output directory if it exists, and write the project "
+              "even when the model does not fit the board.")
 @board_option("Target board; without it, C sources with a host runner")
 @click.option("--input", "input_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="With a real --board: the sample input the firmware runs at start-up (.npy or image; "
@@ -76,6 +77,8 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
     `tinygen flash DIR --board B`.
     With an emulated board: bare-metal firmware sources with a Makefile for
     the system arm-none-eabi-gcc (`make`, then `make run` in QEMU).
+    With a board, a model that does not fit it (see `tinygen simulate`) is
+    refused (exit 1) unless --force.
     """
     from tinygen.project import write_project
 
@@ -83,6 +86,7 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
         raise TinygenError(f"{out_dir} exists; pass --force to replace it")
     target = board_named(board)
     program = compile_for(model, compile_options, board)
+    require_fit(model, program, force)
     files, next_step = write_project(program, target, out_dir, input_file, force, preprocess)
     summary = {"model": str(model), "board": target.name, "output": str(out_dir),
                "arena_bytes": program.plan.arena_bytes, "patch": program.patch, "files": [str(f) for f in files]}
@@ -153,10 +157,13 @@ def simulate(model: Path, board: str | None, compile_options: dict, as_json: boo
     """Report SRAM per layer, peak, lower bound and flash, and whether MODEL fits a board.
 
     \b
-    SRAM: bytes live at each layer and how far into the arena they reach; the
-    arena must fit the board's largest contiguous SRAM. Flash: the generated C
-    built with arm-none-eabi-gcc -Os for the board's core (exact), or the host
-    compiler's object sizes when that is missing (marked as an estimate).
+    SRAM: bytes live at each layer and how far into the arena they reach. Flash:
+    the generated C built with arm-none-eabi-gcc -O2 for the board's core
+    (exact), or the host compiler's object sizes when that is missing (marked
+    as an estimate). The model fits when the arena and the framework's reserve
+    fit the RAM the board's link script gives a program, and its flash, the
+    firmware's sample input and the reserve fit the link's flash (`tinygen
+    boards`). Exit 1 when it does not fit.
     """
     from tinygen.simulate import plot
     from tinygen.simulate import simulate as run_simulation
@@ -172,6 +179,7 @@ def simulate(model: Path, board: str | None, compile_options: dict, as_json: boo
         click.echo(json.dumps(report, indent=2))
     else:
         _print_simulation(report)
+    sys.exit(0 if report["fits"] else 1)
 
 
 def _short(name: str, width: int = 40) -> str:
@@ -208,10 +216,14 @@ def _print_simulation(r: dict) -> None:
     if flash["static_ram_bytes"] is not None and not r["flash_is_estimate"]:
         click.echo(f"static RAM   {flash['static_ram_bytes']:>11,} bytes (data + bss, the arena included)")
     if r["sram_limit_bytes"] is not None:
-        click.echo(f"SRAM limit   {r['sram_limit_bytes']:>11,} bytes (largest contiguous SRAM): "
+        reserve, sample = r["reserve"], r["sample_input_bytes"]
+        click.echo(f"SRAM limit   {r['sram_limit_bytes']:>11,} bytes (the link's {r['sram_region']}): with the "
+                   f"framework's {reserve['ram_bytes']:,}, {r['sram_used_bytes']:,} used: "
                    f"{'fits' if r['sram_fits'] else 'DOES NOT FIT'}, margin {r['sram_margin_bytes']:,}"
                    f"{pct(r['sram_margin_pct'])}")
-        click.echo(f"flash limit  {r['flash_limit_bytes']:>11,} bytes: "
+        with_sample = f", the sample input's {sample:,}" if sample else ""
+        click.echo(f"flash limit  {r['flash_limit_bytes']:>11,} bytes: with the framework's "
+                   f"{reserve['flash_bytes']:,}{with_sample}, {r['flash_used_bytes']:,} used: "
                    f"{'fits' if r['flash_fits'] else 'DOES NOT FIT'}, "
                    f"margin {r['flash_margin_bytes']:,}{pct(r['flash_margin_pct'])}")
     click.echo(r["fit_note"])

@@ -38,18 +38,10 @@ def resolve_board(board: str | Board) -> Board:
 
 
 def ram_region(board: Board) -> Region:
-    """Where .data, .bss (the arena) and the stack go: the largest stretch of arena-usable SRAM,
-    regions that sit back to back merged (the stretch `Board.arena_limit_bytes` measures)."""
-    spans: list[list[Region]] = []
-    for r in sorted((r for r in board.sram_regions if r.usable_for_arena), key=lambda r: r.origin):
-        if spans and spans[-1][-1].end == r.origin:
-            spans[-1].append(r)
-        else:
-            spans.append([r])
-    if not spans:
-        raise TinygenError(f"board {board.name} has no SRAM region usable for the arena")
-    best = max(spans, key=lambda span: span[-1].end - span[0].origin)
-    return Region("+".join(r.name for r in best), best[0].origin, best[-1].end - best[0].origin, True)
+    """Where .data, .bss (the arena) and the stack go: the board's link RAM."""
+    if board.link is None:
+        raise TinygenError(f"board {board.name} has no link RAM: firmware is for Cortex-M boards")
+    return board.link.ram
 
 
 def qemu_command(board: Board, shift: int | None = None) -> list[str]:
