@@ -53,7 +53,7 @@ def measure(model: Path, max_mac_overhead: float, kernels: str, target: str) -> 
     board = get_board(target)
     row = {"model": model.stem, "tflm": tflm_arena_bytes(model)["total"], "programs": {}}
     for io in ("model", "int8"):
-        options = CompileOptions(max_mac_overhead=max_mac_overhead, kernels=kernels, io=io)
+        options = CompileOptions(max_mac_overhead=max_mac_overhead, kernels=kernels, io=io, optimize="memory")
         layer = compile_model(model, options.but(patch="off"), board)
         if io == "int8" and not layer.graph.dropped_io:
             row["programs"][io] = None  # int8 input and output already: the same as --io model

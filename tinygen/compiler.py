@@ -82,8 +82,9 @@ def compile_graph(graph: Graph, options: CompileOptions = DEFAULT, target: Board
     lower_op = lowering(options, target)
     steps = lower_graph(graph, options, lower_op)
     program = plan_program(graph, steps, options, lower_op)
-    if options.memory_first:
-        program = relieve_peak(graph, program)
+    goal = options.arena_goal(target.arena_limit_bytes)
+    if goal is not None:
+        program = relieve_peak(graph, program, goal)
     program.options, program.target = options, target
     return choose_directions(program)
 
@@ -285,11 +286,13 @@ class _StagedBound:
                    for elsewhere, at, pair in self.orders)
 
 
-def relieve_peak(graph: Graph, program: Program, rounds: int = 8) -> Program:
+def relieve_peak(graph: Graph, program: Program, goal: int = 0, rounds: int = 8) -> Program:
     """Memory first: where a faster kernel's scratch or narrower in-place overlap sets the peak,
     run a leaner variant of it at that layer (the reference kernel last), as long as the arena
-    shrinks."""
+    shrinks and is above `goal` bytes."""
     for _ in range(rounds):
+        if program.plan.arena_bytes <= goal:
+            return program
         trial = next(filter(None, (_leaner_at(graph, program, i) for i in _peak_steps(program))), None)
         if trial is None:
             return program

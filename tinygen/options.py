@@ -1,7 +1,8 @@
 """How a model is compiled: one value that every command, the search and the demo pass along.
 
 The defaults are the command line's: tinygen's optimized kernels, patch-based stages where they
-lower peak SRAM, memory-first kernel choice at the peak, and the model's own input/output types.
+lower peak SRAM, the fastest kernels that fit the target's SRAM, and the model's own input/output
+types.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tinygen.errors import TinygenError
 
 KERNELS = ("builtin", "reference", "cmsis-nn")
 PATCH_MODES = ("auto", "off")
-OPTIMIZE = ("memory", "speed")
+OPTIMIZE = ("auto", "memory", "speed")
 IO_MODES = ("model", "int8")
 
 
@@ -23,9 +24,10 @@ class CompileOptions:
     patch: str | tuple = "auto"
     max_mac_overhead: float = 0.2  # extra MACs patch stages may cost, a fraction of the model's
     kernels: str = "builtin"  # tinygen.backends: builtin, reference or cmsis-nn
-    # memory: at the layers that set the peak, leaner kernel variants where they shrink the
-    # arena; speed: the fastest kernels everywhere
-    optimize: str = "memory"
+    # speed: the fastest kernels everywhere; memory: at the layers that set the peak, leaner
+    # kernel variants where they shrink the arena; auto: speed, then memory's steps only until
+    # the arena fits the target (the host has no limit: speed)
+    optimize: str = "auto"
     io: str = "model"  # "int8": the boundary QUANTIZE/DEQUANTIZE are dropped (tinygen.passes.int8_io)
     cmsis_nn: str | None = None  # a CMSIS-NN checkout, for kernels="cmsis-nn"
 
@@ -39,9 +41,12 @@ class CompileOptions:
         if not math.isfinite(self.max_mac_overhead) or self.max_mac_overhead < 0:
             raise TinygenError(f"--max-mac-overhead must be a fraction >= 0, not {self.max_mac_overhead}")
 
-    @property
-    def memory_first(self) -> bool:
-        return self.optimize == "memory" and self.kernels != "reference"
+    def arena_goal(self, limit: int | None) -> int | None:
+        """Leaner kernels are taken at the peak until the arena is at most this (0: as small as
+        they make it; None: never), for a target whose arena may take `limit` bytes."""
+        if self.kernels == "reference" or self.optimize == "speed":
+            return None
+        return 0 if self.optimize == "memory" else limit
 
     def but(self, **changes) -> "CompileOptions":
         """These options with some changed."""
@@ -50,3 +55,6 @@ class CompileOptions:
 
 DEFAULT = CompileOptions()
 REFERENCE = CompileOptions(patch="off", kernels="reference")  # the plain kernels, layer by layer
+# The smallest arena each model can have: what the architecture search ranks networks by and
+# the memory benchmark compares.
+SMALLEST_ARENA = DEFAULT.but(optimize="memory")
