@@ -73,6 +73,13 @@ def load_inputs(graph: Graph, files, preprocess: dict | None = None) -> list[lis
     return samples
 
 
+def join_inputs(samples: list[list[np.ndarray]], inputs: list[Tensor]) -> bytes:
+    """The input tensors of the samples as the generated runners read them: every input's raw
+    bytes, in order, one sample after another (inputs.bin)."""
+    return b"".join(np.ascontiguousarray(x, dtype=t.dtype).reshape(t.shape).tobytes()
+                    for sample in samples for x, t in zip(sample, inputs))
+
+
 def split_outputs(raw: bytes, outputs: list[Tensor], count: int, writer: str) -> list[list[np.ndarray]]:
     """The output tensors of `count` samples, as the generated code writes them one after another."""
     per_sample = sum(t.nbytes for t in outputs)

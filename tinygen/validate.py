@@ -13,7 +13,7 @@ from tinygen.backends import build_needs
 from tinygen.compiler import Program
 from tinygen.errors import TinygenError
 from tinygen.toolchain import build_host_runner
-from tinygen.inputs import load_inputs, random_inputs, split_outputs
+from tinygen.inputs import join_inputs, load_inputs, random_inputs, split_outputs
 
 from tinygen.passes.int8_io import model_outputs, to_model_outputs, to_program_inputs
 from tinygen.oracle import run_tflm
@@ -51,9 +51,7 @@ def build_host(program: Program, build_dir: Path) -> Path:
 
 
 def run_host(exe: Path, program: Program, samples: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
-    stdin = b"".join(np.ascontiguousarray(x, dtype=t.dtype).tobytes()
-                     for sample in samples for x, t in zip(sample, program.graph.inputs))
-    result = subprocess.run([str(exe)], input=stdin, capture_output=True)
+    result = subprocess.run([str(exe)], input=join_inputs(samples, program.graph.inputs), capture_output=True)
     if result.returncode != 0:
         raise TinygenError(f"the generated model crashed on the host (exit {result.returncode})")
     return split_outputs(result.stdout, program.graph.outputs, len(samples), "the generated model")

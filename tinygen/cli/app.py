@@ -25,6 +25,10 @@ def planning_options(fn):
     tinygen.options.CompileOptions, `compile_options`."""
     @functools.wraps(fn)
     def command(*args, patch_mode, max_mac_overhead, kernels, optimize, io, cmsis_nn, **kwargs):
+        if given("cmsis_nn") and kernels != "cmsis-nn":
+            raise TinygenError("--cmsis-nn applies to --kernels cmsis-nn only")
+        if given("max_mac_overhead") and patch_mode == "off":
+            raise TinygenError("--max-mac-overhead applies to --patch auto only")
         options = CompileOptions(patch=patch_mode, max_mac_overhead=max_mac_overhead, kernels=kernels,
                                  optimize=optimize, io=io, cmsis_nn=cmsis_nn)
         return fn(*args, compile_options=options, **kwargs)
@@ -35,8 +39,10 @@ def planning_options(fn):
                            "takes and returns int8 (model.h gives each one's scale and zero point, and float "
                            "helpers).")(command)
     command = click.option("--optimize", type=click.Choice(defaults.OPTIMIZE), default=defaults.DEFAULT.optimize,
-                           show_default=True, help="memory: at the layers that set peak SRAM, slower kernel "
-                           "variants where they shrink it; speed: the fastest kernels everywhere.")(command)
+                           show_default=True, help="auto: the fastest kernels whose arena fits the board, "
+                           "memory's slower variants only as far as needed to fit (the host: speed); memory: "
+                           "at the layers that set peak SRAM, slower kernel variants wherever they shrink it; "
+                           "speed: the fastest kernels everywhere.")(command)
     command = click.option("--cmsis-nn", metavar="PATH", default=None, envvar="TINYGEN_CMSIS_NN",
                            help="A CMSIS-NN checkout, for --kernels cmsis-nn (default: $TINYGEN_CMSIS_NN).")(command)
     command = click.option("--kernels", type=click.Choice(defaults.KERNELS), default=defaults.DEFAULT.kernels,
@@ -48,6 +54,19 @@ def planning_options(fn):
     return click.option("--patch", "patch_mode", type=click.Choice(defaults.PATCH_MODES),
                         default=defaults.DEFAULT.patch, show_default=True, help="auto: run the memory-heaviest "
                         "first stages tile by tile where that lowers peak SRAM; off: layer by layer.")(command)
+
+
+def given(name: str) -> bool:
+    """Whether the option `name` of the running command was given on the command line."""
+    return click.get_current_context().get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+
+
+def require_images_for(preprocess: dict, files) -> None:
+    """--preprocess only changes how photos are read: refuse it when no photo is given."""
+    from tinygen.preprocess import IMAGE_SUFFIXES
+
+    if preprocess and not any(Path(f).suffix.lower() in IMAGE_SUFFIXES for f in files):
+        raise TinygenError("--preprocess applies to image inputs (--input photo.jpg), and none is given")
 
 
 def _overrides(ctx, param, value):
@@ -97,10 +116,17 @@ def emulated_board(name: str):
 
 
 def progress(label: str):
-    """Progress on stderr for runs of several samples: `label: done/total`, rewritten in place."""
+    """Progress on stderr for runs of several samples: `label: done/total`, rewritten in place on
+    a terminal; elsewhere (a log) a plain line at every tenth of the way."""
+    on_terminal = sys.stderr.isatty()
+
     def update(done: int, total: int) -> None:
-        if total >= 5:
+        if total < 5:
+            return
+        if on_terminal:
             click.echo(f"\r{label}: {done}/{total}", err=True, nl=done >= total)
+        elif done == total or done * 10 // total != (done - 1) * 10 // total:
+            click.echo(f"{label}: {done}/{total}", err=True)
 
     return update
 

@@ -13,7 +13,7 @@ from tinygen.plain import plain
 from tinygen.options import CompileOptions
 from tinygen.patch import summary as patch_summary
 from tinygen.cli.app import (MODEL, board_named, board_option, cli, compile_for, emulated_board,
-                             planning_options, preprocess_option, progress, require_fit)
+                             planning_options, preprocess_option, progress, require_fit, require_images_for)
 
 
 @cli.command()
@@ -58,8 +58,8 @@ def _print_inspect(info: dict) -> None:
               "even when the model does not fit the board.")
 @board_option("Target board; without it, C sources with a host runner")
 @click.option("--input", "input_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="With a real --board: the sample input the firmware runs at start-up (.npy or image; "
-                   "default: a random one).")
+              help="The sample input the project starts with (.npy or image; default: a random one): "
+                   "inputs.bin for the host runner and emulated boards, built into the firmware of a real board.")
 @preprocess_option
 @planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
@@ -85,6 +85,7 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
     if out_dir.exists() and not force:
         raise TinygenError(f"{out_dir} exists; pass --force to replace it")
     target = board_named(board)
+    require_images_for(preprocess, [input_file] if input_file else [])
     program = compile_for(model, compile_options, board)
     require_fit(model, program, force)
     files, next_step = write_project(program, target, out_dir, input_file, force, preprocess)
@@ -103,7 +104,7 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
               help="Random inputs to try.")
 @click.option("--input", "input_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Also run this input: .npy with the input's shape and dtype, or an image "
-                   "(resized bilinearly, pixels/255, quantized with the input's scale). Repeatable.")
+                   "(preprocessed as inferred from the model, or by --preprocess). Repeatable.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
 @board_option("Run on this emulated board in QEMU instead of the host")
 @preprocess_option
@@ -126,6 +127,7 @@ def validate(model: Path, samples: int, input_files: tuple, seed: int, board: st
         raise TinygenError("nothing to validate: give --samples N > 0 or --input FILE")
     if board:
         emulated_board(board)
+    require_images_for(preprocess, input_files)
     program = compile_for(model, compile_options, board)
     report = run_validation(model, program, samples, input_files, seed, progress("emulated inferences"), preprocess)
     if as_json:
