@@ -16,7 +16,7 @@ from tinygen.preprocess import IMAGE_SUFFIXES, infer_preprocess
 
 
 
-def _float_range(graph: Graph, t: Tensor) -> tuple[float, float]:
+def float_range(graph: Graph, t: Tensor) -> tuple[float, float]:
     """For a float input, the range its first QUANTIZE can represent (so random data is in range)."""
     for op in graph.consumers(t) + list(graph.dropped_io.values()):
         if op.inputs[0] is not t:
@@ -35,7 +35,7 @@ def random_inputs(graph: Graph, count: int, seed: int = 0) -> list[list[np.ndarr
         sample = []
         for t in model_inputs(graph):
             if np.dtype(t.dtype).kind == "f":
-                low, high = _float_range(graph, t)
+                low, high = float_range(graph, t)
                 sample.append(rng.uniform(low, high, t.shape).astype(t.dtype))
             else:
                 info = np.iinfo(t.dtype)

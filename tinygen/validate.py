@@ -74,18 +74,30 @@ def validate(model: str | Path, program: Program, samples: int = 20, input_files
              progress=None, preprocess: dict | None = None) -> Report:
     """`program`, compiled from `model`, against TFLite Micro: built for the host, or for an
     emulated board (its target) and run in QEMU."""
-    model = Path(model)
     graph = program.graph
     inputs = random_inputs(graph, samples, seed) + load_inputs(graph, input_files, preprocess)
-    fed = [to_program_inputs(graph, sample) for sample in inputs]
+    return validate_on(model, program, inputs, progress)[0]
+
+
+def validate_on(model: str | Path, program: Program, inputs: list[list[np.ndarray]], progress=None
+                ) -> tuple[Report, list[list[np.ndarray]]]:
+    """validate() on these samples of the model's inputs; also returns the generated code's
+    outputs, in the model's own output types."""
+    graph = program.graph
+    ours = [to_model_outputs(graph, sample) for sample in run_program(program, inputs, progress)]
+    reference = run_tflm(Path(model), inputs, len(graph.outputs))
+    outputs = compare(program, ours, reference)
+    worst = max((o.max_abs_diff for o in outputs), default=0)
+    return Report(str(model), len(inputs), worst, outputs, program.plan.arena_bytes, program.patch), ours
+
+
+def run_program(program: Program, inputs: list[list[np.ndarray]], progress=None) -> list[list[np.ndarray]]:
+    """The generated code's outputs for samples of the model's inputs, on the program's target:
+    built for the host, or for an emulated board and run in QEMU."""
+    fed = [to_program_inputs(program.graph, sample) for sample in inputs]
     if not program.target.is_host:
         from tinygen.emulation import run_emulated
 
-        ours, _ = run_emulated(program, program.target, fed, profile=False, progress=progress)
-    else:
-        with tempfile.TemporaryDirectory(prefix="tinygen-validate-") as tmp:
-            ours = run_host(build_host(program, Path(tmp)), program, fed)
-    reference = run_tflm(model, inputs, len(graph.outputs))
-    outputs = compare(program, [to_model_outputs(graph, sample) for sample in ours], reference)
-    worst = max((o.max_abs_diff for o in outputs), default=0)
-    return Report(str(model), len(inputs), worst, outputs, program.plan.arena_bytes, program.patch)
+        return run_emulated(program, program.target, fed, profile=False, progress=progress)[0]
+    with tempfile.TemporaryDirectory(prefix="tinygen-validate-") as tmp:
+        return run_host(build_host(program, Path(tmp)), program, fed)

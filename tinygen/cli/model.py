@@ -106,45 +106,92 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
               help="Also run this input: .npy with the input's shape and dtype, or an image "
                    "(preprocessed as inferred from the model, or by --preprocess). Repeatable.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
+@click.option("--float-model", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="The float original of MODEL: also run it in TFLite Micro on the same real-valued inputs "
+                   "and report how far MODEL's outputs are from it (RMSE, MAE, L2 relative error, cosine; "
+                   "accuracy of both with labelled --data).")
+@click.option("--data", type=click.Path(exists=True, path_type=Path), default=None,
+              help="With --float-model, the inputs: a folder of images (in class subfolders for accuracy) or "
+                   "a .npz with real-valued x and optional integer labels y (default: --samples random ones).")
 @board_option("Run on this emulated board in QEMU instead of the host")
 @preprocess_option
 @planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def validate(model: Path, samples: int, input_files: tuple, seed: int, board: str | None, preprocess: dict,
-             compile_options: CompileOptions,
-             as_json: bool) -> None:
+def validate(model: Path, samples: int, input_files: tuple, seed: int, float_model: Path | None, data: Path | None,
+             board: str | None, preprocess: dict, compile_options: CompileOptions, as_json: bool) -> None:
     """Check the generated C bit-exact against the TFLite Micro interpreter.
 
     Builds the generated code with the host C compiler ($CC, default cc), or
     with arm-none-eabi-gcc for an emulated --board and runs it in QEMU; runs
     tflite-micro on the same inputs, and reports the largest absolute
     difference per output. Exit 0 only when every output is identical, 1 when
-    any differs.
+    any differs. With --float-model, also the quantization error against the
+    float original (which does not change the exit code).
     """
-    from tinygen.validate import validate as run_validation
-
-    if samples == 0 and not input_files:
+    if float_model is None and data is not None:
+        raise TinygenError("--data gives the inputs of --float-model; without one, use --input FILE")
+    if float_model is not None and input_files:
+        raise TinygenError("--input files are in the model's own types; with --float-model give real values with --data")
+    if samples == 0 and not input_files and data is None:
         raise TinygenError("nothing to validate: give --samples N > 0 or --input FILE")
     if board:
         emulated_board(board)
-    require_images_for(preprocess, input_files)
+    require_images_for(preprocess, [*input_files, *(_images_in(data) if data else [])])
     program = compile_for(model, compile_options, board)
-    report = run_validation(model, program, samples, input_files, seed, progress("emulated inferences"), preprocess)
+    report, comparison = _validate(model, program, samples, input_files, seed, float_model, data, preprocess)
     if as_json:
-        click.echo(json.dumps(plain(asdict(report)), indent=2))
+        click.echo(json.dumps(plain({**asdict(report), "float_comparison": comparison and asdict(comparison)}),
+                              indent=2))
     else:
-        for o in report.outputs:
-            click.echo(f"output '{o.name}' {o.dtype} {'x'.join(map(str, o.shape))}: max |diff| {o.max_abs_diff}"
-                       f" ({o.mismatched_samples} of {report.samples} samples differ)")
-        if report.patch:
-            p = report.patch
-            click.echo(f"patch-based: {patch_summary(p)}; arena {report.arena_bytes:,} bytes")
-        if program.graph.dropped_io:
-            click.echo("--io int8: the C code reads and writes int8; its values went through the model's own "
-                       "QUANTIZE/DEQUANTIZE to meet TFLite Micro's")
-        verdict = "bit-exact with TFLite Micro" if report.exact else "DIFFERS from TFLite Micro"
-        click.echo(f"{model}: {verdict} on {report.samples} inputs")
+        _print_validation(model, program, report)
+        if comparison is not None:
+            _print_float_comparison(comparison)
     sys.exit(0 if report.exact else 1)
+
+
+def _images_in(data: Path) -> list[Path]:
+    return [p for p in data.rglob("*") if p.is_file()] if data.is_dir() else []
+
+
+def _validate(model, program, samples, input_files, seed, float_model, data, preprocess):
+    from tinygen import accuracy
+    from tinygen.validate import validate as run_validation, validate_on
+
+    progress_line = progress("emulated inferences")
+    if float_model is None:
+        return run_validation(model, program, samples, input_files, seed, progress_line, preprocess), None
+    graph = program.graph
+    original = accuracy.float_model_graph(float_model, graph)
+    real = accuracy.real_data(graph, data, samples, seed, preprocess)
+    report, ours = validate_on(model, program, [accuracy.to_model_inputs(graph, s) for s in real.samples],
+                               progress_line)
+    comparison = accuracy.compare_with_float(float_model, original, real,
+                                             [accuracy.real_outputs(graph, o) for o in ours])
+    return report, comparison
+
+
+def _print_validation(model: Path, program, report) -> None:
+    for o in report.outputs:
+        click.echo(f"output '{o.name}' {o.dtype} {'x'.join(map(str, o.shape))}: max |diff| {o.max_abs_diff}"
+                   f" ({o.mismatched_samples} of {report.samples} samples differ)")
+    if report.patch:
+        click.echo(f"patch-based: {patch_summary(report.patch)}; arena {report.arena_bytes:,} bytes")
+    if program.graph.dropped_io:
+        click.echo("--io int8: the C code reads and writes int8; its values went through the model's own "
+                   "QUANTIZE/DEQUANTIZE to meet TFLite Micro's")
+    verdict = "bit-exact with TFLite Micro" if report.exact else "DIFFERS from TFLite Micro"
+    click.echo(f"{model}: {verdict} on {report.samples} inputs")
+
+
+def _print_float_comparison(c) -> None:
+    click.echo(f"against the float model {c.float_model} on the same {c.samples} real-valued inputs:")
+    width = max([len("output")] + [len(o.name) for o in c.outputs])
+    click.echo(f"  {'output':{width}}  {'rmse':>10}  {'mae':>10}  {'l2r':>10}  {'cosine':>8}")
+    for o in c.outputs:
+        click.echo(f"  {o.name:{width}}  {o.rmse:>10.4g}  {o.mae:>10.4g}  {o.l2r:>10.4g}  {o.cosine:>8.5f}")
+    if c.accuracy is not None:
+        click.echo(f"  accuracy on {c.labelled} labelled inputs: generated code {c.accuracy:.3f}, "
+                   f"float model {c.float_accuracy:.3f}")
 
 
 @cli.command()
