@@ -71,33 +71,41 @@ def compare(program: Program, ours: list[list[np.ndarray]], reference: list[list
 
 
 def validate(model: str | Path, program: Program, samples: int = 20, input_files: tuple = (), seed: int = 0,
-             progress=None, preprocess: dict | None = None) -> Report:
+             progress=None, preprocess: dict | None = None, link=None) -> Report:
     """`program`, compiled from `model`, against TFLite Micro: built for the host, or for an
     emulated board (its target) and run in QEMU."""
     graph = program.graph
     inputs = random_inputs(graph, samples, seed) + load_inputs(graph, input_files, preprocess)
-    return validate_on(model, program, inputs, progress)[0]
+    return validate_on(model, program, inputs, progress, link)[0]
 
 
-def validate_on(model: str | Path, program: Program, inputs: list[list[np.ndarray]], progress=None
+def validate_on(model: str | Path, program: Program, inputs: list[list[np.ndarray]], progress=None, link=None
                 ) -> tuple[Report, list[list[np.ndarray]]]:
     """validate() on these samples of the model's inputs; also returns the generated code's
     outputs, in the model's own output types."""
     graph = program.graph
-    ours = [to_model_outputs(graph, sample) for sample in run_program(program, inputs, progress)]
+    ours = [to_model_outputs(graph, sample) for sample in run_program(program, inputs, progress, link)]
     reference = run_tflm(Path(model), inputs, len(graph.outputs))
     outputs = compare(program, ours, reference)
     worst = max((o.max_abs_diff for o in outputs), default=0)
     return Report(str(model), len(inputs), worst, outputs, program.plan.arena_bytes, program.patch), ours
 
 
-def run_program(program: Program, inputs: list[list[np.ndarray]], progress=None) -> list[list[np.ndarray]]:
+def run_program(program: Program, inputs: list[list[np.ndarray]], progress=None, link=None) -> list[list[np.ndarray]]:
     """The generated code's outputs for samples of the model's inputs, on the program's target:
-    built for the host, or for an emulated board and run in QEMU."""
+    built for the host, for an emulated board and run in QEMU, or for a real board and served
+    over `link` (a tinygen.firmware.serving.SerialLink; default: flashed, on the only port)."""
     fed = [to_program_inputs(program.graph, sample) for sample in inputs]
-    if not program.target.is_host:
+    target = program.target
+    if target.is_host:
+        with tempfile.TemporaryDirectory(prefix="tinygen-validate-") as tmp:
+            return run_host(build_host(program, Path(tmp)), program, fed)
+    if target.emulator:
         from tinygen.emulation import run_emulated
 
-        return run_emulated(program, program.target, fed, profile=False, progress=progress)[0]
-    with tempfile.TemporaryDirectory(prefix="tinygen-validate-") as tmp:
-        return run_host(build_host(program, Path(tmp)), program, fed)
+        return run_emulated(program, target, fed, profile=False, progress=progress)[0]
+    from tinygen.firmware.serving import SerialLink, board_answers
+
+    requests = [join_inputs([sample], program.graph.inputs) for sample in fed]
+    answers = board_answers(program, target, requests, fed[0], link or SerialLink(), progress)
+    return [split_outputs(a.outputs, program.graph.outputs, 1, target.name)[0] for a in answers]

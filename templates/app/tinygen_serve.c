@@ -24,10 +24,36 @@ static void write_number(const tinygen_port *port, int32_t value) {
   port->write(digits + sizeof(digits) - n, (size_t)n);
 }
 
+#ifdef TINYGEN_PROFILE
+static const tinygen_port *marking_port;
+static uint32_t stamps[TINYGEN_NUM_STEPS + 1];
+
+void tinygen_profile_mark(int step) { stamps[step] = marking_port->cycles(); }
+enum { PROFILED_STEPS = TINYGEN_NUM_STEPS };
+#else
+enum { PROFILED_STEPS = 0 };
+#endif
+
 static uint32_t timed_invoke(const tinygen_port *port) {
+#ifdef TINYGEN_PROFILE
+  marking_port = port;
+#endif
   uint32_t start = port->cycles();
   tinygen_invoke();
   return port->cycles() - start;
+}
+
+/* "L <steps> <cycles of each>": each step's span between its marks, the marks' own cost included. */
+static void write_layers(const tinygen_port *port) {
+  write_text(port, "L ");
+  write_number(port, PROFILED_STEPS);
+#ifdef TINYGEN_PROFILE
+  for (int i = 0; i < PROFILED_STEPS; ++i) {
+    write_text(port, " ");
+    write_number(port, (int32_t)(stamps[i + 1] - stamps[i]));
+  }
+#endif
+  write_text(port, "\n");
 }
 
 void tinygen_serve_banner(const tinygen_port *port) {
@@ -39,13 +65,16 @@ void tinygen_serve_banner(const tinygen_port *port) {
 }
 
 void tinygen_serve_one(const tinygen_port *port) {
-  while (port->read_byte() != 'I') {
-  }
+  int request;
+  do {
+    request = port->read_byte();
+  } while (request != 'I' && request != 'P');
   for (int i = 0; i < TINYGEN_NUM_INPUTS; ++i) {
     uint8_t *dst = (uint8_t *)tinygen_input(i);
     for (uint32_t k = 0; k < tinygen_input_info[i].bytes; ++k) dst[k] = (uint8_t)port->read_byte();
   }
   uint32_t cycles = timed_invoke(port);
+  if (request == 'P') write_layers(port);
   static const char hex[] = "0123456789abcdef";
   write_text(port, "O ");
   write_number(port, (int32_t)cycles);

@@ -17,7 +17,7 @@ from helpers import EXAMPLE, REPO, shared_or_skip
 from tinygen.boards import get_board
 from tinygen.compiler import compile_model
 from tinygen.options import DEFAULT
-from tinygen.demo.client import BoardClient
+from tinygen.firmware.serial_client import BoardClient
 from tinygen.demo.person_detection import find_images, folder_label, model_from_search, person_output, run_demo
 from tinygen.preprocess import infer_preprocess, parse_overrides
 from tinygen.errors import TinygenError
@@ -228,7 +228,7 @@ def test_client_probes_a_board_whose_banner_it_missed_and_refuses_others():
 def test_serial_protocol_end_to_end_on_the_emulated_uart(board, tmp_path):
     """The serving firmware on QEMU's UART (a TCP socket) answers the client bit-exact, and counts
     the same instructions for the same input however the bytes arrive."""
-    from tinygen.demo.client import open_url
+    from tinygen.firmware.serial_client import open_url
     from tinygen.firmware import build_firmware
     from tinygen.firmware.qemu import serve_qemu
 

@@ -107,6 +107,31 @@ def require_fit(model: Path, program, force: bool) -> None:
                           "shows where; --force writes it anyway)")
 
 
+def serial_options(fn):
+    """--port, --no-flash and --project: how a command reaches a real board; the command gets
+    them as one tinygen.firmware.serving.SerialLink, `link` (refuse_link_unless_real checks them)."""
+    @functools.wraps(fn)
+    def command(*args, port, no_flash, project, **kwargs):
+        from tinygen.firmware.serving import SerialLink
+
+        return fn(*args, link=SerialLink(port, not no_flash, project), **kwargs)
+
+    command = click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
+                           help="Where a real board's PlatformIO project is written before flashing "
+                           "(default: ./tinygen_MODEL_BOARD).")(command)
+    command = click.option("--no-flash", is_flag=True, help="A real board already runs this model's firmware "
+                           "(as flashed by an earlier run): do not build and flash it.")(command)
+    return click.option("--port", default=None, help="A real board's serial port, or a pyserial URL such as "
+                        "socket://HOST:PORT (default: the only serial port there is).")(command)
+
+
+def refuse_link_unless_real(board) -> None:
+    """--port, --no-flash and --project only mean something for a real board."""
+    if (board is None or board.emulator or board.is_host) and any(map(given, ("port", "no_flash", "project"))):
+        where = "the host" if board is None or board.is_host else f"{board.name}, an emulated board"
+        raise TinygenError(f"--port, --no-flash and --project apply to real boards, not {where}")
+
+
 def emulated_board(name: str):
     from tinygen.emulation import require_emulated
 

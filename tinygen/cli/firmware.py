@@ -10,7 +10,8 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.cli.app import (MODEL, board_named, board_option, cli, compile_for, emulated_board,
-                             planning_options, preprocess_option, progress, require_fit, require_images_for)
+                             planning_options, preprocess_option, progress, refuse_link_unless_real, require_fit,
+                             require_images_for, serial_options)
 
 FORCE = click.option("--force", is_flag=True, help="Build even when the model does not fit the board "
                      "(see `tinygen simulate --board`).")
@@ -76,13 +77,18 @@ def _output_values(tensor, values) -> dict:
 
 @cli.command()
 @MODEL
-@board_option("Emulated board to profile on")
+@board_option("Board to profile on: an emulated one in QEMU, or a real one flashed with PlatformIO and "
+              "served on --port")
+@serial_options
 @click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
 @planning_options
 @click.option("--tiles", is_flag=True, help="A row per tile call of a patch stage instead of one per op.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def profile(model: Path, board: str | None, seed: int, compile_options: dict, tiles: bool, as_json: bool) -> None:
-    """Cycles per layer and in total for one inference on an emulated board.
+def profile(model: Path, board: str | None, link, seed: int, compile_options: dict, tiles: bool, as_json: bool) -> None:
+    """Cycles per layer and in total for one inference on a board.
+
+    On a real board the firmware is built with per-step marks and counts
+    cycles with the core's DWT cycle counter (the marks' own cost included).
 
     Steps are numbered as `tinygen simulate` numbers them; a patch stage's
     tiles are summed per op (`--tiles` for a row per tile call). The figures
@@ -95,11 +101,19 @@ def profile(model: Path, board: str | None, seed: int, compile_options: dict, ti
     from tinygen.passes.int8_io import to_program_inputs
 
     if board is None:
-        raise TinygenError("--board is required: one of the emulated boards (see `tinygen boards`)")
-    target = emulated_board(board)
+        raise TinygenError("--board is required (see `tinygen boards`)")
+    target = board_named(board)
+    if target.is_host:
+        raise TinygenError("profile runs on a board, not the host (see `tinygen boards`)")
+    refuse_link_unless_real(target)
     program = compile_for(model, compile_options, board)
     samples = [to_program_inputs(program.graph, sample) for sample in random_inputs(program.graph, 1, seed)]
-    _, cycles = run_emulated(program, target, samples, profile=True)
+    if target.emulator:
+        _, cycles = run_emulated(program, target, samples, profile=True)
+    else:
+        from tinygen.firmware.serving import board_profile
+
+        cycles = board_profile(program, target, samples[0], link)
     kernels = compile_options.kernels
     report = {"model": str(model), "kernels": kernels, **profile_report(program, target, cycles, tiles)}
     if as_json:

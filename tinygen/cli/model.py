@@ -13,7 +13,8 @@ from tinygen.plain import plain
 from tinygen.options import CompileOptions
 from tinygen.patch import summary as patch_summary
 from tinygen.cli.app import (MODEL, board_named, board_option, cli, compile_for, emulated_board,
-                             planning_options, preprocess_option, progress, require_fit, require_images_for)
+                             planning_options, preprocess_option, progress, refuse_link_unless_real, require_fit,
+                             require_images_for, serial_options)
 
 
 @cli.command()
@@ -113,17 +114,20 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
 @click.option("--data", type=click.Path(exists=True, path_type=Path), default=None,
               help="With --float-model, the inputs: a folder of images (in class subfolders for accuracy) or "
                    "a .npz with real-valued x and optional integer labels y (default: --samples random ones).")
-@board_option("Run on this emulated board in QEMU instead of the host")
+@board_option("Run on this board instead of the host: an emulated one in QEMU, a real one flashed with "
+              "PlatformIO and served on --port")
+@serial_options
 @preprocess_option
 @planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def validate(model: Path, samples: int, input_files: tuple, seed: int, float_model: Path | None, data: Path | None,
-             board: str | None, preprocess: dict, compile_options: CompileOptions, as_json: bool) -> None:
+             board: str | None, link, preprocess: dict, compile_options: CompileOptions, as_json: bool) -> None:
     """Check the generated C bit-exact against the TFLite Micro interpreter.
 
     Builds the generated code with the host C compiler ($CC, default cc), or
-    with arm-none-eabi-gcc for an emulated --board and runs it in QEMU; runs
-    tflite-micro on the same inputs, and reports the largest absolute
+    with arm-none-eabi-gcc for an emulated --board and runs it in QEMU, or for
+    a real --board builds and flashes its PlatformIO project and sends the
+    inputs over the serial port; runs tflite-micro on the same inputs, and reports the largest absolute
     difference per output. Exit 0 only when every output is identical, 1 when
     any differs. With --float-model, also the quantization error against the
     float original (which does not change the exit code).
@@ -134,11 +138,10 @@ def validate(model: Path, samples: int, input_files: tuple, seed: int, float_mod
         raise TinygenError("--input files are in the model's own types; with --float-model give real values with --data")
     if samples == 0 and not input_files and data is None:
         raise TinygenError("nothing to validate: give --samples N > 0 or --input FILE")
-    if board:
-        emulated_board(board)
+    refuse_link_unless_real(board_named(board) if board else None)
     require_images_for(preprocess, [*input_files, *(_images_in(data) if data else [])])
     program = compile_for(model, compile_options, board)
-    report, comparison = _validate(model, program, samples, input_files, seed, float_model, data, preprocess)
+    report, comparison = _validate(model, program, samples, input_files, seed, float_model, data, preprocess, link)
     if as_json:
         click.echo(json.dumps(plain({**asdict(report), "float_comparison": comparison and asdict(comparison)}),
                               indent=2))
@@ -153,18 +156,18 @@ def _images_in(data: Path) -> list[Path]:
     return [p for p in data.rglob("*") if p.is_file()] if data.is_dir() else []
 
 
-def _validate(model, program, samples, input_files, seed, float_model, data, preprocess):
+def _validate(model, program, samples, input_files, seed, float_model, data, preprocess, link):
     from tinygen import accuracy
     from tinygen.validate import validate as run_validation, validate_on
 
     progress_line = progress("emulated inferences")
     if float_model is None:
-        return run_validation(model, program, samples, input_files, seed, progress_line, preprocess), None
+        return run_validation(model, program, samples, input_files, seed, progress_line, preprocess, link), None
     graph = program.graph
     original = accuracy.float_model_graph(float_model, graph)
     real = accuracy.real_data(graph, data, samples, seed, preprocess)
     report, ours = validate_on(model, program, [accuracy.to_model_inputs(graph, s) for s in real.samples],
-                               progress_line)
+                               progress_line, link)
     comparison = accuracy.compare_with_float(float_model, original, real,
                                              [accuracy.real_outputs(graph, o) for o in ours])
     return report, comparison

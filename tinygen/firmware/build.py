@@ -108,11 +108,10 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
     """Render the model (its kernels were chosen by compile_model) and the firmware sources, linker
     script and Makefile into out_dir (created if needed; files there are overwritten).
     app: "semihosting" (samples from inputs.bin) or "serve" (the serial protocol on the board's
-    UART; never profiled, so profile is ignored).
+    UART; profiled, it answers 'P' requests with each step's cycles).
     Returns the board, the compiler flags and the sources, relative to out_dir."""
     if app not in APPS:
         raise TinygenError(f"app must be one of {', '.join(APPS)}, not {app!r}")
-    profile = profile and app == "semihosting"
     board = resolve_board(board)
     if not board.is_cortex_m:
         raise TinygenError(f"board {board.name} is not a Cortex-M board (core {board.core}); firmware needs one")
@@ -148,7 +147,7 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
     env = codegen._environment()
     context = {
         "model_name": program.graph.name, "model_name_c": _c_string(program.graph.name), "board_name": board.name,
-        "steps": len(program.calls) if profile else 0,
+        "steps": len(program.calls) if profile and not serve else 0,
         "flash_name": "flash", "flash_origin": board.flash_origin, "flash_bytes": board.flash_bytes,
         "ram_name": ram.name, "ram_origin": ram.origin, "ram_bytes": ram.bytes, "stack_bytes": stack_bytes,
         "cflags": shlex.join(cflags), "ldflags": shlex.join(ldflags), "sources": " ".join(sources),

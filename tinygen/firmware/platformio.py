@@ -25,7 +25,10 @@ LIBRARY = Path("lib") / "tinygen_model"
 APP_FILES = ("tinygen_serve.c", "tinygen_serve.h")
 
 
-def write_platformio_project(program: Program, board: Board, out_dir: Path, sample: list[np.ndarray]) -> list[Path]:
+def write_platformio_project(program: Program, board: Board, out_dir: Path, sample: list[np.ndarray],
+                             profile: bool = False) -> list[Path]:
+    """The PlatformIO project; `profile`: built with TINYGEN_PROFILE, so that the serving app
+    answers 'P' requests with the cycles of each step (from DWT on cores that have it)."""
     if not board.platformio:
         raise TinygenError(f"board {board.name} has no PlatformIO settings; use an emulated board's Makefile build")
     library = out_dir / LIBRARY
@@ -37,7 +40,8 @@ def write_platformio_project(program: Program, board: Board, out_dir: Path, samp
     env = codegen._environment()
     cmsis_nn = build_needs(program).platformio  # the CMSIS-NN library, when the program calls it
     context = {"model_name": program.graph.name, "board_name": board.name, "mcu": board.mcu,
-               "platformio": board.platformio, "clock_hz": board.clock_hz or 0, "cmsis_nn": cmsis_nn}
+               "platformio": board.platformio, "clock_hz": board.clock_hz or 0, "cmsis_nn": cmsis_nn,
+               "profile": profile}
     if cmsis_nn:
         script = out_dir / cmsis_nn["extra_script"]
         shutil.copyfile(codegen.templates_dir() / "platformio" / cmsis_nn["extra_script"], script)
