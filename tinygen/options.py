@@ -6,6 +6,7 @@ lower peak SRAM, memory-first kernel choice at the peak, and the model's own inp
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 
 from tinygen.errors import TinygenError
@@ -14,6 +15,9 @@ KERNELS = ("builtin", "reference", "cmsis-nn")
 PATCH_MODES = ("auto", "off")
 OPTIMIZE = ("memory", "speed")
 IO_MODES = ("model", "int8")
+IO_BUFFERS = ("arena", "separate")
+DEFAULT_PREFIX = "tinygen"
+_C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -28,16 +32,23 @@ class CompileOptions:
     optimize: str = "memory"
     io: str = "model"  # "int8": the boundary QUANTIZE/DEQUANTIZE are dropped (tinygen.passes.int8_io)
     cmsis_nn: str | None = None  # a CMSIS-NN checkout, for kernels="cmsis-nn"
+    # "arena": inputs and outputs are arena buffers like any other (invoke may overwrite them);
+    # "separate": they have buffers of their own outside the arena and survive invoke
+    io_buffers: str = "arena"
+    prefix: str = DEFAULT_PREFIX  # of every C symbol the generated library exports (kernels included)
 
     def __post_init__(self):
         if self.patch not in PATCH_MODES and not isinstance(self.patch, tuple):
             raise TinygenError(f"--patch must be one of {', '.join(PATCH_MODES)}, not {self.patch!r}")
         for name, value, allowed in (("kernels", self.kernels, KERNELS), ("optimize", self.optimize, OPTIMIZE),
-                                     ("io", self.io, IO_MODES)):
+                                     ("io", self.io, IO_MODES), ("io-buffers", self.io_buffers, IO_BUFFERS)):
             if value not in allowed:
                 raise TinygenError(f"--{name} must be one of {', '.join(allowed)}, not {value!r}")
         if not math.isfinite(self.max_mac_overhead) or self.max_mac_overhead < 0:
             raise TinygenError(f"--max-mac-overhead must be a fraction >= 0, not {self.max_mac_overhead}")
+        if not _C_IDENTIFIER.fullmatch(self.prefix):
+            raise TinygenError(f"--prefix must be a C identifier (letters, digits, '_'; not first a digit), "
+                               f"not {self.prefix!r}")
 
     @property
     def memory_first(self) -> bool:

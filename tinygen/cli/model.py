@@ -209,6 +209,9 @@ def _print_simulation(r: dict) -> None:
     lb = r["lower_bound_bytes"]
     click.echo(f"\npeak SRAM    {r['peak_sram_bytes']:>11,} bytes at {r['peak_at']}; lower bound {lb:,}"
                + (f" (+{100 * (r['peak_sram_bytes'] - lb) / lb:.1f}%)" if lb else ""))
+    if r["io_buffers"] == "separate":
+        click.echo(f"  of which     arena {r['arena_bytes']:,} bytes, input and output buffers {r['io_buffer_bytes']:,} "
+                   "bytes (--io-buffers separate: outside the arena, they survive invoke)")
     flash = r["flash"]
     label = "flash (estimate)" if r["flash_is_estimate"] else "flash"
     click.echo(f"{label:16} {r['flash_bytes']:>7,} bytes: code {flash['code_bytes']:,}, constant data "
