@@ -1,7 +1,8 @@
 """How a model is compiled: one value that every command, the search and the demo pass along.
 
 The defaults are the command line's: tinygen's optimized kernels, patch-based stages where they
-lower peak SRAM, memory-first kernel choice at the peak, and the model's own input/output types.
+lower peak SRAM, memory-first kernel choice at the peak, the model's own input/output types kept
+in the arena, and C symbols that start with `tinygen_`.
 """
 from __future__ import annotations
 
