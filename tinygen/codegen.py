@@ -155,7 +155,7 @@ def _io(program: Program, tensors: list[Tensor]) -> list[dict]:
         own = model_tensor(program.graph, t)
         out.append({"name": t.name, "ctype": CTYPES[t.dtype], "dtype": t.dtype, "dtype_code": DTYPE_CODES[t.dtype],
                     "shape": list(t.shape) or [1], "bytes": t.nbytes, "offset": program.offset(t),
-                    "buffer": buffer_name(program, program.home(t)), "separate": program.home(t) != "arena",
+                    "buffer": buffer_name(program, program.home(t)),
                     "scale": c_number(float(quant.s) if quant else 0.0), "zero_point": quant.zp if quant else 0,
                     "quantized": quant is not None and t.dtype != "float32",
                     "scale_text": f"{float(quant.s):.9g}" if quant else "",

@@ -82,10 +82,11 @@ def test_simulate_counts_the_separate_io_buffers():
 def test_two_models_in_one_host_program(tmp_path, io_buffers, shared_arena):
     """kws and vww generated with the prefixes a and b, linked into one program with
     tests/stubs/two_models.c, each bit-exact with TFLite Micro; with --io-buffers separate the two
-    run in one caller's arena (TINYGEN's A_ARENA / B_ARENA macros), as large as the larger of theirs."""
+    run in one caller's arena (the A_ARENA and B_ARENA macros), as large as the larger of theirs."""
     paths = {"a": shared_or_skip("models/mlperf_kws_dscnn_int8.tflite"),
              "b": shared_or_skip("models/mlperf_vww_96_int8.tflite")}
-    programs = {name: compiled(path, CompileOptions(prefix=name, io_buffers=io_buffers)) for name, path in paths.items()}
+    programs = {name: compiled(path, CompileOptions(prefix=name, io_buffers=io_buffers))
+                for name, path in paths.items()}
     sources = [c for name, program in programs.items() for c in library_sources(program, tmp_path / name)]
     defines = ["-DSHARED_ARENA", "-DA_ARENA=shared_arena", "-DB_ARENA=shared_arena"] if shared_arena else []
     exe = tmp_path / "two_models"

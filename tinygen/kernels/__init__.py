@@ -16,8 +16,8 @@ FOLDERS = ("common", "reference", "builtin", "cmsis_nn")
 _INCLUDE = re.compile(r'^#include "([\w.]+)"', re.MULTILINE)
 # A function declaration at file level: `type name(parameters);`, perhaps over several lines (static
 # and inline functions have no external name, so no rename).
-_DECLARATION = re.compile(r"^(?!static\b|typedef\b|TG_ALWAYS_INLINE\b)[A-Za-z_][\w \t*]*?\b([A-Za-z_]\w*)\s*\([^;{}]*\)\s*;",
-                          re.MULTILINE)
+_DECLARATION = re.compile(
+    r"^(?!static\b|typedef\b|TG_ALWAYS_INLINE\b)[A-Za-z_][\w \t*]*?\b([A-Za-z_]\w*)\s*\([^;{}]*\)\s*;", re.MULTILINE)
 NAMES_HEADER = "tg_names.h"
 
 
