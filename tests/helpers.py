@@ -170,13 +170,15 @@ class Spec:
     scale: float | list | None = None  # a list: per channel, along axis 0
     zp: int = 0
     data: np.ndarray | None = None  # a constant
+    variable: bool = False  # a variable tensor (an op's state), neither a constant nor a model input
 
 
 ACTIVATIONS = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}
 OPTION_TABLES = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "LEAKY_RELU": "LeakyReluOptions",
                  "SUM": "ReducerOptions", "REDUCE_MAX": "ReducerOptions", "TRANSPOSE_CONV": "TransposeConvOptions",
-                 "BATCH_MATMUL": "BatchMatMulOptions", "L2_NORMALIZATION": "L2NormOptions"}
-FUSED_ACTIVATION_TABLES = ("AddOptions", "SubOptions", "MulOptions")
+                 "BATCH_MATMUL": "BatchMatMulOptions", "L2_NORMALIZATION": "L2NormOptions", "SVDF": "SVDFOptions",
+                 "SOFTMAX": "SoftmaxOptions"}
+FUSED_ACTIVATION_TABLES = ("AddOptions", "SubOptions", "MulOptions", "SVDFOptions")
 
 
 def write_model(model, path: Path) -> Path:
@@ -196,12 +198,13 @@ def single_op_model(path: Path, kind: str, inputs: list, output: Spec, **options
     e.g. keepDims)."""
     s = schema()
     types = {"int8": s.TensorType.INT8, "uint8": s.TensorType.UINT8, "float32": s.TensorType.FLOAT32,
-             "int32": s.TensorType.INT32}
+             "int32": s.TensorType.INT32, "int16": s.TensorType.INT16}
     specs = [Spec(x.shape, "int32", data=x) if isinstance(x, np.ndarray) else x for x in inputs]
     buffers, tensors = [s.BufferT()], []
     for i, spec in enumerate(specs + [output]):
         t = s.TensorT()
         t.shape, t.type, t.name, t.buffer = list(spec.shape), types[spec.dtype], f"t{i}", 0
+        t.isVariable = spec.variable
         if spec.scale is not None:
             scales = spec.scale if isinstance(spec.scale, list) else [spec.scale]
             zero_points = [0] * len(scales) if isinstance(spec.scale, list) else [int(spec.zp)]
@@ -224,7 +227,7 @@ def single_op_model(path: Path, kind: str, inputs: list, output: Spec, **options
             setattr(op.builtinOptions, name, value)
     graph = s.SubGraphT()
     graph.tensors, graph.operators = tensors, [op]
-    graph.inputs = [i for i, spec in enumerate(specs) if spec.data is None]
+    graph.inputs = [i for i, spec in enumerate(specs) if spec.data is None and not spec.variable]
     graph.outputs = [len(specs)]
     code = s.OperatorCodeT()
     code.builtinCode = getattr(s.BuiltinOperator, kind)

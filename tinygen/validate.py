@@ -1,4 +1,9 @@
-"""Bit-exactness check: the generated C, built for the host, against TFLite Micro on the same inputs."""
+"""Bit-exactness check: the generated C, built for the host, against TFLite Micro on the same inputs.
+
+The inputs run in sequences of `steps` invokes: each sequence starts from the reset state and
+goes through one model instance (ours and TFLM's interpreter alike), so a model with state
+carries it from step to step and every step's outputs are compared. A stateless model runs
+sequences of one step (which is the same as no sequences at all)."""
 from __future__ import annotations
 
 import subprocess
@@ -29,14 +34,20 @@ class OutputReport:
     mismatched_samples: int
 
 
+STATEFUL_STEPS = 10  # the default sequence length for a model with state
+
+
 @dataclass
 class Report:
     model: str
-    samples: int
+    samples: int  # invokes compared, all steps of all sequences
     max_abs_diff: float
     outputs: list[OutputReport] = field(default_factory=list)
     arena_bytes: int = 0
     patch: dict | None = None  # the patch-based stage of the code checked, if any
+    steps: int = 1  # invokes per sequence (from the reset state, through one model instance)
+    sequences: int = 0
+    state_bytes: int = 0  # the model's persistent state
 
     @property
     def exact(self) -> bool:
@@ -50,10 +61,17 @@ def build_host(program: Program, build_dir: Path) -> Path:
     return build_host_runner(build_dir, needs)
 
 
-def run_host(exe: Path, program: Program, samples: list[list[np.ndarray]]) -> list[list[np.ndarray]]:
+def default_steps(program: Program) -> int:
+    """How many invokes in a row validate compares by default: a sequence for a model with state."""
+    return STATEFUL_STEPS if program.state_bytes else 1
+
+
+def run_host(exe: Path, program: Program, samples: list[list[np.ndarray]], steps: int = 0) -> list[list[np.ndarray]]:
+    """The samples through the host runner, one model instance, in order; with steps > 0 its state
+    is reset before every steps-th sample."""
     stdin = b"".join(np.ascontiguousarray(x, dtype=t.dtype).tobytes()
                      for sample in samples for x, t in zip(sample, program.graph.inputs))
-    result = subprocess.run([str(exe)], input=stdin, capture_output=True)
+    result = subprocess.run([str(exe), str(steps)], input=stdin, capture_output=True)
     if result.returncode != 0:
         raise TinygenError(f"the generated model crashed on the host (exit {result.returncode})")
     return split_outputs(result.stdout, program.graph.outputs, len(samples), "the generated model")
@@ -73,21 +91,26 @@ def compare(program: Program, ours: list[list[np.ndarray]], reference: list[list
 
 
 def validate(model: str | Path, program: Program, samples: int = 20, input_files: tuple = (), seed: int = 0,
-             progress=None, preprocess: dict | None = None) -> Report:
+             progress=None, preprocess: dict | None = None, steps: int | None = None) -> Report:
     """`program`, compiled from `model`, against TFLite Micro: built for the host, or for an
-    emulated board (its target) and run in QEMU."""
+    emulated board (its target) and run in QEMU. The random samples, then the input files, run
+    in sequences of `steps` invokes (default_steps when None), each from the reset state."""
     model = Path(model)
     graph = program.graph
+    steps = default_steps(program) if steps is None else steps
+    if steps < 1:
+        raise TinygenError(f"steps must be at least 1, not {steps}")
     inputs = random_inputs(graph, samples, seed) + load_inputs(graph, input_files, preprocess)
     fed = [to_program_inputs(graph, sample) for sample in inputs]
     if not program.target.is_host:
         from tinygen.emulation import run_emulated
 
-        ours, _ = run_emulated(program, program.target, fed, profile=False, progress=progress)
+        ours, _ = run_emulated(program, program.target, fed, profile=False, progress=progress, sequence=steps)
     else:
         with tempfile.TemporaryDirectory(prefix="tinygen-validate-") as tmp:
-            ours = run_host(build_host(program, Path(tmp)), program, fed)
-    reference = run_tflm(model, inputs, len(graph.outputs))
+            ours = run_host(build_host(program, Path(tmp)), program, fed, steps)
+    reference = run_tflm(model, inputs, len(graph.outputs), steps)
     outputs = compare(program, [to_model_outputs(graph, sample) for sample in ours], reference)
     worst = max((o.max_abs_diff for o in outputs), default=0)
-    return Report(str(model), len(inputs), worst, outputs, program.plan.arena_bytes, program.patch)
+    return Report(str(model), len(inputs), worst, outputs, program.plan.arena_bytes, program.patch, steps,
+                  -(-len(inputs) // steps), program.state_bytes)

@@ -105,20 +105,26 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
               help="Also run this input: .npy with the input's shape and dtype, or an image "
                    "(resized bilinearly, pixels/255, quantized with the input's scale). Repeatable.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
+@click.option("--steps", type=click.IntRange(1, None), default=None,
+              help="Invokes in a row through one model instance, from its reset state: the inputs run in "
+                   "sequences of this many steps, every step compared. [default: 10 for a model with state "
+                   "(LSTM, SVDF), 1 otherwise]")
 @board_option("Run on this emulated board in QEMU instead of the host")
 @preprocess_option
 @planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def validate(model: Path, samples: int, input_files: tuple, seed: int, board: str | None, preprocess: dict,
-             compile_options: CompileOptions,
-             as_json: bool) -> None:
+def validate(model: Path, samples: int, input_files: tuple, seed: int, steps: int | None, board: str | None,
+             preprocess: dict, compile_options: CompileOptions, as_json: bool) -> None:
     """Check the generated C bit-exact against the TFLite Micro interpreter.
 
     Builds the generated code with the host C compiler ($CC, default cc), or
     with arm-none-eabi-gcc for an emulated --board and runs it in QEMU; runs
     tflite-micro on the same inputs, and reports the largest absolute
-    difference per output. Exit 0 only when every output is identical, 1 when
-    any differs.
+    difference per output. A model with state (variable tensors) keeps it
+    from one invoke to the next on both sides: the inputs (random ones, then
+    --input files in order) run in sequences of --steps invokes, each from the
+    reset state, and every step is compared. Exit 0 only when every output is
+    identical, 1 when any differs.
     """
     from tinygen.validate import validate as run_validation
 
@@ -127,7 +133,8 @@ def validate(model: Path, samples: int, input_files: tuple, seed: int, board: st
     if board:
         emulated_board(board)
     program = compile_for(model, compile_options, board)
-    report = run_validation(model, program, samples, input_files, seed, progress("emulated inferences"), preprocess)
+    report = run_validation(model, program, samples, input_files, seed, progress("emulated inferences"), preprocess,
+                            steps)
     if as_json:
         click.echo(json.dumps(plain(asdict(report)), indent=2))
     else:
@@ -140,8 +147,15 @@ def validate(model: Path, samples: int, input_files: tuple, seed: int, board: st
         if program.graph.dropped_io:
             click.echo("--io int8: the C code reads and writes int8; its values went through the model's own "
                        "QUANTIZE/DEQUANTIZE to meet TFLite Micro's")
+        if report.state_bytes:
+            click.echo(f"persistent state {report.state_bytes:,} bytes, carried from step to step on both sides")
         verdict = "bit-exact with TFLite Micro" if report.exact else "DIFFERS from TFLite Micro"
-        click.echo(f"{model}: {verdict} on {report.samples} inputs")
+        how = ""
+        if report.steps > 1:
+            rest = report.samples % report.steps
+            how = (f" ({report.sequences} sequence{'s' * (report.sequences != 1)} of {report.steps} steps"
+                   + (f", the last of {rest}" if rest else "") + ", each from the reset state, every step compared)")
+        click.echo(f"{model}: {verdict} on {report.samples} inputs{how}")
     sys.exit(0 if report.exact else 1)
 
 
@@ -209,6 +223,9 @@ def _print_simulation(r: dict) -> None:
     lb = r["lower_bound_bytes"]
     click.echo(f"\npeak SRAM    {r['peak_sram_bytes']:>11,} bytes at {r['peak_at']}; lower bound {lb:,}"
                + (f" (+{100 * (r['peak_sram_bytes'] - lb) / lb:.1f}%)" if lb else ""))
+    if r["persistent_state_bytes"]:
+        click.echo(f"persistent state {r['persistent_state_bytes']:>7,} bytes outside the arena, kept from one invoke to "
+                   f"the next ({len(r['persistent_state'])} variable tensors); SRAM {r['sram_bytes']:,} bytes in all")
     flash = r["flash"]
     label = "flash (estimate)" if r["flash_is_estimate"] else "flash"
     click.echo(f"{label:16} {r['flash_bytes']:>7,} bytes: code {flash['code_bytes']:,}, constant data "
