@@ -55,3 +55,15 @@ def test_quantize_float_to_uint8_is_rejected(tmp_path):
     path = single_op_model(tmp_path / "qu.tflite", "QUANTIZE", [Spec((4,), "float32")], Spec((4,), "uint8", 0.1, 128))
     with pytest.raises(TinygenError, match="float32 -> uint8"):
         compile_model(path, REFERENCE)
+
+
+@SOME
+@given(scales, st.floats(-4, 4), zero_points)
+def test_requantize_from_int16(tmp_path, in_scale, log_ratio, out_zp):
+    """An int16 model input (the keyword models with SVDF) to int8 for the next op. (Their int16
+    -> int32 output QUANTIZE alone would make a model without int8 activations, refused as float;
+    the real keyword models check it, tests/models/test_stateful_models.py.)"""
+    out_scale = float(np.float32(in_scale * 2.0 ** log_ratio))
+    x = Spec((2, 40), "int16", in_scale, 0)
+    out = Spec((2, 40), "int8", out_scale, out_zp)
+    assert_bit_exact(single_op_model(tmp_path / "rq16.tflite", "QUANTIZE", [x], out), samples=4)

@@ -10,7 +10,7 @@ reference call for one keeps the outputs bit-exact. Where CMSIS-NN has the op:
     FULLY_CONNECTED    arm_fully_connected_s8, arm_fully_connected_per_channel_s8
     AVERAGE_POOL_2D    arm_avgpool_s8
     MAX_POOL_2D        arm_max_pool_s8
-    SOFTMAX            arm_softmax_s8
+    SOFTMAX            arm_softmax_s8, arm_softmax_s8_s16 (int16 output)
     ADD, MUL           arm_elementwise_add_s8, arm_elementwise_mul_s8 (operands of one size)
 
 the call goes to a small wrapper in tinygen/kernels/cmsis_nn/cmsis_nn_glue.c; every other op, and a
@@ -323,8 +323,8 @@ def _softmax(op: Op, call: Call, dsp: bool) -> Call | None:
     if not 0 <= f["input_left_shift"] <= 31:
         return None
     # Each row is read three times (maximum, sum of exponentials, outputs): no overlap.
-    return Call(GLUE, "tg_cmsis_softmax_s8", [SOFTMAX_PARAMS(dict(f)), op.inputs[0],
-                                              op.outputs[0]], macs=call.macs)
+    function = {"tg_softmax_s8": "tg_cmsis_softmax_s8", "tg_softmax_s8_s16": "tg_cmsis_softmax_s8_s16"}[call.function]
+    return Call(GLUE, function, [SOFTMAX_PARAMS(dict(f)), op.inputs[0], op.outputs[0]], macs=call.macs)
 
 
 def _elementwise(op: Op, call: Call, dsp: bool) -> Call | None:

@@ -134,6 +134,10 @@ void tg_cmsis_softmax_s8(const tg_cmsis_softmax_params *p, const int8_t *input, 
   arm_softmax_s8(input, p->rows, p->depth, p->input_multiplier, p->input_left_shift, p->diff_min, output);
 }
 
+void tg_cmsis_softmax_s8_s16(const tg_cmsis_softmax_params *p, const int8_t *input, int16_t *output) {
+  arm_softmax_s8_s16(input, p->rows, p->depth, p->input_multiplier, p->input_left_shift, p->diff_min, output);
+}
+
 void tg_cmsis_add_s8(const tg_cmsis_elementwise_params *p, const int8_t *a, const int8_t *b, int8_t *output) {
   tg_cmsis_check(arm_elementwise_add_s8(a, b, p->a_offset, p->a_multiplier, p->a_shift, p->b_offset, p->b_multiplier,
                                         p->b_shift, p->left_shift, output, p->output_offset, p->multiplier, p->shift,

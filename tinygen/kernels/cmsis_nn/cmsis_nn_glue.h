@@ -83,6 +83,8 @@ typedef struct {
 
 /* SOFTMAX over the last axis through arm_softmax_s8 (output scale 1/256, zero point -128). */
 void tg_cmsis_softmax_s8(const tg_cmsis_softmax_params *p, const int8_t *input, int8_t *output);
+/* The same through arm_softmax_s8_s16 (int16 output, scale 1/65536, zero point -32768). */
+void tg_cmsis_softmax_s8_s16(const tg_cmsis_softmax_params *p, const int8_t *input, int16_t *output);
 
 typedef struct {
   int32_t size;
