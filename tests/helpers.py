@@ -173,12 +173,14 @@ class Spec:
     variable: bool = False  # a variable tensor (an op's state), neither a constant nor a model input
 
 
-ACTIVATIONS = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}
+ACTIVATIONS = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3, "TANH": 4}
 OPTION_TABLES = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "LEAKY_RELU": "LeakyReluOptions",
                  "SUM": "ReducerOptions", "REDUCE_MAX": "ReducerOptions", "TRANSPOSE_CONV": "TransposeConvOptions",
                  "BATCH_MATMUL": "BatchMatMulOptions", "L2_NORMALIZATION": "L2NormOptions", "SVDF": "SVDFOptions",
-                 "SOFTMAX": "SoftmaxOptions"}
-FUSED_ACTIVATION_TABLES = ("AddOptions", "SubOptions", "MulOptions", "SVDFOptions")
+                 "SOFTMAX": "SoftmaxOptions",
+                 "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTMOptions"}
+FUSED_ACTIVATION_TABLES = ("AddOptions", "SubOptions", "MulOptions", "SVDFOptions",
+                           "UnidirectionalSequenceLSTMOptions")
 
 
 def write_model(model, path: Path) -> Path:
@@ -193,13 +195,16 @@ def write_model(model, path: Path) -> Path:
 
 def single_op_model(path: Path, kind: str, inputs: list, output: Spec, **options) -> Path:
     """A one-op .tflite; non-constant inputs become model inputs. An input may be an int32 array
-    (a constant), a Spec with a list of scales (per channel, along axis 0); keyword arguments set
-    the op's option table (activation= for ADD/SUB/MUL, others named as in the schema classes,
-    e.g. keepDims)."""
+    (a constant), a Spec with a list of scales (per channel, along axis 0), or None (an optional
+    input left out); keyword arguments set the op's option table (activation= for ops with a
+    fused activation, others named as in the schema classes, e.g. keepDims)."""
     s = schema()
     types = {"int8": s.TensorType.INT8, "uint8": s.TensorType.UINT8, "float32": s.TensorType.FLOAT32,
              "int32": s.TensorType.INT32, "int16": s.TensorType.INT16}
-    specs = [Spec(x.shape, "int32", data=x) if isinstance(x, np.ndarray) else x for x in inputs]
+    given = [Spec(x.shape, "int32", data=x) if isinstance(x, np.ndarray) else x for x in inputs]
+    specs = [x for x in given if x is not None]
+    positions = iter(range(len(specs)))
+    op_inputs = [-1 if x is None else next(positions) for x in given]
     buffers, tensors = [s.BufferT()], []
     for i, spec in enumerate(specs + [output]):
         t = s.TensorT()
@@ -217,7 +222,7 @@ def single_op_model(path: Path, kind: str, inputs: list, output: Spec, **options
             t.buffer = len(buffers) - 1
         tensors.append(t)
     op = s.OperatorT()
-    op.opcodeIndex, op.inputs, op.outputs = 0, list(range(len(specs))), [len(specs)]
+    op.opcodeIndex, op.inputs, op.outputs = 0, op_inputs, [len(specs)]
     table = OPTION_TABLES.get(kind)
     if table:
         op.builtinOptionsType, op.builtinOptions = getattr(s.BuiltinOptions, table), getattr(s, table + "T")()

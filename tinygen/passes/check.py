@@ -10,7 +10,8 @@ def check_model(graph: Graph) -> None:
     if not graph.ops:
         raise TinygenError("the model has no ops")
     activations = graph.live_tensors()
-    if not any(t.dtype in ("int8", "uint8") and t.quant is not None for t in activations):
+    # A quantized int16 activation is no float model: its ops then name the types they refuse.
+    if not any(t.dtype in ("int8", "uint8", "int16") and t.quant is not None for t in activations):
         raise TinygenError("a float model (no int8 activations): tinygen compiles int8-quantized models; "
                            "convert with TFLiteConverter using int8 post-training quantization")
     for t in graph.inputs + graph.outputs:
