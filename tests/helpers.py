@@ -30,6 +30,25 @@ SOME = settings(max_examples=8, deadline=None, suppress_health_check=list(Health
 EVERY_INT8 = np.arange(-128, 128, dtype=np.int8)
 
 
+# The real models with state in a tflite-micro checkout (TINYGEN_TFLM_MODELS=/path/to/tflite-micro).
+TFLM_CHECKOUT = os.environ.get("TINYGEN_TFLM_MODELS")
+TFLM_STATEFUL_MODELS = ("tensorflow/lite/micro/examples/mnist_lstm/trained_lstm_int8.tflite",
+                        "tensorflow/lite/micro/examples/dtln/dtln_noise_suppression.tflite",
+                        "third_party/xtensa/examples/micro_speech_lstm/micro_speech_lstm.tflite",
+                        "tensorflow/lite/micro/models/keyword_scrambled.tflite",
+                        "tensorflow/lite/micro/models/keyword_scrambled_8bit.tflite")
+
+
+def tflm_model_or_skip(relative: str) -> Path:
+    if not TFLM_CHECKOUT:
+        pytest.skip("TINYGEN_TFLM_MODELS is unset (point it at a tensorflow/tflite-micro checkout for its "
+                    "LSTM and SVDF models)")
+    path = Path(TFLM_CHECKOUT) / relative
+    if not path.exists():
+        pytest.skip(f"{path} is absent from the tflite-micro checkout at TINYGEN_TFLM_MODELS")
+    return path
+
+
 def shared_or_skip(relative: str) -> Path:
     path = SHARED / relative
     if not path.exists():
@@ -109,16 +128,22 @@ def quantize(model, path: Path, input_shapes=None, samples: int = 32, seed: int 
     io_dtype "int8" gives int8 model inputs/outputs; "float32" keeps float I/O (QUANTIZE/DEQUANTIZE
     ops at the boundary); "uint8" gives uint8 I/O.
     """
+    shapes = input_shapes or [tuple(i.shape) for i in model.inputs]
+    converter = tf().lite.TFLiteConverter.from_keras_model(model)
+    return convert_int8(converter, shapes, path, samples, seed, io_dtype, low, high)
+
+
+def convert_int8(converter, shapes, path: Path, samples: int = 32, seed: int = 0, io_dtype: str = "int8",
+                 low: float = -1.0, high: float = 1.0) -> Path:
+    """quantize() for any TFLiteConverter (its inputs' shapes given, the batch fixed to 1)."""
     tensorflow = tf()
     rng = np.random.default_rng(seed)
-    shapes = input_shapes or [tuple(i.shape) for i in model.inputs]
     shapes = [(1,) + tuple(s[1:]) for s in shapes]
 
     def representative():
         for _ in range(samples):
             yield [rng.uniform(low, high, s).astype(np.float32) for s in shapes]
 
-    converter = tensorflow.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tensorflow.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative
     converter.target_spec.supported_ops = [tensorflow.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -127,6 +152,49 @@ def quantize(model, path: Path, input_shapes=None, samples: int = 32, seed: int 
         converter.inference_output_type = getattr(tensorflow, io_dtype)
     path.write_bytes(converter.convert())
     return path
+
+
+def fused_lstm_model(path: Path, time_steps: int, features: int, units: int, return_sequences: bool,
+                     dense: int | None = None, seed: int = 0) -> Path:
+    """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM through TFLiteConverter. Keras 3's LSTM layer converts
+    to a WHILE loop (and int8 calibration of that crashes the converter), so the LSTM is a
+    tf.function marked the way the converter's Keras-LSTM fusion recognises (api_implements
+    "lstm_...", Keras's argument order and five results), exported as a SavedModel. Weights are
+    random, the states start at zero; `dense` adds a fully connected layer after it."""
+    tensorflow = tf()
+    rng = np.random.default_rng(seed)
+
+    def constant(*shape, scale=0.5):
+        return tensorflow.constant(rng.uniform(-scale, scale, shape).astype(np.float32))
+
+    kernel, recurrent, bias = constant(features, 4 * units), constant(units, 4 * units), constant(4 * units, scale=0.1)
+    head = constant(units, dense) if dense else None
+
+    @tensorflow.function(experimental_attributes={"api_implements": "lstm_tinygen_test", "time_major": False,
+                                                  "go_backwards": False})
+    def lstm(inputs, init_h, init_c, kernel, recurrent_kernel, bias):
+        h, c, outputs = init_h, init_c, []
+        for t in range(time_steps):
+            z = tensorflow.matmul(inputs[:, t], kernel) + tensorflow.matmul(h, recurrent_kernel) + bias
+            i, f, g, o = tensorflow.split(z, 4, axis=1)  # Keras's gate order
+            c = tensorflow.sigmoid(f) * c + tensorflow.sigmoid(i) * tensorflow.tanh(g)
+            h = tensorflow.sigmoid(o) * tensorflow.tanh(c)
+            outputs.append(h)
+        return h, tensorflow.stack(outputs, axis=1), h, c, tensorflow.constant(0.0)
+
+    @tensorflow.function(input_signature=[tensorflow.TensorSpec([1, time_steps, features], tensorflow.float32)])
+    def model(x):
+        zeros = tensorflow.zeros([1, units])
+        last, sequence, _, _, _ = lstm(x, zeros, zeros, kernel, recurrent, bias)
+        y = sequence if return_sequences else last
+        return tensorflow.matmul(y, head) if dense else y
+
+    module = tensorflow.Module()
+    module.model = model
+    saved = path.with_suffix(".savedmodel")
+    tensorflow.saved_model.save(module, str(saved), signatures=model.get_concrete_function())
+    converter = tensorflow.lite.TFLiteConverter.from_saved_model(str(saved))
+    return convert_int8(converter, [(1, time_steps, features)], path, seed=seed)
 
 
 def assert_bit_exact(path: Path, samples: int = 10):

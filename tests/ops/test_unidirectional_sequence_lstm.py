@@ -1,5 +1,5 @@
 """UNIDIRECTIONAL_SEQUENCE_LSTM: one-op models written with the schema classes (every shape,
-time major or not, cell clip, without TensorFlow) and Keras LSTMs through TFLiteConverter, all
+time major or not, cell clip, without TensorFlow) and LSTMs through TFLiteConverter, all
 run as sequences of invokes so that the hidden and cell states are compared too."""
 import re
 from pathlib import Path
@@ -13,7 +13,7 @@ from tinygen.compiler import compile_model
 from tinygen.errors import TinygenError
 from tinygen.options import REFERENCE
 from tinygen.validate import validate
-from helpers import REPO, SOME, Spec, keras_model, layers, op_kinds, quantize, single_op_model
+from helpers import REPO, SOME, Spec, fused_lstm_model, op_kinds, single_op_model
 
 KERNEL = REPO / "tinygen" / "kernels" / "reference" / "unidirectional_sequence_lstm.c"
 
@@ -111,16 +111,14 @@ def test_lstm_refusals(tmp_path, change, message):
         compile_model(lstm_model(tmp_path / "m.tflite", **change), REFERENCE)
 
 
-# --------------------------------------------------------------------------- Keras LSTMs (TensorFlow)
+# --------------------------------------------------------------------------- converted LSTMs (TensorFlow)
 
 @pytest.mark.slow
-@pytest.mark.parametrize("time_steps, features, units, return_sequences", [
-    (6, 3, 8, True), (10, 5, 16, False), (1, 2, 3, True)])
-def test_keras_lstm(tmp_path, time_steps, features, units, return_sequences):
-    """A Keras LSTM, int8-quantized by TFLiteConverter into UNIDIRECTIONAL_SEQUENCE_LSTM."""
-    L = layers()
-    model = keras_model(lambda x: L.Dense(4)(L.LSTM(units, return_sequences=return_sequences)(x)),
-                        [(time_steps, features)])
-    path = quantize(model, tmp_path / "lstm.tflite")
+@pytest.mark.parametrize("time_steps, features, units, return_sequences, dense", [
+    (6, 3, 8, True, None), (10, 5, 16, False, 4), (1, 2, 3, True, 2)])
+def test_converted_lstm(tmp_path, time_steps, features, units, return_sequences, dense):
+    """An LSTM int8-quantized by TFLiteConverter into UNIDIRECTIONAL_SEQUENCE_LSTM (the
+    converter's Keras-LSTM fusion, tests/helpers.py), with a FULLY_CONNECTED after it or not."""
+    path = fused_lstm_model(tmp_path / "lstm.tflite", time_steps, features, units, return_sequences, dense)
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in op_kinds(path)
     assert_sequences_exact(path, samples=10, steps=5)
