@@ -310,6 +310,63 @@ def single_op_model(path: Path, kind: str, inputs: list, output: Spec, **options
     return write_model(model, path)
 
 
+# The state's bits a feature projection uses: most of an int16 state, most of an int8 one.
+STATE_BITS = {"int16": 13, "int8": 6}
+
+
+def svdf_model(path, batches=1, input_size=6, units=3, rank=1, memory=4, state_dtype="int16", seed=0,
+               input_zp=3, state_zp=0, output_zp=-5, variable=True):
+    """An SVDF whose scales put typical values inside the state's and the output's range."""
+    rng = np.random.default_rng(seed)
+    filters = units * rank
+    time_max = 32767 if state_dtype == "int16" else 127
+    s_in, s_feature, s_time = 0.05, 0.01, 1.0 / time_max
+    # a feature dot product of ~ input_size * 64 * 64 in input x weight units fills STATE_BITS bits
+    s_state = s_in * s_feature * input_size * 64 * 64 / 2 ** STATE_BITS[state_dtype]
+    # memory x rank products of time weights (up to time_max) and state values (~ 2^STATE_BITS)
+    # add up like a random walk: an output of ~ +-100 LSB
+    s_out = s_state * s_time * time_max * 2 ** STATE_BITS[state_dtype] * np.sqrt(memory * rank) / 300
+    bias_scale = s_state * s_time
+    inputs = [
+        Spec((batches, input_size), "int8", s_in, input_zp),
+        Spec((filters, input_size), "int8", s_feature, 0, rng.integers(-127, 128, (filters, input_size))),
+        Spec((filters, memory), state_dtype, s_time, 0, rng.integers(-time_max, time_max + 1, (filters, memory))),
+        Spec((units,), "int32", bias_scale, 0, rng.integers(-2 ** 14, 2 ** 14, units)),
+        Spec((batches, filters * memory), state_dtype, s_state, state_zp, variable=variable),
+    ]
+    return single_op_model(path, "SVDF", inputs, Spec((batches, units), "int8", s_out, output_zp), rank=rank)
+
+
+def lstm_model(path: Path, batches=1, steps=3, input_size=4, units=5, time_major=False, cell_clip=0.0, seed=0,
+               cell_scale=2.0 ** -11, input_zp=-3, hidden_zp=4, variable=True, peephole=False,
+               activation="TANH", input_dtype="int8") -> Path:
+    """A one-op LSTM whose weight scales put the gates' pre-activations around +-2."""
+    rng = np.random.default_rng(seed)
+    s_x, s_h = 0.04, 1.0 / 128
+    s_w = 2.0 / (s_x * np.sqrt(input_size) * 73 * 73)
+    s_rw = 2.0 / (s_h * np.sqrt(units) * 73 * 73)
+
+    def weights(shape, scale):
+        return Spec(shape, "int8", float(np.float32(scale)), 0, rng.integers(-127, 128, shape))
+
+    def bias():
+        return Spec((units,), "int32", float(np.float32(s_x * s_w)), 0, rng.integers(-3000, 3000, units))
+
+    leading = (steps, batches) if time_major else (batches, steps)
+    inputs = ([Spec((*leading, input_size), input_dtype, s_x, input_zp)]
+              + [weights((units, input_size), s_w) for _ in range(4)]
+              + [weights((units, units), s_rw) for _ in range(4)]
+              + [Spec((units,), "int16", 0.01, 0, rng.integers(-99, 99, units)) if peephole else None
+                 for _ in range(3)]
+              + [bias() for _ in range(4)] + [None, None]
+              + [Spec((batches, units), input_dtype, s_h, hidden_zp, variable=variable),
+                 Spec((batches, units), "int16", cell_scale, 0, variable=variable)]
+              + [None] * 4)
+    return single_op_model(path, "UNIDIRECTIONAL_SEQUENCE_LSTM", inputs,
+                           Spec((*leading, units), input_dtype, s_h, hidden_zp), activation=activation,
+                           cellClip=cell_clip, timeMajor=time_major)
+
+
 RANGES = st.sampled_from([(-1.0, 1.0), (0.0, 1.0), (-3.0, 0.5)])  # representative data: zero points mid, -128, high
 # (low, high) of the representative data: asymmetric ranges move the zero point.
 input_ranges = st.tuples(st.floats(-2.5, 3.0), st.floats(0.05, 1.0), st.floats(0.05, 1.0)).map(

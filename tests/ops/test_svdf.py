@@ -9,33 +9,7 @@ from tinygen.compiler import compile_model
 from tinygen.errors import TinygenError
 from tinygen.options import REFERENCE
 from tinygen.validate import validate
-from helpers import SOME, Spec, single_op_model
-
-# The state's bits a feature projection uses: most of an int16 state, most of an int8 one.
-STATE_BITS = {"int16": 13, "int8": 6}
-
-
-def svdf_model(path, batches=1, input_size=6, units=3, rank=1, memory=4, state_dtype="int16", seed=0,
-               input_zp=3, state_zp=0, output_zp=-5, variable=True):
-    """An SVDF whose scales put typical values inside the state's and the output's range."""
-    rng = np.random.default_rng(seed)
-    filters = units * rank
-    time_max = 32767 if state_dtype == "int16" else 127
-    s_in, s_feature, s_time = 0.05, 0.01, 1.0 / time_max
-    # a feature dot product of ~ input_size * 64 * 64 in input x weight units fills STATE_BITS bits
-    s_state = s_in * s_feature * input_size * 64 * 64 / 2 ** STATE_BITS[state_dtype]
-    # memory x rank products of time weights (up to time_max) and state values (~ 2^STATE_BITS)
-    # add up like a random walk: an output of ~ +-100 LSB
-    s_out = s_state * s_time * time_max * 2 ** STATE_BITS[state_dtype] * np.sqrt(memory * rank) / 300
-    bias_scale = s_state * s_time
-    inputs = [
-        Spec((batches, input_size), "int8", s_in, input_zp),
-        Spec((filters, input_size), "int8", s_feature, 0, rng.integers(-127, 128, (filters, input_size))),
-        Spec((filters, memory), state_dtype, s_time, 0, rng.integers(-time_max, time_max + 1, (filters, memory))),
-        Spec((units,), "int32", bias_scale, 0, rng.integers(-2 ** 14, 2 ** 14, units)),
-        Spec((batches, filters * memory), state_dtype, s_state, state_zp, variable=variable),
-    ]
-    return single_op_model(path, "SVDF", inputs, Spec((batches, units), "int8", s_out, output_zp), rank=rank)
+from helpers import SOME, Spec, single_op_model, svdf_model
 
 
 @SOME

@@ -13,39 +13,9 @@ from tinygen.compiler import compile_model
 from tinygen.errors import TinygenError
 from tinygen.options import REFERENCE
 from tinygen.validate import validate
-from helpers import REPO, SOME, Spec, fused_lstm_model, op_kinds, single_op_model
+from helpers import REPO, SOME, Spec, fused_lstm_model, lstm_model, op_kinds, single_op_model
 
 KERNEL = REPO / "tinygen" / "kernels" / "reference" / "unidirectional_sequence_lstm.c"
-
-
-def lstm_model(path: Path, batches=1, steps=3, input_size=4, units=5, time_major=False, cell_clip=0.0, seed=0,
-               cell_scale=2.0 ** -11, input_zp=-3, hidden_zp=4, variable=True, peephole=False,
-               activation="TANH", input_dtype="int8") -> Path:
-    """A one-op LSTM whose weight scales put the gates' pre-activations around +-2."""
-    rng = np.random.default_rng(seed)
-    s_x, s_h = 0.04, 1.0 / 128
-    s_w = 2.0 / (s_x * np.sqrt(input_size) * 73 * 73)
-    s_rw = 2.0 / (s_h * np.sqrt(units) * 73 * 73)
-
-    def weights(shape, scale):
-        return Spec(shape, "int8", float(np.float32(scale)), 0, rng.integers(-127, 128, shape))
-
-    def bias():
-        return Spec((units,), "int32", float(np.float32(s_x * s_w)), 0, rng.integers(-3000, 3000, units))
-
-    leading = (steps, batches) if time_major else (batches, steps)
-    inputs = ([Spec((*leading, input_size), input_dtype, s_x, input_zp)]
-              + [weights((units, input_size), s_w) for _ in range(4)]
-              + [weights((units, units), s_rw) for _ in range(4)]
-              + [Spec((units,), "int16", 0.01, 0, rng.integers(-99, 99, units)) if peephole else None
-                 for _ in range(3)]
-              + [bias() for _ in range(4)] + [None, None]
-              + [Spec((batches, units), input_dtype, s_h, hidden_zp, variable=variable),
-                 Spec((batches, units), "int16", cell_scale, 0, variable=variable)]
-              + [None] * 4)
-    return single_op_model(path, "UNIDIRECTIONAL_SEQUENCE_LSTM", inputs,
-                           Spec((*leading, units), input_dtype, s_h, hidden_zp), activation=activation,
-                           cellClip=cell_clip, timeMajor=time_major)
 
 
 def assert_sequences_exact(path: Path, samples: int = 12, steps: int = 4, seed: int = 0):
