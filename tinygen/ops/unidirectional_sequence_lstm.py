@@ -19,7 +19,7 @@ from tinygen.ops import ACTIVATION, Call, Record, Scratch, define
 from tinygen.ops.quantize import per_tensor
 from tinygen.quant import quantize_multiplier
 
-GATE_PARAMS = Record("tg_lstm_gate", """
+GATE_PARAMS = Record("tg_lstm_gate_params", """
     int32_t input_multiplier, input_shift, recurrent_multiplier, recurrent_shift;
     const int8_t *input_weights;
     const int8_t *recurrent_weights;
@@ -31,10 +31,10 @@ LSTM_PARAMS = Record("tg_lstm_params", """
         forget_multiplier, forget_shift, update_multiplier, update_shift,
         hidden_multiplier, hidden_shift, hidden_zero_point, clip_cell, cell_clip,
         cell_tanh_multiplier, cell_tanh_shift;
-    const tg_lstm_gate *forget;
-    const tg_lstm_gate *input;
-    const tg_lstm_gate *cell;
-    const tg_lstm_gate *output;
+    const tg_lstm_gate_params *forget;
+    const tg_lstm_gate_params *input;
+    const tg_lstm_gate_params *cell;
+    const tg_lstm_gate_params *output;
     int16_t *scratch;
 """)
 

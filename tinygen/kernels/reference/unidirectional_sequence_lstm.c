@@ -86,7 +86,7 @@ static void product_s16(const int8_t *vector, int32_t offset, int32_t size, cons
 }
 
 /* A gate's pre-activation: both products, added with saturation. */
-static void gate_s16(const tg_lstm_params *p, const tg_lstm_gate *g, const int8_t *x, const int8_t *h, int32_t rows,
+static void gate_s16(const tg_lstm_params *p, const tg_lstm_gate_params *g, const int8_t *x, const int8_t *h, int32_t rows,
                      int16_t *out, int16_t *recurrent) {
   const int32_t n = rows * p->state_size;
   product_s16(x, p->input_offset, p->input_size, g->input_weights, g->bias, g->input_multiplier, g->input_shift, rows,
@@ -96,7 +96,7 @@ static void gate_s16(const tg_lstm_params *p, const tg_lstm_gate *g, const int8_
   for (int32_t i = 0; i < n; ++i) out[i] = saturate_i16(out[i] + recurrent[i]);
 }
 
-static void sigmoid_gate(const tg_lstm_params *p, const tg_lstm_gate *g, const int8_t *x, const int8_t *h,
+static void sigmoid_gate(const tg_lstm_params *p, const tg_lstm_gate_params *g, const int8_t *x, const int8_t *h,
                          int32_t rows, int16_t *out, int16_t *recurrent) {
   gate_s16(p, g, x, h, rows, out, recurrent);
   for (int32_t i = 0; i < rows * p->state_size; ++i) out[i] = sigmoid_q15(out[i]);

@@ -20,7 +20,7 @@ typedef struct {
   const int8_t *input_weights;                   /* [state_size][input_size] */
   const int8_t *recurrent_weights;               /* [state_size][state_size] */
   const int32_t *bias;                           /* [state_size] */
-} tg_lstm_gate;
+} tg_lstm_gate_params;
 
 typedef struct {
   int32_t batches, steps, input_size, state_size;
@@ -32,7 +32,7 @@ typedef struct {
   int32_t hidden_multiplier, hidden_shift, hidden_zero_point; /* tanh(cell) x output gate -> hidden */
   int32_t clip_cell, cell_clip; /* with clip_cell, the cell state is clamped to +-cell_clip */
   int32_t cell_tanh_multiplier, cell_tanh_shift; /* the cell state to tanh's input (see the .c) */
-  const tg_lstm_gate *forget, *input, *cell, *output;
+  const tg_lstm_gate_params *forget, *input, *cell, *output;
   int16_t *scratch; /* 4 x rows x state_size, rows = batches when time major, else 1 */
 } tg_lstm_params;
 
