@@ -248,7 +248,8 @@ def test_memory_benchmark_prints_one_table(tmp_path):
                              "--plot", str(tmp_path / "plots")], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("| model | TFLM arena | ours layer | ours patch | int8 layer | int8 patch | lower bound |")
+    assert lines[0].startswith("| model | TFLM arena | ours layer | ours patch | int8 layer | int8 patch | lower bound | "
+                               "state |")
     row = next(line for line in lines if line.startswith("| tiny_cnn_int8 |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     board = get_board("qemu_mps2_an500")
@@ -257,7 +258,8 @@ def test_memory_benchmark_prints_one_table(tmp_path):
     assert int(cells[2].replace(",", "")) == layer.plan.arena_bytes
     assert int(cells[3].replace(",", "")) == patch.plan.arena_bytes
     assert cells[4] == cells[5] == "="  # int8 I/O already
-    assert float(cells[7]) == pytest.approx(int(cells[1].replace(",", "")) / layer.plan.arena_bytes, abs=0.01)
+    assert cells[7] == "0"  # no persistent state
+    assert float(cells[8]) == pytest.approx(int(cells[1].replace(",", "")) / layer.plan.arena_bytes, abs=0.01)
     assert any(line.startswith("geometric mean of TFLM/ours over 1 models") for line in lines)
     assert any(line.startswith("  tiny_cnn_int8 (--io model): ") for line in lines)
     assert (tmp_path / "plots" / "tiny_cnn_int8.png").is_file()
