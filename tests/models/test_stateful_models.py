@@ -33,8 +33,12 @@ def test_simulate_counts_the_state(relative):
     assert report["sram_bytes"] == report["peak_sram_bytes"] + program.state_bytes
 
 
-def test_simulate_shows_the_state():
+def test_generate_and_simulate_show_the_state(tmp_path):
     model = tflm_model_or_skip(TFLM_STATEFUL_MODELS[3])
+    result = run_cli("generate", model, "-o", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert f"persistent state {compiled(model).state_bytes:,} bytes)" in result.stdout, result.stdout
+    assert f"#define TINYGEN_STATE_BYTES {compiled(model).state_bytes}" in (tmp_path / "out" / "model.h").read_text()
     result = run_cli("simulate", model)
     assert result.returncode == 0, result.stderr
     assert f"persistent state {compiled(model).state_bytes:>7,} bytes outside the arena" in result.stdout, result.stdout

@@ -89,11 +89,13 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
     require_fit(model, program, force)
     files, next_step = write_project(program, target, out_dir, input_file, force, preprocess)
     summary = {"model": str(model), "board": target.name, "output": str(out_dir),
-               "arena_bytes": program.plan.arena_bytes, "patch": program.patch, "files": [str(f) for f in files]}
+               "arena_bytes": program.plan.arena_bytes, "state_bytes": program.state_bytes, "patch": program.patch,
+               "files": [str(f) for f in files]}
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
-        click.echo(f"wrote {len(files)} files to {out_dir} (arena {program.plan.arena_bytes:,} bytes); "
+        state = f", persistent state {program.state_bytes:,} bytes" if program.state_bytes else ""
+        click.echo(f"wrote {len(files)} files to {out_dir} (arena {program.plan.arena_bytes:,} bytes{state}); "
                    f"next: {next_step}")
 
 
