@@ -268,7 +268,7 @@ def single_op_model(path: Path, kind: str, inputs: list, output: Spec, **options
     fused activation, others named as in the schema classes, e.g. keepDims)."""
     s = schema()
     types = {"int8": s.TensorType.INT8, "uint8": s.TensorType.UINT8, "float32": s.TensorType.FLOAT32,
-             "int32": s.TensorType.INT32, "int16": s.TensorType.INT16}
+             "int32": s.TensorType.INT32, "int16": s.TensorType.INT16, "int64": s.TensorType.INT64}
     given = [Spec(x.shape, "int32", data=x) if isinstance(x, np.ndarray) else x for x in inputs]
     specs = [x for x in given if x is not None]
     positions = iter(range(len(specs)))
@@ -339,18 +339,24 @@ def svdf_model(path, batches=1, input_size=6, units=3, rank=1, memory=4, state_d
 
 def lstm_model(path: Path, batches=1, steps=3, input_size=4, units=5, time_major=False, cell_clip=0.0, seed=0,
                cell_scale=2.0 ** -11, input_zp=-3, hidden_zp=4, variable=True, peephole=False,
-               activation="TANH", input_dtype="int8") -> Path:
-    """A one-op LSTM whose weight scales put the gates' pre-activations around +-2."""
+               activation="TANH", input_dtype="int8", bias_dtype=None) -> Path:
+    """A one-op LSTM whose weight scales put the gates' pre-activations around +-2: int8 input and
+    hidden state with int32 biases, or (input_dtype "int16") the 16x8 LSTM, int16 input and hidden
+    state (zero points 0) with int64 biases."""
     rng = np.random.default_rng(seed)
-    s_x, s_h = 0.04, 1.0 / 128
-    s_w = 2.0 / (s_x * np.sqrt(input_size) * 73 * 73)
-    s_rw = 2.0 / (s_h * np.sqrt(units) * 73 * 73)
+    wide = input_dtype == "int16"
+    typical = 73 * (256 if wide else 1)  # the typical magnitude of a uniformly random activation
+    s_x, s_h = (0.04 / 256, 2.0 ** -15) if wide else (0.04, 1.0 / 128)
+    input_zp, hidden_zp = (0, 0) if wide else (input_zp, hidden_zp)
+    s_w = 2.0 / (s_x * np.sqrt(input_size) * typical * 73)
+    s_rw = 2.0 / (s_h * np.sqrt(units) * typical * 73)
 
     def weights(shape, scale):
         return Spec(shape, "int8", float(np.float32(scale)), 0, rng.integers(-127, 128, shape))
 
     def bias():
-        return Spec((units,), "int32", float(np.float32(s_x * s_w)), 0, rng.integers(-3000, 3000, units))
+        values = rng.integers(-3000, 3000, units) * (typical // 73)
+        return Spec((units,), bias_dtype or ("int64" if wide else "int32"), float(np.float32(s_x * s_w)), 0, values)
 
     leading = (steps, batches) if time_major else (batches, steps)
     inputs = ([Spec((*leading, input_size), input_dtype, s_x, input_zp)]

@@ -29,8 +29,10 @@ def assert_exact_over_sequences(model: Path, board: str, samples: int, steps: in
 @pytest.mark.parametrize("build", [lambda p: svdf_model(p, memory=6, seed=3),
                                    lambda p: svdf_model(p, state_dtype="int8", state_zp=-9, seed=4),
                                    lambda p: lstm_model(p, batches=2, time_major=True, cell_clip=0.5, seed=6),
-                                   lambda p: lstm_model(p, steps=4, seed=7)],
-                         ids=["svdf-int16", "svdf-int8", "lstm-time-major", "lstm"])
+                                   lambda p: lstm_model(p, steps=4, seed=7),
+                                   lambda p: lstm_model(p, batches=2, steps=3, cell_clip=1.0, input_dtype="int16",
+                                                        seed=8)],
+                         ids=["svdf-int16", "svdf-int8", "lstm-time-major", "lstm", "lstm-16x8"])
 def test_one_op_models_over_sequences(build, board, tmp_path):
     assert_exact_over_sequences(build(tmp_path / "m.tflite"), board, samples=12, steps=4)
 

@@ -37,6 +37,14 @@ def test_lstm_sequences(tmp_path_factory, batches, steps, input_size, units, tim
     assert_sequences_exact(path, seed=seed)
 
 
+@pytest.mark.parametrize("batches, steps, time_major, cell_clip, seed", [
+    (1, 3, False, 0.0, 1), (2, 2, True, 0.4, 2), (2, 3, False, 2.0, 3), (1, 1, True, 0.0, 4)])
+def test_lstm_16x8_sequences(tmp_path, batches, steps, time_major, cell_clip, seed):
+    """TFLM's 16x8 LSTM: int16 input and hidden state, int64 biases, 64-bit accumulation."""
+    path = lstm_model(tmp_path / "m.tflite", batches, steps, 6, 7, time_major, cell_clip, seed, input_dtype="int16")
+    assert_sequences_exact(path, seed=seed)
+
+
 def test_lstm_cell_scale_not_a_power_of_two(tmp_path):
     """TFLM rounds the cell scale's log2 for its tanh and does not refuse another scale."""
     assert_sequences_exact(lstm_model(tmp_path / "m.tflite", cell_scale=0.00037, seed=3))
@@ -73,8 +81,8 @@ def test_sigmoid_table_is_tflms(tmp_path):
     (dict(peephole=True), "peephole weights is not supported"),
     (dict(variable=False), "must be a variable tensor"),
     (dict(activation="RELU"), "cell activation RELU is not supported"),
-    (dict(input_dtype="int16"), "input int16, hidden state int16, cell state int16, output int16, weights int8 "
-                                "is not supported"),
+    (dict(input_dtype="int16", bias_dtype="int32"), "gate bias 12 must be a constant int64 tensor with int16 "
+                                                    "activations"),
 ])
 def test_lstm_refusals(tmp_path, change, message):
     with pytest.raises(TinygenError, match=re.escape(message)):

@@ -1,5 +1,6 @@
-"""UNIDIRECTIONAL_SEQUENCE_LSTM: int8 input, weights and hidden state, int32 biases, int16 cell
-state, the hidden and cell states variable tensors kept across invokes; time major or not.
+"""UNIDIRECTIONAL_SEQUENCE_LSTM: int8 weights, an int16 cell state, and an int8 input and hidden
+state with int32 biases or an int16 input and hidden state with int64 biases (TFLM's 8x8 and
+16x8 LSTMs), the hidden and cell states variable tensors kept across invokes; time major or not.
 
 Inputs as TFLite numbers them: 0 input; 1-4 input-to-{input, forget, cell, output} weights;
 5-8 recurrent-to-{...} weights; 9-11 peephole weights; 12-15 {input, forget, cell, output} gate
@@ -23,7 +24,7 @@ GATE_PARAMS = Record("tg_lstm_gate_params", """
     int32_t input_multiplier, input_shift, recurrent_multiplier, recurrent_shift;
     const int8_t *input_weights;
     const int8_t *recurrent_weights;
-    const int32_t *bias;
+    const void *bias;
 """)
 
 LSTM_PARAMS = Record("tg_lstm_params", """
@@ -43,6 +44,9 @@ GATES = ("input", "forget", "cell", "output")  # TFLite's order of the weights a
 INPUT_WEIGHTS, RECURRENT_WEIGHTS, BIASES = 1, 5, 12
 UNSUPPORTED = {range(9, 12): "peephole weights", range(16, 18): "a projection",
                range(20, 24): "layer normalization"}
+# input/hidden/output type -> the biases' type and the kernel
+ACTIVATIONS = {"int8": ("int32", "tg_unidirectional_sequence_lstm_s8"),
+               "int16": ("int64", "tg_unidirectional_sequence_lstm_s16")}
 GATE_SCALE = float(np.float32(2.0 ** -12))  # the gates' pre-activations: Q3.12
 ACTIVATED_SCALE = float(np.float32(2.0 ** -15))  # sigmoid and tanh outputs: Q0.15
 
@@ -63,15 +67,17 @@ def _check_types(op: Op) -> None:
         raise TinygenError(f"{op.describe()}: an LSTM without input gate weights (CIFG) is not supported: TFLite "
                            "Micro's kernel needs all eight weight matrices")
     types = (x.dtype, hidden.dtype if hidden else None, cell.dtype if cell else None, out.dtype,
-             *sorted({w.dtype for w in weights}))
-    if types != ("int8", "int8", "int16", "int8", "int8"):
+             "/".join(sorted({w.dtype for w in weights})))
+    if types[0] not in ACTIVATIONS or types != (x.dtype, x.dtype, "int16", x.dtype, "int8"):
         raise TinygenError(f"{op.describe()}: input {x.dtype}, hidden state {types[1]}, cell state {types[2]}, "
-                           f"output {out.dtype}, weights {'/'.join(types[4:])} is not supported (supported: int8 "
-                           "input, hidden state, output and weights with an int16 cell state)")
+                           f"output {out.dtype}, weights {types[4]} is not supported (supported: int8 or int16 "
+                           "input, hidden state and output, int8 weights, an int16 cell state)")
+    bias_dtype = ACTIVATIONS[x.dtype][0]
     for i in range(BIASES, BIASES + 4):
         bias = op.inputs[i]
-        if bias is None or bias.dtype != "int32" or not bias.is_const:
-            raise TinygenError(f"{op.describe()}: gate bias {i} must be a constant int32 tensor")
+        if bias is None or bias.dtype != bias_dtype or not bias.is_const:
+            raise TinygenError(f"{op.describe()}: gate bias {i} must be a constant {bias_dtype} tensor with "
+                               f"{x.dtype} activations")
     for t in (hidden, cell):
         if not t.is_variable:
             raise TinygenError(f"{op.describe()}: the state {t.describe()} must be a variable tensor")
@@ -186,5 +192,4 @@ def lower_unidirectional_sequence_lstm(op: Op) -> Call:
         **gates, "scratch": Scratch(4 * rows * state * 2),
     })
     macs = batches * steps * 4 * state * (x.shape[2] + state)
-    return Call("unidirectional_sequence_lstm", "tg_unidirectional_sequence_lstm_s8", [params, x, hidden, cell, out],
-                macs=macs)
+    return Call("unidirectional_sequence_lstm", ACTIVATIONS[x.dtype][1], [params, x, hidden, cell, out], macs=macs)

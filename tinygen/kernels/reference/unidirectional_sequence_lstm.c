@@ -1,4 +1,4 @@
-/* Reference UNIDIRECTIONAL_SEQUENCE_LSTM, int8 x int8 with an int16 cell state.
+/* Reference UNIDIRECTIONAL_SEQUENCE_LSTM with an int16 cell state: int8 x int8, and int16 x int8.
  *
  * The sigmoid and tanh of an int16 value interpolate linearly in one table of sigmoid over
  * [0, 255/24] in unsigned Q0.16 (tanh(x) = 2 sigmoid(2x) - 1; both are symmetric, so the table
@@ -71,44 +71,71 @@ static int16_t tanh_q15(int16_t x, int32_t multiplier, int32_t shift) {
   return tanh_q15_of_scaled((x * multiplier + rounding) >> shift);
 }
 
-/* rows x [state_size] = vector . weights rows, requantized to int16 and saturated. */
-static void product_s16(const int8_t *vector, int32_t offset, int32_t size, const int8_t *weights, const int32_t *bias,
-                        int32_t multiplier, int32_t shift, int32_t rows, int32_t state_size, int16_t *out) {
-  for (int32_t r = 0; r < rows; ++r) {
-    const int8_t *v = vector + r * size;
-    for (int32_t s = 0; s < state_size; ++s) {
-      const int8_t *w = weights + s * size;
-      int32_t acc = bias ? bias[s] : 0;
-      for (int32_t i = 0; i < size; ++i) acc += w[i] * (v[i] + offset);
-      out[r * state_size + s] = saturate_i16(tg_requantize(acc, multiplier, shift));
-    }
-  }
+/* TFLM's MultiplyByQuantizedMultiplier for a 64-bit accumulator (the 16x8 LSTM's): the
+ * multiplier rounded to 16 bits, then one rounding shift. */
+static int32_t requantize_i64(int64_t x, int32_t multiplier, int32_t shift) {
+  const int64_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+  const int32_t total_shift = 15 - shift;
+  return (int32_t)((x * reduced + ((int64_t)1 << (total_shift - 1))) >> total_shift);
 }
+
+/* rows x [state_size] = vector . weights rows (+ bias), requantized to int16 and saturated: the
+ * int8 activations accumulate in int32 with an int32 bias, the int16 ones in int64 with an int64
+ * bias, as TFLM's two fully connected kernels do. */
+#define TG_LSTM_PRODUCT(name, act_t, bias_t, acc_t, requantize)                                                 \
+  static void name(const void *vector, int32_t offset, int32_t size, const int8_t *weights, const void *bias,  \
+                   int32_t multiplier, int32_t shift, int32_t rows, int32_t state_size, int16_t *out) {          \
+    for (int32_t r = 0; r < rows; ++r) {                                                                         \
+      const act_t *v = (const act_t *)vector + r * size;                                                         \
+      for (int32_t s = 0; s < state_size; ++s) {                                                                 \
+        const int8_t *w = weights + s * size;                                                                    \
+        acc_t acc = bias ? ((const bias_t *)bias)[s] : 0;                                                        \
+        for (int32_t i = 0; i < size; ++i) acc += w[i] * (v[i] + offset);                                        \
+        out[r * state_size + s] = saturate_i16(requantize(acc, multiplier, shift));                             \
+      }                                                                                                          \
+    }                                                                                                            \
+  }
+TG_LSTM_PRODUCT(product_s8, int8_t, int32_t, int32_t, tg_requantize)
+TG_LSTM_PRODUCT(product_s16, int16_t, int64_t, int64_t, requantize_i64)
+
+typedef void (*tg_lstm_product)(const void *vector, int32_t offset, int32_t size, const int8_t *weights,
+                                const void *bias, int32_t multiplier, int32_t shift, int32_t rows, int32_t state_size,
+                                int16_t *out);
+
+/* What differs between int8 and int16 activations: the products and the hidden state's type. */
+typedef struct {
+  tg_lstm_product product;
+  int32_t bytes; /* of one activation */
+  int32_t min, max;
+} tg_lstm_activations;
+
+static const tg_lstm_activations TG_LSTM_S8 = {product_s8, 1, INT8_MIN, INT8_MAX};
+static const tg_lstm_activations TG_LSTM_S16 = {product_s16, 2, INT16_MIN, INT16_MAX};
 
 /* A gate's pre-activation: both products, added with saturation. */
-static void gate_s16(const tg_lstm_params *p, const tg_lstm_gate_params *g, const int8_t *x, const int8_t *h, int32_t rows,
-                     int16_t *out, int16_t *recurrent) {
-  const int32_t n = rows * p->state_size;
-  product_s16(x, p->input_offset, p->input_size, g->input_weights, g->bias, g->input_multiplier, g->input_shift, rows,
-              p->state_size, out);
-  product_s16(h, p->hidden_offset, p->state_size, g->recurrent_weights, NULL, g->recurrent_multiplier,
-              g->recurrent_shift, rows, p->state_size, recurrent);
-  for (int32_t i = 0; i < n; ++i) out[i] = saturate_i16(out[i] + recurrent[i]);
+static void gate_s16(const tg_lstm_params *p, const tg_lstm_activations *a, const tg_lstm_gate_params *g,
+                     const void *x, const void *h, int32_t rows, int16_t *out, int16_t *recurrent) {
+  a->product(x, p->input_offset, p->input_size, g->input_weights, g->bias, g->input_multiplier, g->input_shift, rows,
+             p->state_size, out);
+  a->product(h, p->hidden_offset, p->state_size, g->recurrent_weights, NULL, g->recurrent_multiplier,
+             g->recurrent_shift, rows, p->state_size, recurrent);
+  for (int32_t i = 0; i < rows * p->state_size; ++i) out[i] = saturate_i16(out[i] + recurrent[i]);
 }
 
-static void sigmoid_gate(const tg_lstm_params *p, const tg_lstm_gate_params *g, const int8_t *x, const int8_t *h,
-                         int32_t rows, int16_t *out, int16_t *recurrent) {
-  gate_s16(p, g, x, h, rows, out, recurrent);
+static void sigmoid_gate(const tg_lstm_params *p, const tg_lstm_activations *a, const tg_lstm_gate_params *g,
+                         const void *x, const void *h, int32_t rows, int16_t *out, int16_t *recurrent) {
+  gate_s16(p, a, g, x, h, rows, out, recurrent);
   for (int32_t i = 0; i < rows * p->state_size; ++i) out[i] = sigmoid_q15(out[i]);
 }
 
 /* One step over `rows` rows (all batches when time major, else one). */
-static void lstm_step(const tg_lstm_params *p, const int8_t *x, int8_t *h, int16_t *c, int8_t *out, int32_t rows) {
+static void lstm_step(const tg_lstm_params *p, const tg_lstm_activations *a, const void *x, void *h, int16_t *c,
+                      void *out, int32_t rows) {
   const int32_t n = rows * p->state_size;
   int16_t *forget = p->scratch, *input = forget + n, *candidate = input + n, *recurrent = candidate + n;
-  sigmoid_gate(p, p->forget, x, h, rows, forget, recurrent);
-  sigmoid_gate(p, p->input, x, h, rows, input, recurrent);
-  gate_s16(p, p->cell, x, h, rows, candidate, recurrent);
+  sigmoid_gate(p, a, p->forget, x, h, rows, forget, recurrent);
+  sigmoid_gate(p, a, p->input, x, h, rows, input, recurrent);
+  gate_s16(p, a, p->cell, x, h, rows, candidate, recurrent);
   for (int32_t i = 0; i < n; ++i) candidate[i] = tanh_q15_of_scaled(3 * candidate[i]); /* Q3.12 */
   for (int32_t i = 0; i < n; ++i) {
     const int16_t kept = saturate_i16(tg_requantize(forget[i] * c[i], p->forget_multiplier, p->forget_shift));
@@ -118,30 +145,44 @@ static void lstm_step(const tg_lstm_params *p, const int8_t *x, int8_t *h, int16
     c[i] = updated;
   }
   int16_t *output_gate = input; /* the input gate is spent */
-  sigmoid_gate(p, p->output, x, h, rows, output_gate, recurrent);
+  sigmoid_gate(p, a, p->output, x, h, rows, output_gate, recurrent);
   for (int32_t i = 0; i < n; ++i) {
     const int16_t activated = tanh_q15(c[i], p->cell_tanh_multiplier, p->cell_tanh_shift);
-    h[i] = (int8_t)tg_clamp_i32(
+    const int32_t value = tg_clamp_i32(
         tg_requantize(activated * output_gate[i], p->hidden_multiplier, p->hidden_shift) + p->hidden_zero_point,
-        INT8_MIN, INT8_MAX);
+        a->min, a->max);
+    if (a->bytes == 1) {
+      ((int8_t *)h)[i] = (int8_t)value;
+    } else {
+      ((int16_t *)h)[i] = (int16_t)value;
+    }
   }
-  memcpy(out, h, (size_t)n);
+  memcpy(out, h, (size_t)(n * a->bytes));
 }
 
-void tg_unidirectional_sequence_lstm_s8(const tg_lstm_params *p, const int8_t *input, int8_t *hidden, int16_t *cell,
-                                        int8_t *output) {
+static void lstm(const tg_lstm_params *p, const tg_lstm_activations *a, const uint8_t *input, uint8_t *hidden,
+                 int16_t *cell, uint8_t *output) {
+  const int32_t in_row = p->input_size * a->bytes, out_row = p->state_size * a->bytes;
   if (p->time_major) {
     for (int32_t t = 0; t < p->steps; ++t) {
-      lstm_step(p, input + t * p->batches * p->input_size, hidden, cell, output + t * p->batches * p->state_size,
-                p->batches);
+      lstm_step(p, a, input + t * p->batches * in_row, hidden, cell, output + t * p->batches * out_row, p->batches);
     }
     return;
   }
   for (int32_t b = 0; b < p->batches; ++b) {
     for (int32_t t = 0; t < p->steps; ++t) {
       const int32_t row = b * p->steps + t;
-      lstm_step(p, input + row * p->input_size, hidden + b * p->state_size, cell + b * p->state_size,
-                output + row * p->state_size, 1);
+      lstm_step(p, a, input + row * in_row, hidden + b * out_row, cell + b * p->state_size, output + row * out_row, 1);
     }
   }
+}
+
+void tg_unidirectional_sequence_lstm_s8(const tg_lstm_params *p, const int8_t *input, int8_t *hidden, int16_t *cell,
+                                        int8_t *output) {
+  lstm(p, &TG_LSTM_S8, (const uint8_t *)input, (uint8_t *)hidden, cell, (uint8_t *)output);
+}
+
+void tg_unidirectional_sequence_lstm_s16(const tg_lstm_params *p, const int16_t *input, int16_t *hidden,
+                                         int16_t *cell, int16_t *output) {
+  lstm(p, &TG_LSTM_S16, (const uint8_t *)input, (uint8_t *)hidden, cell, (uint8_t *)output);
 }

@@ -3,13 +3,13 @@
 
 #include <stdint.h>
 
-/* UNIDIRECTIONAL_SEQUENCE_LSTM with int8 input, weights and hidden state, int32 biases and an
- * int16 cell state: TFLite Micro's integer arithmetic (no peephole, projection, layer norm or
+/* UNIDIRECTIONAL_SEQUENCE_LSTM with int8 weights and an int16 cell state, the input and hidden
+ * state int8 (int32 biases) or int16 (int64 biases): TFLite Micro's integer arithmetic (no peephole, projection, layer norm or
  * CIFG, which TFLite Micro's kernel refuses). Every step runs the four gates, each
  * input x weights + hidden x recurrent weights into int16 at scale 2^-12 (saturating), through
  * a sigmoid (the cell gate a tanh) to int16 at scale 2^-15; then
  *   cell   = forget * cell + input_gate * cell_gate   (int16, saturating, optionally clipped)
- *   hidden = tanh(cell) * output_gate                  (int8, the hidden state's zero point)
+ *   hidden = tanh(cell) * output_gate                  (the hidden state's type and zero point)
  * and copies the hidden state to the step's output. The hidden and cell states persist between
  * invokes (variable tensors). */
 
@@ -19,7 +19,7 @@ typedef struct {
   int32_t recurrent_multiplier, recurrent_shift; /* hidden x recurrent weights -> scale 2^-12 */
   const int8_t *input_weights;                   /* [state_size][input_size] */
   const int8_t *recurrent_weights;               /* [state_size][state_size] */
-  const int32_t *bias;                           /* [state_size] */
+  const void *bias;                              /* [state_size], int32_t (int8 input) or int64_t (int16) */
 } tg_lstm_gate_params;
 
 typedef struct {
@@ -38,5 +38,7 @@ typedef struct {
 
 void tg_unidirectional_sequence_lstm_s8(const tg_lstm_params *p, const int8_t *input, int8_t *hidden, int16_t *cell,
                                         int8_t *output);
+void tg_unidirectional_sequence_lstm_s16(const tg_lstm_params *p, const int16_t *input, int16_t *hidden,
+                                         int16_t *cell, int16_t *output);
 
 #endif
