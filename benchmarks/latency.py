@@ -15,7 +15,7 @@ exact and repeatable, but not the cycles of a real core (no pipeline, caches, fl
 or multi-cycle instructions are modelled).
 
 By default every backend runs its own kernels at every layer (memory_first=False): the kernel
-comparison. --memory-first compiles as `tinygen generate` does, where a backend gives up speed at
+comparison. --memory-first compiles with `--optimize memory`, where a backend gives up speed at
 the layers that set the arena's peak (a leaner builtin variant, or the reference kernel) to
 shrink the arena. The arena of each build is printed below the table.
 
@@ -53,7 +53,7 @@ def geomean(values: list[float]) -> float | None:
 
 def run_backend(model: Path, options: CompileOptions, layers: bool, seed: int) -> dict:
     """One inference of one random sample: total instructions (and per op with layers=True)."""
-    from tinygen.emulation import run_emulated
+    from tinygen.emulation import profile_report, run_emulated
     from tinygen.inputs import random_inputs
 
     board = get_board(BOARD)
@@ -66,10 +66,10 @@ def run_backend(model: Path, options: CompileOptions, layers: bool, seed: int) -
     if layers:
         _, profiled = run_emulated(program, board, sample, profile=True)
         per_op: dict[int, dict] = {}
-        for label, count in zip(profiled["steps"], profiled["layers"][0]):
+        for label in profile_report(program, board, profiled)["layers"]:
             row = per_op.setdefault(label["op_index"], {"op_index": label["op_index"], "op": label["op"],
                                                         "macs": 0, "cycles": 0, "kernels": []})
-            row["cycles"] += int(count)
+            row["cycles"] += label["cycles"]
             row["macs"] += label["macs"]
             if label["kernel"] not in row["kernels"]:
                 row["kernels"].append(label["kernel"])
@@ -102,7 +102,7 @@ def _fmt(value, spec: str, width: int) -> str:
 
 def print_table(rows: list[dict], backends: list[str], unit: str, patch: str, memory_first: bool) -> None:
     others = [k for k in backends if k != BASELINE]
-    how = "memory first, as generate builds" if memory_first else "each backend's kernels at every layer"
+    how = "memory first (--optimize memory)" if memory_first else "each backend's kernels at every layer"
     print(f"One inference on {BOARD} (Cortex-M7, DSP), kernels compared, patch {patch}, {how}\n")
     head = f"{'model':28} {'MACs':>11}" + "".join(f" {k:>12}" for k in backends)
     head += "".join(f" {k[:5] + '/' + BASELINE[:5]:>11}" for k in others)
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="off: layer by layer (default); auto: patch-based first stage where it saves SRAM")
     parser.add_argument("--layers", action="store_true", help="also compare the backends layer by layer")
     parser.add_argument("--memory-first", action="store_true",
-                        help="compile as `tinygen generate` does: slower kernels where they shrink the arena")
+                        help="compile with --optimize memory: slower kernels where they shrink the arena")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the tables")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random sample (default 0)")
     args = parser.parse_args(argv)

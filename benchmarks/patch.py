@@ -2,8 +2,8 @@
 
     python benchmarks/patch.py [MODELS_DIR] [--io model|int8] [--max-mac-overhead F] [--json]
 
-MODELS_DIR defaults to ../shared/models. Each model is compiled as `tinygen generate --board
-qemu_mps2_an500` compiles it (builtin kernels, memory first), once layer by layer and once with
+MODELS_DIR defaults to ../shared/models. Each model is compiled for qemu_mps2_an500 with the
+builtin kernels and `--optimize memory` (the smallest arena), once layer by layer and once with
 `--patch auto`, and each firmware runs one random sample in QEMU. Per model: the arena both ways,
 the MACs both ways (a stage recomputes its tiles' halos), and the instructions both ways; the
 extra instructions come from those MACs, from the tiles' smaller loops and from copying each
@@ -35,7 +35,7 @@ def measure(model: Path, io: str, max_mac_overhead: float, seed: int = 0) -> dic
     board = get_board(BOARD)
     row = {"model": model.stem, "io": io}
     for mode in ("off", "auto"):
-        program = compile_model(model, CompileOptions(patch=mode, max_mac_overhead=max_mac_overhead, io=io), board)
+        program = compile_model(model, CompileOptions(patch=mode, max_mac_overhead=max_mac_overhead, io=io, optimize="memory"), board)
         sample = [to_program_inputs(program.graph, s) for s in random_inputs(program.graph, 1, seed)]
         _, cycles = run_emulated(program, board, sample, profile=False)
         row[mode] = {"arena_bytes": program.plan.arena_bytes, "macs": int(program.macs),

@@ -16,7 +16,7 @@ from tinygen.preprocess import IMAGE_SUFFIXES, infer_preprocess
 
 
 
-def _float_range(graph: Graph, t: Tensor) -> tuple[float, float]:
+def float_range(graph: Graph, t: Tensor) -> tuple[float, float]:
     """For a float input, the range its first QUANTIZE can represent (so random data is in range)."""
     for op in graph.consumers(t) + list(graph.dropped_io.values()):
         if op.inputs[0] is not t:
@@ -35,7 +35,7 @@ def random_inputs(graph: Graph, count: int, seed: int = 0) -> list[list[np.ndarr
         sample = []
         for t in model_inputs(graph):
             if np.dtype(t.dtype).kind == "f":
-                low, high = _float_range(graph, t)
+                low, high = float_range(graph, t)
                 sample.append(rng.uniform(low, high, t.shape).astype(t.dtype))
             else:
                 info = np.iinfo(t.dtype)
@@ -71,6 +71,13 @@ def load_inputs(graph: Graph, files, preprocess: dict | None = None) -> list[lis
             raise TinygenError(f"{f}: dtype {x.dtype}, input '{t.name}' is {t.dtype}")
         samples.append([x.reshape(t.shape)])
     return samples
+
+
+def join_inputs(samples: list[list[np.ndarray]], inputs: list[Tensor]) -> bytes:
+    """The input tensors of the samples as the generated runners read them: every input's raw
+    bytes, in order, one sample after another (inputs.bin)."""
+    return b"".join(np.ascontiguousarray(x, dtype=t.dtype).reshape(t.shape).tobytes()
+                    for sample in samples for x, t in zip(sample, inputs))
 
 
 def split_outputs(raw: bytes, outputs: list[Tensor], count: int, writer: str) -> list[list[np.ndarray]]:

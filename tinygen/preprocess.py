@@ -72,11 +72,15 @@ class Preprocess:
         """The image as the model sees it (resized, in its colors), a PIL image."""
         return read_image(path, self.width, self.height, self.color, self.resize)
 
-    def tensor(self, path: Path) -> np.ndarray:
-        """The model input for the image at `path`: shape (1, H, W, C), the input's dtype."""
+    def values(self, path: Path) -> np.ndarray:
+        """The real values the model sees for the image at `path`: float32, shape (1, H, W, C)."""
         channels = 1 if self.color == "gray" else 3
         pixels = np.asarray(self.image(path), np.float32).reshape(1, self.height, self.width, channels)
-        x = np.float32(self.low) + (pixels / np.float32(255)) * np.float32(self.high - self.low)
+        return np.float32(self.low) + (pixels / np.float32(255)) * np.float32(self.high - self.low)
+
+    def tensor(self, path: Path) -> np.ndarray:
+        """The model input for the image at `path`: shape (1, H, W, C), the input's dtype."""
+        x = self.values(path)
         if self.scale is None:
             return x.astype(self.dtype)
         info = np.iinfo(self.dtype)

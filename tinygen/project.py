@@ -40,17 +40,22 @@ def _write(program: Program, board: Board, out_dir: Path, input_file: Path | Non
     """The files for the target, and the command that builds them ({dir} stands for the directory)."""
     from tinygen import codegen
 
+    from tinygen.inputs import join_inputs, load_inputs, random_inputs
+    from tinygen.passes.int8_io import to_program_inputs
+
+    sample = (load_inputs(program.graph, [input_file], preprocess) if input_file else random_inputs(program.graph, 1))[0]
+    sample = to_program_inputs(program.graph, sample)
+    if board.is_host or board.emulator:  # their runners read samples from inputs.bin: one to start with
+        (out_dir / "inputs.bin").write_bytes(join_inputs([sample], program.graph.inputs))
     if board.is_host:
-        return codegen.render(program, out_dir, host_build=build_needs(program)), "make -C {dir}"
+        files = codegen.render(program, out_dir, host_build=build_needs(program))
+        return [*files, out_dir / "inputs.bin"], "make -C {dir} && {dir}/model < {dir}/inputs.bin > outputs.bin"
     if board.emulator:
         from tinygen.firmware import write_firmware
 
         write_firmware(program, board, out_dir)
         return [p for p in out_dir.rglob("*") if p.is_file()], "make -C {dir} && make -C {dir} run"
     from tinygen.firmware.platformio import write_platformio_project
-    from tinygen.inputs import load_inputs, random_inputs
-    from tinygen.passes.int8_io import to_program_inputs
 
-    sample = (load_inputs(program.graph, [input_file], preprocess) if input_file else random_inputs(program.graph, 1))[0]
-    files = write_platformio_project(program, board, out_dir, to_program_inputs(program.graph, sample))
+    files = write_platformio_project(program, board, out_dir, sample)
     return files, f"tinygen flash {{dir}} --board {board.name}   (or: pio run -d {{dir}} -t upload)"

@@ -30,8 +30,9 @@ from tinygen.plain import plain
 from tinygen.toolchain import (ARM_GCC, HOST_FLAGS, compile_objects, cortex_m_flags, host_compiler,
                                include_flags, model_link_flags)
 
-# Kept by the linker although nothing in the model itself calls them: the application does.
-_ENTRY_POINTS = ("tinygen_invoke", "tinygen_input", "tinygen_output", "tinygen_input_info", "tinygen_output_info")
+# Kept by the linker although nothing in the model itself calls them: the application does
+# (each with the program's prefix).
+_ENTRY_POINTS = ("invoke", "input", "output", "input_info", "output_info")
 
 
 # --------------------------------------------------------------------------- SRAM, step by step
@@ -153,17 +154,19 @@ def _sources(src: Path, needs: BuildNeeds) -> list[str]:
 
 
 def _entry_points(program: Program) -> tuple[str, ...]:
-    """What an application calls: a model with state is also reset between sequences."""
-    return _ENTRY_POINTS + (("tinygen_reset",) if program.state_bytes else ())
+    """What an application calls, with the program's prefix: a model with state is also reset
+    between sequences."""
+    names = _ENTRY_POINTS + (("reset",) if program.state_bytes else ())
+    return tuple(f"{program.options.prefix}_{name}" for name in names)
 
 
 def _arm_flash(program: Program, src: Path, board: Board, gcc: str, size_tool: str, needs: BuildNeeds) -> FlashUse:
     """Compiled as the firmware is (tinygen.toolchain), linked with its C library and unused
-    sections dropped, from tinygen_invoke and the other entry points."""
+    sections dropped, from <prefix>_invoke and the other entry points."""
     flags = [*cortex_m_flags(board), *include_flags(needs)]
     method = f"arm-none-eabi-gcc -O2 {' '.join(board.gcc_flags())}, linked with --gc-sections"
-    link = [gcc, *flags, *_sources(src, needs), *model_link_flags("tinygen_invoke", _entry_points(program)),
-            "-o", "model.elf"]
+    entry_points = _entry_points(program)
+    link = [gcc, *flags, *_sources(src, needs), *model_link_flags(entry_points[0], entry_points), "-o", "model.elf"]
     result = subprocess.run(link, cwd=src, capture_output=True, text=True)
     if result.returncode == 0:
         return FlashUse.of(_classify(_sections(size_tool, src / "model.elf")), False, method)
@@ -284,8 +287,9 @@ def fit(sram_bytes: int, flash_bytes: int, board: Board, sample_bytes: int = 0) 
 
 
 def sram_bytes(program: Program) -> int:
-    """The RAM the model needs: its arena and its persistent state (outside the arena)."""
-    return program.plan.arena_bytes + program.state_bytes
+    """The RAM the model needs: its arena, its own input and output buffers (--io-buffers
+    separate) and its persistent state (both outside the arena)."""
+    return program.plan.arena_bytes + program.io_buffer_bytes + program.state_bytes
 
 
 def persistent_state(program: Program) -> list[dict]:
@@ -310,6 +314,7 @@ def simulate(model: str | Path, program: Program) -> dict:
         raise AssertionError(f"step-by-step peak {peak_bytes} differs from the plan's arena {program.plan.arena_bytes}")
     layers = layer_rows(program)
     flash = flash_use(program, target)
+    io_bytes = program.io_buffer_bytes  # with --io-buffers separate: RAM beside the arena
     where = ("the model input, before the first layer" if peak_step < 0
              else "the model outputs, after the last layer" if peak_step >= len(program.steps)
              else f"step {peak_step} ({layers[peak_step]['op']})")
@@ -318,13 +323,15 @@ def simulate(model: str | Path, program: Program) -> dict:
         "patch_mode": program.options.patch, "max_mac_overhead": program.options.max_mac_overhead,
         "patch": None if program.patch is None else plain(program.patch),
         "patch_note": program.patch_note,
-        "peak_sram_bytes": peak_bytes, "peak_step": peak_step, "peak_at": where,
-        "lower_bound_bytes": program.plan.lower_bound_bytes,
+        "io_buffers": program.options.io_buffers, "arena_bytes": peak_bytes, "io_buffer_bytes": io_bytes,
+        "peak_sram_bytes": peak_bytes + io_bytes, "peak_step": peak_step, "peak_at": where,
+        "lower_bound_bytes": program.plan.lower_bound_bytes + io_bytes,
         "persistent_state_bytes": program.state_bytes, "persistent_state": persistent_state(program),
-        "sram_bytes": peak_bytes + program.state_bytes,
+        "sram_bytes": peak_bytes + io_bytes + program.state_bytes,
         "flash_bytes": flash.flash_bytes, "flash_is_estimate": flash.is_estimate, "flash": flash.to_dict(),
         "flash_notes": flash.notes,
-        **fit(peak_bytes + program.state_bytes, flash.flash_bytes, target, sample_input_bytes(program, target)),
+        **fit(peak_bytes + io_bytes + program.state_bytes, flash.flash_bytes, target,
+              sample_input_bytes(program, target)),
         "total_macs": sum(row["macs"] for row in layers),
         "layers": layers,
     }

@@ -18,7 +18,7 @@ from tinygen.backends import build_needs
 from tinygen.compiler import Program
 from tinygen.errors import TinygenError
 from tinygen.toolchain import build_host_runner
-from tinygen.inputs import load_inputs, random_inputs, split_outputs
+from tinygen.inputs import join_inputs, load_inputs, random_inputs, split_outputs
 
 from tinygen.passes.int8_io import model_outputs, to_model_outputs, to_program_inputs
 from tinygen.oracle import run_tflm
@@ -69,9 +69,8 @@ def default_steps(program: Program) -> int:
 def run_host(exe: Path, program: Program, samples: list[list[np.ndarray]], steps: int = 0) -> list[list[np.ndarray]]:
     """The samples through the host runner, one model instance, in order; with steps > 0 its state
     is reset before every steps-th sample."""
-    stdin = b"".join(np.ascontiguousarray(x, dtype=t.dtype).tobytes()
-                     for sample in samples for x, t in zip(sample, program.graph.inputs))
-    result = subprocess.run([str(exe), str(steps)], input=stdin, capture_output=True)
+    result = subprocess.run([str(exe), str(steps)], input=join_inputs(samples, program.graph.inputs),
+                            capture_output=True)
     if result.returncode != 0:
         raise TinygenError(f"the generated model crashed on the host (exit {result.returncode})")
     return split_outputs(result.stdout, program.graph.outputs, len(samples), "the generated model")
@@ -91,26 +90,51 @@ def compare(program: Program, ours: list[list[np.ndarray]], reference: list[list
 
 
 def validate(model: str | Path, program: Program, samples: int = 20, input_files: tuple = (), seed: int = 0,
-             progress=None, preprocess: dict | None = None, steps: int | None = None) -> Report:
+             progress=None, preprocess: dict | None = None, link=None, steps: int | None = None) -> Report:
     """`program`, compiled from `model`, against TFLite Micro: built for the host, or for an
     emulated board (its target) and run in QEMU. The random samples, then the input files, run
     in sequences of `steps` invokes (default_steps when None), each from the reset state."""
-    model = Path(model)
+    graph = program.graph
+    inputs = random_inputs(graph, samples, seed) + load_inputs(graph, input_files, preprocess)
+    return validate_on(model, program, inputs, progress, link, steps)[0]
+
+
+def validate_on(model: str | Path, program: Program, inputs: list[list[np.ndarray]], progress=None, link=None,
+                steps: int | None = None) -> tuple[Report, list[list[np.ndarray]]]:
+    """validate() on these samples of the model's inputs; also returns the generated code's
+    outputs, in the model's own output types."""
     graph = program.graph
     steps = default_steps(program) if steps is None else steps
     if steps < 1:
         raise TinygenError(f"steps must be at least 1, not {steps}")
-    inputs = random_inputs(graph, samples, seed) + load_inputs(graph, input_files, preprocess)
-    fed = [to_program_inputs(graph, sample) for sample in inputs]
-    if not program.target.is_host:
-        from tinygen.emulation import run_emulated
-
-        ours, _ = run_emulated(program, program.target, fed, profile=False, progress=progress, sequence=steps)
-    else:
-        with tempfile.TemporaryDirectory(prefix="tinygen-validate-") as tmp:
-            ours = run_host(build_host(program, Path(tmp)), program, fed, steps)
-    reference = run_tflm(model, inputs, len(graph.outputs), steps)
-    outputs = compare(program, [to_model_outputs(graph, sample) for sample in ours], reference)
+    ours = [to_model_outputs(graph, sample) for sample in run_program(program, inputs, progress, link, steps)]
+    reference = run_tflm(Path(model), inputs, len(graph.outputs), steps)
+    outputs = compare(program, ours, reference)
     worst = max((o.max_abs_diff for o in outputs), default=0)
     return Report(str(model), len(inputs), worst, outputs, program.plan.arena_bytes, program.patch, steps,
-                  -(-len(inputs) // steps), program.state_bytes)
+                  -(-len(inputs) // steps), program.state_bytes), ours
+
+
+def run_program(program: Program, inputs: list[list[np.ndarray]], progress=None, link=None,
+                steps: int = 0) -> list[list[np.ndarray]]:
+    """The generated code's outputs for samples of the model's inputs, on the program's target:
+    built for the host, for an emulated board and run in QEMU, or for a real board and served
+    over `link` (a tinygen.firmware.serving.SerialLink; default: flashed, on the only port).
+    One model instance takes them in order, its state reset before every steps-th (never with 0)."""
+    fed = [to_program_inputs(program.graph, sample) for sample in inputs]
+    target = program.target
+    if target.is_host:
+        with tempfile.TemporaryDirectory(prefix="tinygen-validate-") as tmp:
+            return run_host(build_host(program, Path(tmp)), program, fed, steps)
+    if target.emulator:
+        from tinygen.emulation import run_emulated
+
+        return run_emulated(program, target, fed, profile=False, progress=progress, sequence=steps)[0]
+    if program.state_bytes and 0 < steps < len(fed):
+        raise TinygenError(f"on {target.name} the inputs run as one sequence (the serial protocol does not reset "
+                           f"the model's state): give at most --steps ({steps}) inputs, or --steps {len(fed)}")
+    from tinygen.firmware.serving import SerialLink, board_answers
+
+    requests = [join_inputs([sample], program.graph.inputs) for sample in fed]
+    answers = board_answers(program, target, requests, fed[0], link or SerialLink(), progress)
+    return [split_outputs(a.outputs, program.graph.outputs, 1, target.name)[0] for a in answers]

@@ -3,6 +3,10 @@
  *   board -> host, once:  "TINYGEN READY <input bytes> <output bytes>\n"
  *   host  -> board:       'I' then every input's raw bytes, in order
  *   board -> host:        "O <cycles> <outputs as hex>\n"
+ *   host  -> board:       'P' then every input's raw bytes: the same, profiled
+ *   board -> host:        "L <steps> <cycles of each step>\n" then the "O" line; steps is 0 unless
+ *                         the firmware is built with TINYGEN_PROFILE (tinygen_serve.c then keeps
+ *                         the model's tinygen_profile_mark() hook)
  * Lines starting with '#' are comments for people (the host skips them). */
 #ifndef TINYGEN_SERVE_H
 #define TINYGEN_SERVE_H
@@ -21,7 +25,7 @@ typedef struct {
 } tinygen_port;
 
 void tinygen_serve_banner(const tinygen_port *port);
-/* Waits for one request, runs the model on it and answers. */
+/* Waits for one request ('I' or 'P'), runs the model on it and answers. */
 void tinygen_serve_one(const tinygen_port *port);
 /* Runs the model on the inputs already in place and prints its outputs and cycles as comments. */
 void tinygen_report(const tinygen_port *port);

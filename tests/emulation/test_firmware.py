@@ -8,16 +8,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import EXAMPLE, SHARED_MODELS, shared_or_skip
+from helpers import EXAMPLE, SHARED_MODELS, run_cli, shared_or_skip
 
 from tinygen.boards import Region, get_board
 from tinygen.compiler import compile_model
 from tinygen.options import CompileOptions, REFERENCE
 from tinygen.errors import TinygenError
 from tinygen.firmware import build_firmware, run_qemu
+from tinygen.emulation import profile_report
 from tinygen.firmware.build import DEFAULT_STACK_BYTES
 from tinygen.inputs import random_inputs
 from tinygen.oracle import run_tflm
+from tinygen.simulate import layer_rows
 
 _MISSING = [tool for tool in ("arm-none-eabi-gcc", "qemu-system-arm") if shutil.which(tool) is None]
 needs_tools = pytest.mark.skipif(
@@ -54,7 +56,6 @@ def _assert_cycles(cycles, program, profiled=True):
     if not profiled:
         assert cycles["layers"] == [[]] * SAMPLES
         return
-    assert len(cycles["steps"]) == len(program.calls)
     for total, layers in zip(cycles["total"], cycles["layers"]):
         assert len(layers) == len(program.calls) and all(n >= 0 for n in layers)
         # The steps add up to the whole call but for tinygen_invoke()'s own prologue and epilogue.
@@ -89,7 +90,15 @@ def test_patch_based_model_on_qemu(board, tmp_path):
     model = shared_or_skip("models/mlperf_vww_96_int8.tflite")
     program, cycles = _run_twice(model, board, tmp_path, patch="auto")
     assert program.patch is not None, "patch=auto tiles this model's first stage"
-    assert len(cycles["steps"]) > len(program.steps)  # a patch stage is profiled tile by tile
+    assert len(cycles["layers"][0]) > len(program.steps)  # a patch stage is profiled tile by tile
+    per_layer = profile_report(program, get_board(board), cycles)["layers"]
+    tile_calls = profile_report(program, get_board(board), cycles, tiles=True)["layers"]
+    assert len(per_layer) < len(tile_calls) == len(cycles["layers"][0])
+    assert sum(row["cycles"] for row in per_layer) == sum(row["cycles"] for row in tile_calls)
+    simulated = {row["step"]: row for row in layer_rows(program)}
+    for row in per_layer:  # the step numbers of simulate
+        assert simulated[row["step"]]["patch_stage"] == row["in_patch_stage"]
+        assert row["op_index"] in simulated[row["step"]].get("ops", [simulated[row["step"]]["op_index"]])
 
 
 @needs_tools
@@ -178,3 +187,25 @@ def test_crash_and_timeout_are_clear_errors(tmp_path):
     subprocess.run(["make", "-s", "-C", str(tmp_path)], check=True, capture_output=True)
     with pytest.raises(TinygenError, match=r"crashed in QEMU after 0 of 5 samples: .*fault: HardFault pc=0x"):
         run_qemu(elf, "qemu_mps2_an386", samples, program)
+
+
+@needs_tools
+@pytest.mark.parametrize("board", ["host", "qemu_mps2_an500"])
+def test_generated_project_runs_its_sample_input_out_of_the_box(board, tmp_path):
+    """generate writes inputs.bin (here from --input): `make run` (emulated) or the host runner
+    reads it and gives TFLM's outputs."""
+    model = shared_or_skip("models/mlperf_kws_dscnn_int8.tflite")
+    program, samples, reference = _case(model)
+    np.save(tmp_path / "x.npy", samples[0][0])
+    out = tmp_path / "project"
+    result = run_cli("generate", model, "--board", board, "-o", out, "--input", tmp_path / "x.npy")
+    assert result.returncode == 0, result.stderr
+    assert (out / "inputs.bin").read_bytes() == samples[0][0].tobytes()
+    subprocess.run(["make", "-s", "-C", str(out)], check=True, capture_output=True)
+    if board == "host":
+        raw = subprocess.run([str(out / "model")], input=(out / "inputs.bin").read_bytes(), capture_output=True,
+                             check=True).stdout
+    else:
+        subprocess.run(["make", "-s", "-C", str(out), "run"], check=True, capture_output=True, timeout=120)
+        raw = (out / "outputs.bin").read_bytes()
+    assert raw == np.ascontiguousarray(reference[0][0]).tobytes()

@@ -1,6 +1,7 @@
 """`tinygen simulate`: the JSON report, peak = the planned arena, fit against a board, flash, the plot,
 and the memory benchmark script."""
 import json
+import os
 import shutil
 import struct
 import subprocess
@@ -12,7 +13,7 @@ from helpers import EXAMPLE, REPO, SHARED_MODELS, run_cli, shared_or_skip
 from tinygen import simulate as sim
 from tinygen.boards import Board, get_board, parse_board
 from tinygen.compiler import compile_model
-from tinygen.options import CompileOptions, DEFAULT, REFERENCE
+from tinygen.options import CompileOptions, DEFAULT, REFERENCE, SMALLEST_ARENA
 
 
 
@@ -107,17 +108,38 @@ def test_peak_is_the_planned_arena_on_every_shared_model(patch):
 
 
 def test_optimize_speed_keeps_the_fastest_kernels_at_the_peak():
-    """--optimize memory (the default) gives up speed at the peak's layers where that shrinks the
-    arena; --optimize speed does not."""
+    """--optimize memory gives up speed at the peak's layers where that shrinks the arena;
+    --optimize speed does not; auto (the default) is speed where speed fits the board."""
     model = shared_or_skip("models/mlperf_ic_resnet8_int8.tflite")
     peaks = {}
-    for optimize in ("memory", "speed"):
+    for optimize in ("memory", "speed", "auto"):
         result = run_cli("simulate", model, "--board", "qemu_mps2_an500", "--patch", "off", "--optimize", optimize, "--json")
         assert result.returncode == 0, result.stderr
         peaks[optimize] = json.loads(result.stdout)["peak_sram_bytes"]
     board = get_board("qemu_mps2_an500")
     fastest = compile_model(model, CompileOptions(patch="off", optimize="speed"), board)
-    assert peaks["speed"] == fastest.plan.arena_bytes > peaks["memory"]
+    assert peaks["speed"] == peaks["auto"] == fastest.plan.arena_bytes > peaks["memory"]
+
+
+def kernels_of(program) -> list[str]:
+    """Each call's function and parameters: leaner variants of a kernel differ in either."""
+    return [f"{step.call.function}{step.call.args[0]}" for step in program.steps if step.call.kind == "call"]
+
+
+def test_optimize_auto_takes_leaner_kernels_only_until_the_arena_fits():
+    """On a board whose SRAM holds memory's arena but not speed's, auto fits it, with no more
+    of the leaner kernels than that takes."""
+    model = shared_or_skip("models/mlperf_ic_resnet8_int8.tflite")
+    speed, memory = (compile_model(model, CompileOptions(patch="off", optimize=o), get_board("qemu_mps2_an500"))
+                     for o in ("speed", "memory"))
+    assert memory.plan.arena_bytes < speed.plan.arena_bytes
+    board = tiny_board(speed.plan.arena_bytes - 1, 1 << 22)
+    auto = compile_model(model, CompileOptions(patch="off"), board)
+    assert memory.plan.arena_bytes <= auto.plan.arena_bytes < speed.plan.arena_bytes
+    changed = lambda program: sum(a != b for a, b in zip(kernels_of(program), kernels_of(speed)))
+    assert 0 < changed(auto) <= changed(memory)
+    on_host = compile_model(model, CompileOptions(patch="off"))
+    assert kernels_of(on_host) == kernels_of(compile_model(model, CompileOptions(patch="off", optimize="speed")))
 
 
 def test_patch_mode_reports_its_stage():
@@ -240,12 +262,17 @@ def test_plot_writes_a_png(tmp_path):
         image.verify()
 
 
+# The benchmark's environment without TINYGEN_TFLM_MODELS, which would add tflite-micro's models.
+ONLY_GIVEN_MODELS = {k: v for k, v in os.environ.items() if k != "TINYGEN_TFLM_MODELS"}
+
+
 def test_memory_benchmark_prints_one_table(tmp_path):
     models = tmp_path / "models"
     models.mkdir()
     shutil.copy(EXAMPLE, models)
     result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "memory.py"), str(models),
-                             "--plot", str(tmp_path / "plots")], capture_output=True, text=True, cwd=tmp_path)
+                             "--plot", str(tmp_path / "plots")], capture_output=True, text=True, cwd=tmp_path,
+                            env=ONLY_GIVEN_MODELS)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("| model | TFLM arena | ours layer | ours patch | int8 layer | int8 patch | lower bound | "
@@ -253,8 +280,8 @@ def test_memory_benchmark_prints_one_table(tmp_path):
     row = next(line for line in lines if line.startswith("| tiny_cnn_int8 |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     board = get_board("qemu_mps2_an500")
-    layer = compile_model(EXAMPLE, CompileOptions(patch="off"), board)
-    patch = compile_model(EXAMPLE, DEFAULT, board)
+    layer = compile_model(EXAMPLE, SMALLEST_ARENA.but(patch="off"), board)
+    patch = compile_model(EXAMPLE, SMALLEST_ARENA, board)
     assert int(cells[2].replace(",", "")) == layer.plan.arena_bytes
     assert int(cells[3].replace(",", "")) == patch.plan.arena_bytes
     assert cells[4] == cells[5] == "="  # int8 I/O already
@@ -267,5 +294,5 @@ def test_memory_benchmark_prints_one_table(tmp_path):
 
 def test_memory_benchmark_says_when_models_are_absent(tmp_path):
     result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "memory.py"), str(tmp_path / "none")],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=ONLY_GIVEN_MODELS)
     assert result.returncode == 1 and "no .tflite models in" in result.stderr

@@ -14,7 +14,7 @@ from tinygen.boards import get_board
 from tinygen.nas.graph import Evaluator, build_graph, compile_plan, fast_peak, sram_lower_bound
 from tinygen.nas.space import SearchSpace, crossover, largest, mutate, sample, smallest
 from tinygen.compiler import compile_model
-from tinygen.options import CompileOptions, DEFAULT, REFERENCE
+from tinygen.options import CompileOptions, DEFAULT, REFERENCE, SMALLEST_ARENA
 
 BOARD = "nucleo_f411re"
 SE_SPACE = SearchSpace(se=(False, True))
@@ -193,7 +193,7 @@ def test_planner_graph_equals_converted_tflite(tmp_path):
         head.set_weights([kernel * 1000, bias + np.arange(3)])  # random weights: give the logits a usable scale
         path = tmp_path / f"m{i}.tflite"
         convert_int8(model, np.random.default_rng(i).uniform(0, 1, (8, resolution, resolution, 3)), path)
-        program = compile_model(path, DEFAULT, board)
+        program = compile_model(path, SMALLEST_ARENA, board)
         graph = run_passes(build_graph(plan))
         assert [op.kind for op in program.graph.ops] == [op.kind for op in graph.ops], arch.describe(SE_SPACE)
         assert evaluator.measure(arch).peak_sram == program.plan.arena_bytes, arch.describe(SE_SPACE)

@@ -122,3 +122,15 @@ def test_per_channel_operand_of_an_elementwise_op_is_named(kind):
     op = Op(kind, [tensor("a"), tensor("b", channels=3)], [tensor("out")], index=4)
     with pytest.raises(TinygenError, match=r"'b'.* quantized per channel; this op needs one scale"):
         lower(op)
+
+
+@pytest.mark.parametrize("args, words", [
+    (("--preprocess", "range=0,1"), ("--preprocess", "image inputs")),
+    (("--cmsis-nn", "/nowhere"), ("--cmsis-nn", "--kernels cmsis-nn")),
+    (("--patch", "off", "--max-mac-overhead", "0.3"), ("--max-mac-overhead", "--patch auto")),
+])
+def test_options_that_do_not_apply_are_refused(tmp_path, args, words):
+    model = shared_or_skip("models/tflm_hello_world_int8.tflite")
+    assert_one_line_error(run_cli("validate", model, *args), *words)
+    assert_one_line_error(run_cli("generate", model, "-o", tmp_path / "out", *args), *words)
+    assert not (tmp_path / "out").exists()

@@ -103,7 +103,7 @@ def test_shared_model_plan_is_valid_and_beats_tflm(name, kernels):
     from tinygen.oracle import tflm_arena_bytes
 
     model = shared_or_skip(f"models/{name}.tflite")
-    program = compile_model(model, CompileOptions(patch="off", kernels=kernels), get_board("qemu_mps2_an500"))
+    program = compile_model(model, CompileOptions(patch="off", kernels=kernels, optimize="memory"), get_board("qemu_mps2_an500"))
     _assert_valid(program.plan, program.plan.overlaps)
     tflm = tflm_arena_bytes(model)["total"]
     assert program.plan.arena_bytes <= 0.6 * tflm, (program.plan.arena_bytes, tflm)

@@ -15,3 +15,4 @@ def test_wheel_contains_templates_and_kernels(tmp_path):
     assert {"tinygen/templates/model.c.j2", "tinygen/templates/model.h.j2", "tinygen/templates/host/main.c.j2",
             "tinygen/memory/placement.py", "tinygen/cli/app.py"} <= names
     assert kernels and kernels <= names
+

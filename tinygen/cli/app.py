@@ -20,14 +20,28 @@ MODEL = click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 
 
 def planning_options(fn):
-    """--patch, --max-mac-overhead, --kernels, --optimize, --io and --cmsis-nn: how the model is
-    compiled, shared by every command that compiles; the command gets them as one
-    tinygen.options.CompileOptions, `compile_options`."""
+    """--patch, --max-mac-overhead, --kernels, --optimize, --io, --io-buffers, --prefix and
+    --cmsis-nn: how the model is compiled, shared by every command that compiles; the command gets
+    them as one tinygen.options.CompileOptions, `compile_options`."""
     @functools.wraps(fn)
-    def command(*args, patch_mode, max_mac_overhead, kernels, optimize, io, cmsis_nn, **kwargs):
+    def command(*args, patch_mode, max_mac_overhead, kernels, optimize, io, io_buffers, prefix, cmsis_nn, **kwargs):
+        if given("cmsis_nn") and kernels != "cmsis-nn":
+            raise TinygenError("--cmsis-nn applies to --kernels cmsis-nn only")
+        if given("max_mac_overhead") and patch_mode == "off":
+            raise TinygenError("--max-mac-overhead applies to --patch auto only")
         options = CompileOptions(patch=patch_mode, max_mac_overhead=max_mac_overhead, kernels=kernels,
-                                 optimize=optimize, io=io, cmsis_nn=cmsis_nn)
+                                 optimize=optimize, io=io, io_buffers=io_buffers, prefix=prefix, cmsis_nn=cmsis_nn)
         return fn(*args, compile_options=options, **kwargs)
+
+    command = click.option("--prefix", default=defaults.DEFAULT.prefix, show_default=True, metavar="NAME",
+                           help="Prefix of every C symbol of the generated library (NAME_invoke, NAME_input, "
+                           "..., the kernels' too; macros in upper case), so that several models link into "
+                           "one firmware.")(command)
+    command = click.option("--io-buffers", type=click.Choice(defaults.IO_BUFFERS),
+                           default=defaults.DEFAULT.io_buffers, show_default=True,
+                           help="arena: inputs and outputs live in the arena, and invoke may overwrite them; "
+                           "separate: they have buffers of their own outside it, invoke leaves the inputs as "
+                           "they are, and the arena holds nothing between invokes.")(command)
 
     command = click.option("--io", type=click.Choice(defaults.IO_MODES), default=defaults.DEFAULT.io,
                            show_default=True, help="model: the C API takes and returns the model's own input "
@@ -35,8 +49,10 @@ def planning_options(fn):
                            "takes and returns int8 (model.h gives each one's scale and zero point, and float "
                            "helpers).")(command)
     command = click.option("--optimize", type=click.Choice(defaults.OPTIMIZE), default=defaults.DEFAULT.optimize,
-                           show_default=True, help="memory: at the layers that set peak SRAM, slower kernel "
-                           "variants where they shrink it; speed: the fastest kernels everywhere.")(command)
+                           show_default=True, help="auto: the fastest kernels whose arena fits the board, "
+                           "memory's slower variants only as far as needed to fit (the host: speed); memory: "
+                           "at the layers that set peak SRAM, slower kernel variants wherever they shrink it; "
+                           "speed: the fastest kernels everywhere.")(command)
     command = click.option("--cmsis-nn", metavar="PATH", default=None, envvar="TINYGEN_CMSIS_NN",
                            help="A CMSIS-NN checkout, for --kernels cmsis-nn (default: $TINYGEN_CMSIS_NN).")(command)
     command = click.option("--kernels", type=click.Choice(defaults.KERNELS), default=defaults.DEFAULT.kernels,
@@ -48,6 +64,19 @@ def planning_options(fn):
     return click.option("--patch", "patch_mode", type=click.Choice(defaults.PATCH_MODES),
                         default=defaults.DEFAULT.patch, show_default=True, help="auto: run the memory-heaviest "
                         "first stages tile by tile where that lowers peak SRAM; off: layer by layer.")(command)
+
+
+def given(name: str) -> bool:
+    """Whether the option `name` of the running command was given on the command line."""
+    return click.get_current_context().get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+
+
+def require_images_for(preprocess: dict, files) -> None:
+    """--preprocess only changes how photos are read: refuse it when no photo is given."""
+    from tinygen.preprocess import IMAGE_SUFFIXES
+
+    if preprocess and not any(Path(f).suffix.lower() in IMAGE_SUFFIXES for f in files):
+        raise TinygenError("--preprocess applies to image inputs (--input photo.jpg), and none is given")
 
 
 def _overrides(ctx, param, value):
@@ -88,6 +117,31 @@ def require_fit(model: Path, program, force: bool) -> None:
                           "shows where; --force writes it anyway)")
 
 
+def serial_options(fn):
+    """--port, --no-flash and --project: how a command reaches a real board; the command gets
+    them as one tinygen.firmware.serving.SerialLink, `link` (refuse_link_unless_real checks them)."""
+    @functools.wraps(fn)
+    def command(*args, port, no_flash, project, **kwargs):
+        from tinygen.firmware.serving import SerialLink
+
+        return fn(*args, link=SerialLink(port, not no_flash, project), **kwargs)
+
+    command = click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
+                           help="Where a real board's PlatformIO project is written before flashing "
+                           "(default: ./tinygen_MODEL_BOARD).")(command)
+    command = click.option("--no-flash", is_flag=True, help="A real board already runs this model's firmware "
+                           "(as flashed by an earlier run): do not build and flash it.")(command)
+    return click.option("--port", default=None, help="A real board's serial port, or a pyserial URL such as "
+                        "socket://HOST:PORT (default: the only serial port there is).")(command)
+
+
+def refuse_link_unless_real(board) -> None:
+    """--port, --no-flash and --project only mean something for a real board."""
+    if (board is None or board.emulator or board.is_host) and any(map(given, ("port", "no_flash", "project"))):
+        where = "the host" if board is None or board.is_host else f"{board.name}, an emulated board"
+        raise TinygenError(f"--port, --no-flash and --project apply to real boards, not {where}")
+
+
 def emulated_board(name: str):
     from tinygen.emulation import require_emulated
 
@@ -97,10 +151,17 @@ def emulated_board(name: str):
 
 
 def progress(label: str):
-    """Progress on stderr for runs of several samples: `label: done/total`, rewritten in place."""
+    """Progress on stderr for runs of several samples: `label: done/total`, rewritten in place on
+    a terminal; elsewhere (a log) a plain line at every tenth of the way."""
+    on_terminal = sys.stderr.isatty()
+
     def update(done: int, total: int) -> None:
-        if total >= 5:
+        if total < 5:
+            return
+        if on_terminal:
             click.echo(f"\r{label}: {done}/{total}", err=True, nl=done >= total)
+        elif done == total or done * 10 // total != (done - 1) * 10 // total:
+            click.echo(f"{label}: {done}/{total}", err=True)
 
     return update
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tinygen.cli.app import cli, planning_options, preprocess_option
+from tinygen.cli.app import cli, planning_options, preprocess_option, progress
 
 
 @cli.group()
@@ -59,39 +59,15 @@ def person_detection(model, images, board, preprocess, person_index, threshold, 
     """
     from tinygen.demo.person_detection import run_demo
 
-    bar = _ProgressBar("images")
-    try:
-        report = run_demo(model, images, board, preprocess, person_index, threshold, search,
-                          {"time_budget": search_budget}, port, not no_flash, project, limit, timeout,
-                          None if no_sheet else sheet, options=compile_options, progress=bar.update,
-                          say=lambda text: click.echo(text, err=True))
-    finally:
-        bar.close()
+    report = run_demo(model, images, board, preprocess, person_index, threshold, search,
+                      {"time_budget": search_budget}, port, not no_flash, project, limit, timeout,
+                      None if no_sheet else sheet, options=compile_options, progress=progress("images"),
+                      say=lambda text: click.echo(text, err=True))
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2))
     else:
         _print_demo(report)
     sys.exit(1 if report.mismatches else 0)
-
-
-class _ProgressBar:
-    """click's progress bar on stderr, created at the first update (when the total is known)."""
-
-    def __init__(self, label: str):
-        self.label, self.bar, self.done = label, None, 0
-
-    def update(self, done: int, total: int) -> None:
-        if self.bar is None:
-            self.bar = click.progressbar(length=total, label=self.label, file=click.get_text_stream("stderr"),
-                                         show_pos=True, show_eta=True)
-            self.bar.__enter__()
-        self.bar.update(done - self.done)
-        self.done = done
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
 
 
 def _print_demo(report) -> None:

@@ -10,7 +10,8 @@ import numpy as np
 
 from tinygen.errors import TinygenError
 from tinygen.cli.app import (MODEL, board_named, board_option, cli, compile_for, emulated_board,
-                             planning_options, preprocess_option, progress, require_fit)
+                             planning_options, preprocess_option, progress, refuse_link_unless_real, require_fit,
+                             require_images_for, serial_options)
 
 FORCE = click.option("--force", is_flag=True, help="Build even when the model does not fit the board "
                      "(see `tinygen simulate --board`).")
@@ -43,6 +44,7 @@ def run(model: Path, board: str | None, input_files: tuple, seed: int, preproces
     if board is None:
         raise TinygenError("--board is required: one of the emulated boards (see `tinygen boards`)")
     target = emulated_board(board)
+    require_images_for(preprocess, input_files)
     program = compile_for(model, compile_options, board)
     require_fit(model, program, force)
     samples = [to_program_inputs(program.graph, sample)
@@ -75,37 +77,58 @@ def _output_values(tensor, values) -> dict:
 
 @cli.command()
 @MODEL
-@board_option("Emulated board to profile on")
+@board_option("Board to profile on: an emulated one in QEMU, or a real one flashed with PlatformIO and "
+              "served on --port")
+@serial_options
 @click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
 @planning_options
+@click.option("--tiles", is_flag=True, help="A row per tile call of a patch stage instead of one per op.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def profile(model: Path, board: str | None, seed: int, compile_options: dict, as_json: bool) -> None:
-    """Cycles per layer and in total for one inference on an emulated board.
+def profile(model: Path, board: str | None, link, seed: int, compile_options: dict, tiles: bool, as_json: bool) -> None:
+    """Cycles per layer and in total for one inference on a board.
 
-    The figures are instructions executed under QEMU -icount, read through
-    SysTick: repeatable run to run, proportional to work, but not the cycles of
-    a real core (no pipeline, caches or flash wait states are modelled).
+    On a real board the firmware is built with per-step marks and counts
+    cycles with the core's DWT cycle counter (the marks' own cost included).
+
+    Steps are numbered as `tinygen simulate` numbers them; a patch stage's
+    tiles are summed per op (`--tiles` for a row per tile call). The figures
+    are instructions executed under QEMU -icount, read through SysTick:
+    repeatable run to run, proportional to work, but not the cycles of a real
+    core (no pipeline, caches or flash wait states are modelled).
     """
     from tinygen.emulation import profile_report, run_emulated
     from tinygen.inputs import random_inputs
     from tinygen.passes.int8_io import to_program_inputs
 
     if board is None:
-        raise TinygenError("--board is required: one of the emulated boards (see `tinygen boards`)")
-    target = emulated_board(board)
+        raise TinygenError("--board is required (see `tinygen boards`)")
+    target = board_named(board)
+    if target.is_host:
+        raise TinygenError("profile runs on a board, not the host (see `tinygen boards`)")
+    refuse_link_unless_real(target)
     program = compile_for(model, compile_options, board)
     samples = [to_program_inputs(program.graph, sample) for sample in random_inputs(program.graph, 1, seed)]
-    _, cycles = run_emulated(program, target, samples, profile=True)
+    if target.emulator:
+        _, cycles = run_emulated(program, target, samples, profile=True)
+    else:
+        from tinygen.firmware.serving import board_profile
+
+        cycles = board_profile(program, target, samples[0], link)
     kernels = compile_options.kernels
-    report = {"model": str(model), "kernels": kernels, **profile_report(program, target, cycles)}
+    report = {"model": str(model), "kernels": kernels, **profile_report(program, target, cycles, tiles)}
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
     click.echo(f"{model} on {target.name}, kernels {kernels}")
-    click.echo(f"{'step':>4}  {'op':20} {'kernel':18} {'MACs':>11} {'cycles':>13} {'MACs/cyc':>8} {'share':>6}")
+    click.echo(f"{'step':>4}  {'op':20} {'kernel':18} {'calls':>5} {'MACs':>11} {'cycles':>13} {'MACs/cyc':>8} "
+               f"{'share':>6}")
     for layer in report["layers"]:
-        click.echo(f"{layer['step']:>4}  {layer['op']:20} {layer['kernel']:18} {layer['macs']:>11,} "
-                   f"{layer['cycles']:>13,} {layer['macs_per_cycle']:>8.3f} {100 * layer['share']:>5.1f}%")
+        stage = "*" if layer["in_patch_stage"] else " "
+        click.echo(f"{layer['step']:>4}{stage} {layer['op']:20} {layer['kernel']:18} {layer['calls']:>5} "
+                   f"{layer['macs']:>11,} {layer['cycles']:>13,} {layer['macs_per_cycle']:>8.3f} "
+                   f"{100 * layer['share']:>5.1f}%")
+    if program.patch is not None:
+        click.echo("(* in a patch stage: its tiles summed per op; --tiles for each call)")
     at_clock = f" ({report['time_at_clock_ms']:.1f} ms at {target.clock_hz / 1e6:g} MHz)" if target.clock_hz else ""
     click.echo(f"total {report['total_cycles']:,} cycles{at_clock}, {report['macs']:,} MACs, "
                f"{report['macs_per_cycle']:.3f} MACs/cycle")

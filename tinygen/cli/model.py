@@ -13,7 +13,8 @@ from tinygen.plain import plain
 from tinygen.options import CompileOptions
 from tinygen.patch import summary as patch_summary
 from tinygen.cli.app import (MODEL, board_named, board_option, cli, compile_for, emulated_board,
-                             planning_options, preprocess_option, progress, require_fit)
+                             planning_options, preprocess_option, progress, refuse_link_unless_real, require_fit,
+                             require_images_for, serial_options)
 
 
 @cli.command()
@@ -58,8 +59,8 @@ def _print_inspect(info: dict) -> None:
               "even when the model does not fit the board.")
 @board_option("Target board; without it, C sources with a host runner")
 @click.option("--input", "input_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="With a real --board: the sample input the firmware runs at start-up (.npy or image; "
-                   "default: a random one).")
+              help="The sample input the project starts with (.npy or image; default: a random one): "
+                   "inputs.bin for the host runner and emulated boards, built into the firmware of a real board.")
 @preprocess_option
 @planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
@@ -85,17 +86,19 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
     if out_dir.exists() and not force:
         raise TinygenError(f"{out_dir} exists; pass --force to replace it")
     target = board_named(board)
+    require_images_for(preprocess, [input_file] if input_file else [])
     program = compile_for(model, compile_options, board)
     require_fit(model, program, force)
     files, next_step = write_project(program, target, out_dir, input_file, force, preprocess)
     summary = {"model": str(model), "board": target.name, "output": str(out_dir),
-               "arena_bytes": program.plan.arena_bytes, "state_bytes": program.state_bytes, "patch": program.patch,
-               "files": [str(f) for f in files]}
+               "arena_bytes": program.plan.arena_bytes, "io_buffer_bytes": program.io_buffer_bytes,
+               "state_bytes": program.state_bytes, "patch": program.patch, "files": [str(f) for f in files]}
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
+        io = f", input and output buffers {program.io_buffer_bytes:,} bytes" if program.io_buffer_bytes else ""
         state = f", persistent state {program.state_bytes:,} bytes" if program.state_bytes else ""
-        click.echo(f"wrote {len(files)} files to {out_dir} (arena {program.plan.arena_bytes:,} bytes{state}); "
+        click.echo(f"wrote {len(files)} files to {out_dir} (arena {program.plan.arena_bytes:,} bytes{io}{state}); "
                    f"next: {next_step}")
 
 
@@ -105,60 +108,117 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
               help="Random inputs to try.")
 @click.option("--input", "input_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Also run this input: .npy with the input's shape and dtype, or an image "
-                   "(resized bilinearly, pixels/255, quantized with the input's scale). Repeatable.")
+                   "(preprocessed as inferred from the model, or by --preprocess). Repeatable.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
 @click.option("--steps", type=click.IntRange(1, None), default=None,
               help="Invokes in a row through one model instance, from its reset state: the inputs run in "
                    "sequences of this many steps, every step compared. [default: 10 for a model with state "
                    "(LSTM, SVDF), 1 otherwise]")
-@board_option("Run on this emulated board in QEMU instead of the host")
+@click.option("--float-model", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="The float original of MODEL: also run it in TFLite Micro on the same real-valued inputs "
+                   "and report how far MODEL's outputs are from it (RMSE, MAE, L2 relative error, cosine; "
+                   "accuracy of both with labelled --data).")
+@click.option("--data", type=click.Path(exists=True, path_type=Path), default=None,
+              help="With --float-model, the inputs: a folder of images (in class subfolders for accuracy) or "
+                   "a .npz with real-valued x and optional integer labels y (default: --samples random ones).")
+@board_option("Run on this board instead of the host: an emulated one in QEMU, a real one flashed with "
+              "PlatformIO and served on --port")
+@serial_options
 @preprocess_option
 @planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def validate(model: Path, samples: int, input_files: tuple, seed: int, steps: int | None, board: str | None,
-             preprocess: dict, compile_options: CompileOptions, as_json: bool) -> None:
+def validate(model: Path, samples: int, input_files: tuple, seed: int, steps: int | None, float_model: Path | None,
+             data: Path | None, board: str | None, link, preprocess: dict, compile_options: CompileOptions,
+             as_json: bool) -> None:
     """Check the generated C bit-exact against the TFLite Micro interpreter.
 
     Builds the generated code with the host C compiler ($CC, default cc), or
-    with arm-none-eabi-gcc for an emulated --board and runs it in QEMU; runs
-    tflite-micro on the same inputs, and reports the largest absolute
+    with arm-none-eabi-gcc for an emulated --board and runs it in QEMU, or for
+    a real --board builds and flashes its PlatformIO project and sends the
+    inputs over the serial port; runs tflite-micro on the same inputs, and reports the largest absolute
     difference per output. A model with state (variable tensors) keeps it
     from one invoke to the next on both sides: the inputs (random ones, then
     --input files in order) run in sequences of --steps invokes, each from the
     reset state, and every step is compared. Exit 0 only when every output is
-    identical, 1 when any differs.
+    identical, 1 when any differs. With --float-model, also the quantization
+    error against the float original (which does not change the exit code).
     """
-    from tinygen.validate import validate as run_validation
-
-    if samples == 0 and not input_files:
+    if float_model is None and data is not None:
+        raise TinygenError("--data gives the inputs of --float-model; without one, use --input FILE")
+    if float_model is not None and input_files:
+        raise TinygenError("--input files are in the model's own types; with --float-model give real values with --data")
+    if samples == 0 and not input_files and data is None:
         raise TinygenError("nothing to validate: give --samples N > 0 or --input FILE")
-    if board:
-        emulated_board(board)
+    refuse_link_unless_real(board_named(board) if board else None)
+    require_images_for(preprocess, [*input_files, *(_images_in(data) if data else [])])
     program = compile_for(model, compile_options, board)
-    report = run_validation(model, program, samples, input_files, seed, progress("emulated inferences"), preprocess,
-                            steps)
+    report, comparison = _validate(model, program, samples, input_files, seed, float_model, data, preprocess, link,
+                                   steps)
     if as_json:
-        click.echo(json.dumps(plain(asdict(report)), indent=2))
+        click.echo(json.dumps(plain({**asdict(report), "float_comparison": comparison and asdict(comparison)}),
+                              indent=2))
     else:
-        for o in report.outputs:
-            click.echo(f"output '{o.name}' {o.dtype} {'x'.join(map(str, o.shape))}: max |diff| {o.max_abs_diff}"
-                       f" ({o.mismatched_samples} of {report.samples} samples differ)")
-        if report.patch:
-            p = report.patch
-            click.echo(f"patch-based: {patch_summary(p)}; arena {report.arena_bytes:,} bytes")
-        if program.graph.dropped_io:
-            click.echo("--io int8: the C code reads and writes int8; its values went through the model's own "
-                       "QUANTIZE/DEQUANTIZE to meet TFLite Micro's")
-        if report.state_bytes:
-            click.echo(f"persistent state {report.state_bytes:,} bytes, carried from step to step on both sides")
-        verdict = "bit-exact with TFLite Micro" if report.exact else "DIFFERS from TFLite Micro"
-        how = ""
-        if report.steps > 1:
-            rest = report.samples % report.steps
-            how = (f" ({report.sequences} sequence{'s' * (report.sequences != 1)} of {report.steps} steps"
-                   + (f", the last of {rest}" if rest else "") + ", each from the reset state, every step compared)")
-        click.echo(f"{model}: {verdict} on {report.samples} inputs{how}")
+        _print_validation(model, program, report)
+        if comparison is not None:
+            _print_float_comparison(comparison)
     sys.exit(0 if report.exact else 1)
+
+
+def _images_in(data: Path) -> list[Path]:
+    return [p for p in data.rglob("*") if p.is_file()] if data.is_dir() else []
+
+
+def _validate(model, program, samples, input_files, seed, float_model, data, preprocess, link, steps):
+    from tinygen import accuracy
+    from tinygen.validate import validate as run_validation, validate_on
+
+    progress_line = progress("emulated inferences")
+    if float_model is None:
+        return (run_validation(model, program, samples, input_files, seed, progress_line, preprocess, link, steps),
+                None)
+    graph = program.graph
+    original = accuracy.float_model_graph(float_model, graph)
+    real = accuracy.real_data(graph, data, samples, seed, preprocess)
+    report, ours = validate_on(model, program, [accuracy.to_model_inputs(graph, s) for s in real.samples],
+                               progress_line, link, steps)
+    comparison = accuracy.compare_with_float(float_model, original, real,
+                                             [accuracy.real_outputs(graph, o) for o in ours])
+    return report, comparison
+
+
+def _print_validation(model: Path, program, report) -> None:
+    for o in report.outputs:
+        click.echo(f"output '{o.name}' {o.dtype} {'x'.join(map(str, o.shape))}: max |diff| {o.max_abs_diff}"
+                   f" ({o.mismatched_samples} of {report.samples} samples differ)")
+    if report.patch:
+        click.echo(f"patch-based: {patch_summary(report.patch)}; arena {report.arena_bytes:,} bytes")
+    if program.graph.dropped_io:
+        click.echo("--io int8: the C code reads and writes int8; its values went through the model's own "
+                   "QUANTIZE/DEQUANTIZE to meet TFLite Micro's")
+    if report.state_bytes:
+        click.echo(f"persistent state {report.state_bytes:,} bytes, carried from step to step on both sides")
+    verdict = "bit-exact with TFLite Micro" if report.exact else "DIFFERS from TFLite Micro"
+    click.echo(f"{model}: {verdict} on {report.samples} inputs{_sequences(report)}")
+
+
+def _sequences(report) -> str:
+    """How the inputs ran, for a model validated in sequences of more than one step."""
+    if report.steps == 1:
+        return ""
+    rest = report.samples % report.steps
+    return (f" ({report.sequences} sequence{'s' * (report.sequences != 1)} of {report.steps} steps"
+            + (f", the last of {rest}" if rest else "") + ", each from the reset state, every step compared)")
+
+
+def _print_float_comparison(c) -> None:
+    click.echo(f"against the float model {c.float_model} on the same {c.samples} real-valued inputs:")
+    width = max([len("output")] + [len(o.name) for o in c.outputs])
+    click.echo(f"  {'output':{width}}  {'rmse':>10}  {'mae':>10}  {'l2r':>10}  {'cosine':>8}")
+    for o in c.outputs:
+        click.echo(f"  {o.name:{width}}  {o.rmse:>10.4g}  {o.mae:>10.4g}  {o.l2r:>10.4g}  {o.cosine:>8.5f}")
+    if c.accuracy is not None:
+        click.echo(f"  accuracy on {c.labelled} labelled inputs: generated code {c.accuracy:.3f}, "
+                   f"float model {c.float_accuracy:.3f}")
 
 
 @cli.command()
@@ -225,6 +285,9 @@ def _print_simulation(r: dict) -> None:
     lb = r["lower_bound_bytes"]
     click.echo(f"\npeak SRAM    {r['peak_sram_bytes']:>11,} bytes at {r['peak_at']}; lower bound {lb:,}"
                + (f" (+{100 * (r['peak_sram_bytes'] - lb) / lb:.1f}%)" if lb else ""))
+    if r["io_buffers"] == "separate":
+        click.echo(f"  of which     arena {r['arena_bytes']:,} bytes, input and output buffers {r['io_buffer_bytes']:,} "
+                   "bytes (--io-buffers separate: outside the arena, they survive invoke)")
     if r["persistent_state_bytes"]:
         click.echo(f"persistent state {r['persistent_state_bytes']:>7,} bytes outside the arena, kept from one invoke to "
                    f"the next ({len(r['persistent_state'])} variable tensors); SRAM {r['sram_bytes']:,} bytes in all")

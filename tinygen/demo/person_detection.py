@@ -5,7 +5,7 @@ against TFLite Micro.
   2. every image is preprocessed to the model's input (tinygen.preprocess);
   3. the board runs each one: an emulated board runs the serving firmware in QEMU with its UART on
      a TCP socket, a real board runs the PlatformIO app on its serial port; both speak the protocol
-     of templates/app/tinygen_serve.h through the same client (tinygen.demo.client);
+     of templates/app/tinygen_serve.h through the same client (tinygen.firmware.serial_client);
   4. TFLite Micro's interpreter runs the same int8 inputs: every raw output must be identical;
   5. per image: person score, label, cycles and milliseconds at the board's clock; with labelled
      folders (person/, non_person/) accuracy and a confusion table; a PNG contact sheet.
@@ -31,6 +31,7 @@ from tinygen.errors import TinygenError
 from tinygen.options import DEFAULT, CompileOptions
 from tinygen.passes.int8_io import to_model_outputs, to_program_inputs
 from tinygen.inputs import split_outputs
+from tinygen.firmware.serving import SerialLink, board_answers, emulated_answers
 
 DEFAULT_BOARD = "qemu_mps2_an500"  # the emulated Cortex-M7
 PERSON_FOLDERS = {"person", "persons", "people"}
@@ -213,69 +214,6 @@ def decide(real: np.ndarray, person_index: int, threshold: float | None) -> bool
     return bool(score > others.max())
 
 
-# --- the board ------------------------------------------------------------------------------------
-
-def _emulated_answers(program, board, inputs: list[bytes], timeout: float, progress) -> list:
-    from tinygen.demo.client import BoardClient, open_url
-    from tinygen.firmware import build_firmware
-    from tinygen.firmware.qemu import serve_qemu
-
-    sizes = _sizes(program)
-    with tempfile.TemporaryDirectory(prefix="tinygen-demo-") as tmp:
-        elf = build_firmware(program, board, Path(tmp), app="serve")
-        with serve_qemu(elf, board) as qemu:
-            client = BoardClient(open_url(qemu.url), f"{board.name} in QEMU", timeout)
-            try:
-                with client:
-                    client.wait_ready(timeout=min(timeout, 60.0), expect=sizes)
-                    return _serve_all(client, inputs, progress)
-            except TinygenError as e:
-                if not qemu.running() or "fault" in qemu.last_words():
-                    raise TinygenError(f"{e}; QEMU: {qemu.last_words()}") from None
-                raise
-
-
-def _real_answers(program, board, inputs: list[bytes], sample: np.ndarray, port: str | None, flash: bool,
-                  project: Path | None, timeout: float, progress, say) -> list:
-    from tinygen.demo.client import BAUD, BoardClient, open_port
-    from tinygen.firmware import platformio
-
-    project = Path(project) if project else Path(f"person_detection_{board.name}")
-    platformio.write_platformio_project(program, board, project, [sample])
-    if flash:
-        say(f"building and flashing {project} with PlatformIO (the first build downloads the toolchain)")
-        platformio.flash(project, port)
-    port = port or _only_port()
-    transfer = (len(inputs[0]) + 1) * 10 / BAUD if inputs else 0.0  # 10 bits a byte on the wire
-    with BoardClient(open_port(port), f"{board.name} on {port}", timeout + transfer) as client:
-        client.wait_ready(timeout=timeout, expect=_sizes(program))
-        return _serve_all(client, inputs, progress)
-
-
-def _only_port() -> str:
-    try:
-        from serial.tools.list_ports import comports
-    except ImportError:
-        raise TinygenError("pyserial is needed to talk to boards: pip install pyserial") from None
-    ports = [p.device for p in comports() if p.device]
-    if len(ports) != 1:
-        found = f"serial ports here: {', '.join(ports)}" if ports else "no serial port found"
-        raise TinygenError(f"say which serial port the board is on with --port ({found})")
-    return ports[0]
-
-
-def _sizes(program) -> tuple[int, int]:
-    return (sum(t.nbytes for t in program.graph.inputs), sum(t.nbytes for t in program.graph.outputs))
-
-
-def _serve_all(client, inputs: list[bytes], progress) -> list:
-    answers = []
-    for x in inputs:
-        answers.append(client.infer(x))
-        if progress is not None:
-            progress(len(answers), len(inputs))
-    return answers
-
 
 # --- the demo -------------------------------------------------------------------------------------
 
@@ -321,11 +259,12 @@ def run_demo(model: Path | None, images: Path | None, board_name: str | None = N
         from tinygen.firmware.build import icount_shift
         from tinygen.firmware.qemu import cycles_unit
 
-        answers = _emulated_answers(program, board, inputs, timeout, progress)
+        answers = emulated_answers(program, board, inputs, timeout, progress)
         unit = cycles_unit(icount_shift(board))
     else:
         sample = to_program_inputs(program.graph, [tensors[0]])[0]
-        answers = _real_answers(program, board, inputs, sample, port, flash, project, timeout, progress, say)
+        link = SerialLink(port, flash, Path(project) if project else Path(f"person_detection_{board.name}"), timeout)
+        answers = board_answers(program, board, inputs, [sample], link, progress, say)
         unit = "cycles of the board's core (DWT cycle counter where the core has one)"
     report = DemoReport(str(model), board.name, bool(board.emulator), board.clock_hz, spec.to_dict(), index,
                         decision, unit)

@@ -22,7 +22,6 @@ from tinygen.toolchain import ARM_GCC, ARM_INSTALL_HINT, arm_gcc, cortex_m_flags
 DEFAULT_STACK_BYTES = 8192
 FIRMWARE_FILES = ("semihost.h", "startup.c")  # copied as they are; the rest are Jinja templates
 APPS = ("semihosting", "serve")
-SERVE_FILES = ("tinygen_serve.c", "tinygen_serve.h")  # templates/app/: the protocol real boards speak too
 # The UART that QEMU connects its first -serial to, per emulated machine: our driver and its base address.
 SERIAL_UARTS = {
     "mps2-an385": ("uart_cmsdk.h", 0x40004000),
@@ -108,12 +107,11 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
     """Render the model (its kernels were chosen by compile_model) and the firmware sources, linker
     script and Makefile into out_dir (created if needed; files there are overwritten).
     app: "semihosting" (samples from inputs.bin) or "serve" (the serial protocol on the board's
-    UART; never profiled, so profile is ignored). sequence > 0: the semihosting firmware calls
-    tinygen_reset() before every sequence-th sample (0: the samples are one sequence).
+    UART; profiled, it answers 'P' requests with each step's cycles). sequence > 0: the semihosting
+    firmware calls <prefix>_reset() before every sequence-th sample (0: the samples are one sequence).
     Returns the board, the compiler flags and the sources, relative to out_dir."""
     if app not in APPS:
         raise TinygenError(f"app must be one of {', '.join(APPS)}, not {app!r}")
-    profile = profile and app == "semihosting"
     board = resolve_board(board)
     if not board.is_cortex_m:
         raise TinygenError(f"board {board.name} is not a Cortex-M board (core {board.core}); firmware needs one")
@@ -135,8 +133,7 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
     if app == "serve":
         uart_header, uart_base = serial_uart(board)
         shutil.copyfile(templates / uart_header, out / uart_header)
-        for name in SERVE_FILES:
-            shutil.copyfile(codegen.templates_dir() / "app" / name, out / name)
+        codegen.write_serve_files(program, out)  # the protocol real boards speak too
         serve = {"uart_header": uart_header, "uart_base": uart_base, "uart_clock_hz": board.clock_hz or 25_000_000,
                  **instruction_counter(board)}
     qemu = shlex.join(qemu_command(board)) if board.emulator else "echo 'no emulator for this board'; false"
@@ -149,11 +146,12 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
     env = codegen._environment()
     context = {
         "model_name": program.graph.name, "model_name_c": _c_string(program.graph.name), "board_name": board.name,
-        "steps": len(program.calls) if profile else 0, "sequence": int(sequence),
+        "steps": len(program.calls) if profile and not serve else 0, "sequence": int(sequence),
         "flash_name": "flash", "flash_origin": board.flash_origin, "flash_bytes": board.flash_bytes,
         "ram_name": ram.name, "ram_origin": ram.origin, "ram_bytes": ram.bytes, "stack_bytes": stack_bytes,
         "cflags": shlex.join(cflags), "ldflags": shlex.join(ldflags), "sources": " ".join(sources),
         "qemu": qemu, "serve": bool(serve), "serve_port": SERVE_QEMU_PORT, **serve,
+        **codegen.names(program.options.prefix),
     }
     app_template = "serve_app.c.j2" if serve else "app.c.j2"
     for template, name in [(app_template, "app.c"), ("link.ld.j2", "link.ld"), ("Makefile.j2", "Makefile")]:

@@ -26,7 +26,7 @@ from tinygen.boards import Board
 from tinygen.compiler import Program
 from tinygen.errors import TinygenError
 from tinygen.firmware.build import icount_shift, qemu_command, resolve_board
-from tinygen.inputs import split_outputs
+from tinygen.inputs import join_inputs, split_outputs
 
 QEMU = "qemu-system-arm"
 HEADER_WORDS = 15
@@ -59,17 +59,15 @@ def run_qemu(elf: str | Path, board: str | Board, samples: list[list[np.ndarray]
     """Run every sample through the firmware in one QEMU run.
 
     Returns (outputs: per sample, one array per model output; cycles: {"total": [per sample],
-    "layers": [per sample: [per step]] (empty lists when built without profile), "steps": [what
-    each step is], "unit", "icount_shift", "ticks_per_instruction", "stack_bytes_used"}).
+    "layers": [per sample: [per kernel call of program.calls]] (empty lists when built without
+    profile), "unit", "icount_shift", "ticks_per_instruction", "stack_bytes_used"}).
     progress(done, total) is called as samples finish."""
     board = resolve_board(board)
     shift = icount_shift(board) if shift is None else shift
     arguments = qemu_command(board, shift)[1:]  # refuses a board without an emulator
     qemu, elf = _qemu_and_image(elf, "build_firmware")
     command = [qemu, *arguments, "-kernel", str(elf)]
-    inputs = program.graph.inputs
-    raw = b"".join(np.ascontiguousarray(x, dtype=t.dtype).reshape(t.shape).tobytes()
-                   for sample in samples for x, t in zip(sample, inputs))
+    raw = join_inputs(samples, program.graph.inputs)
     timeout = default_timeout(program, len(samples)) if timeout is None else timeout
     with tempfile.TemporaryDirectory(prefix="tinygen-qemu-") as tmp:
         work = Path(tmp)
@@ -118,12 +116,6 @@ def _run(command: list[str], cwd: Path, timeout: float, count: int, progress) ->
     return lines
 
 
-def step_labels(program: Program) -> list[dict]:
-    """What each profiled step is: the kernel calls in execution order (a patch stage's tile by tile)."""
-    return [{"step": i, "op_index": op.index, "op": op.kind, "kernel": call.kernel, "macs": int(call.macs)}
-            for i, (op, call) in enumerate(program.calls)]
-
-
 def _parse_cycles(raw: bytes, program: Program, board: Board, shift: int, count: int) -> dict:
     """cycles.bin (format in templates/firmware/app.c.j2) to instruction counts."""
     words = [int(w) for w in np.frombuffer(raw, dtype="<u8")]
@@ -159,7 +151,7 @@ def _parse_cycles(raw: bytes, program: Program, board: Board, shift: int, count:
         stamps = row[2:]
         layers.append([span(a, b) - mark_call for a, b in itertools.pairwise(stamps)])
     calibration = {"loop_instructions": 2 * (n2 - n1), "measured": span(*spin2) - span(*spin1)}
-    return {"total": totals, "layers": layers, "steps": step_labels(program) if steps else [],
+    return {"total": totals, "layers": layers,
             "unit": cycles_unit(shift), "icount_shift": shift, "ticks_per_instruction": per_instruction,
             "calibration": calibration, "stack_bytes_used": trailer[1]}
 

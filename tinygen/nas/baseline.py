@@ -41,7 +41,7 @@ def _weights_and_biases(model) -> tuple[int, int]:
 def measure(alpha: float, resolution: int, channels: int, classes: int, board, code) -> dict:
     """Peak SRAM (exact) and flash (estimated with the search's code model) of the int8 model."""
     from tinygen.compiler import compile_model
-    from tinygen.options import DEFAULT
+    from tinygen.options import SMALLEST_ARENA
     from tinygen.nas.graph import op_counts
     from tinygen.simulate import constant_bytes
 
@@ -53,7 +53,7 @@ def measure(alpha: float, resolution: int, channels: int, classes: int, board, c
     with tempfile.TemporaryDirectory(prefix="tinygen-baseline-") as tmp:
         path = Path(tmp) / "m.tflite"
         convert_int8(model, rng.uniform(0, 1, (8, resolution, resolution, channels)), path)
-        program = compile_model(path, DEFAULT, board)
+        program = compile_model(path, SMALLEST_ARENA, board)
     constants = constant_bytes(s.call for s in program.steps if s.call.kind == "call")  # layer-based, as the code model counts
     return {"alpha": alpha, "resolution": resolution, "peak_sram_bytes": program.plan.arena_bytes,
             "flash_bytes_estimate": code.estimate(constants, op_counts(program)), "macs": program.macs,

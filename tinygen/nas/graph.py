@@ -17,7 +17,7 @@ import numpy as np
 
 from tinygen.compiler import Program, compile_graph
 from tinygen.ops import definition
-from tinygen.options import DEFAULT, CompileOptions
+from tinygen.options import SMALLEST_ARENA, CompileOptions
 from tinygen.plain import plain
 from tinygen.simulate import constant_bytes
 from tinygen.ir import Graph, Op, Quant, Tensor
@@ -115,7 +115,7 @@ def build_graph(plan: Plan, name: str = "candidate", seed: int = 0) -> Graph:
     return Graph(name, b.tensors, b.ops, [graph_input], [probs])
 
 
-def compile_plan(plan: Plan, board, options: CompileOptions = DEFAULT) -> Program:
+def compile_plan(plan: Plan, board, options: CompileOptions = SMALLEST_ARENA) -> Program:
     """Compiled exactly as `tinygen simulate --board B` compiles a model (the default options)."""
     return compile_graph(build_graph(plan), options, board)
 
@@ -257,7 +257,7 @@ class Evaluator:
 
     def program(self, arch: Arch) -> Program:
         """The candidate compiled by compile_graph itself (slow; for the winner)."""
-        return compile_plan(self.plan(arch), self.board, DEFAULT.but(max_mac_overhead=self.max_mac_overhead))
+        return compile_plan(self.plan(arch), self.board, SMALLEST_ARENA.but(max_mac_overhead=self.max_mac_overhead))
 
     def _flash(self, fast: FastResult) -> int:
         return self.code.estimate(fast.constant_bytes, fast.calls)
@@ -378,7 +378,7 @@ RELIEF_MARGIN = 4096  # bytes: what compile_graph's last pass (leaner kernels at
 def fast_peak(graph: Graph, board, max_mac_overhead: float = 0.2,
               stages: StageCache | None = None, limit: int | None = None, reject=None) -> "FastResult":
     """Peak SRAM, MACs, patch description and kernel calls of the graph as compile_graph(graph,
-    CompileOptions(max_mac_overhead=...), board) plans it (the default options): the compiler's
+    SMALLEST_ARENA.but(max_mac_overhead=...), board) plans it: the compiler's
     own lowering, stage search (tinygen.compiler.plan_program) and final pass, with shortcuts
     that cannot change the result: a patch stage's geometry comes from `stages` when an
     identical sub-graph was built before.
@@ -391,7 +391,7 @@ def fast_peak(graph: Graph, board, max_mac_overhead: float = 0.2,
     from tinygen.compiler import StageSearch, lower_graph, lowering, plan_program, relieve_peak
 
     stages = stages if stages is not None else StageCache()
-    options = DEFAULT.but(max_mac_overhead=max_mac_overhead)
+    options = SMALLEST_ARENA.but(max_mac_overhead=max_mac_overhead)
     lower_op = lowering(options, board)
     steps = lower_graph(graph, options, lower_op)
     calls = [(s.op, s.call) for s in steps if s.call.kind == "call"]

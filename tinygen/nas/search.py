@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygen.errors import TinygenError
-from tinygen.options import DEFAULT
+from tinygen.options import DEFAULT, SMALLEST_ARENA
 from tinygen.plain import plain
 from tinygen.nas.explore import Budget, explore
 from tinygen.nas.graph import CodeModel, Evaluator
@@ -167,18 +167,29 @@ def _tqdm():
 
 
 class Progress:
-    """A tqdm bar on stderr (nothing when quiet, or without tqdm)."""
+    """A tqdm bar on stderr on a terminal; elsewhere (a log) a plain line every 10 s; nothing
+    when quiet."""
 
     def __init__(self, label: str, total: float, unit: str, quiet: bool):
-        self.bar = None
-        self.every = 0.2 if sys.stderr.isatty() else 5.0  # seconds between redraws (fewer in logs)
+        self.bar, self.line = None, None
+        self.every = 0.2 if sys.stderr.isatty() else 10.0  # seconds between redraws or lines
         self.last = 0.0
-        if not quiet and _tqdm() is not None:
+        if not quiet and not sys.stderr.isatty():
+            self.line = (label, round(total, 1), unit)
+        elif not quiet and _tqdm() is not None:
             self.bar = _tqdm()(total=round(total, 1), desc=label, unit=unit, file=sys.stderr, leave=True,
                             dynamic_ncols=True, bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} "
                             "{unit} [{elapsed}<{remaining}{postfix}]")
 
     def update(self, value: float, **postfix) -> None:
+        if self.line is not None:
+            label, total, unit = self.line
+            if time.monotonic() - self.last >= self.every or value >= total:
+                details = "".join(f", {k} {v}" for k, v in postfix.items())
+                print(f"{label}: {min(value, total):.0f}/{total:.0f} {unit}{details}", file=sys.stderr, flush=True)
+                self.last = time.monotonic()
+            if value >= total:
+                self.line = None
         if self.bar is not None:
             self.bar.n = min(round(value, 1), self.bar.total)
             if postfix:
@@ -730,7 +741,7 @@ def measure_tflite(path: Path, board) -> dict:
     from tinygen.compiler import compile_model
     from tinygen.simulate import flash_use
 
-    program = compile_model(path, DEFAULT, board)
+    program = compile_model(path, SMALLEST_ARENA, board)
     flash = flash_use(program, board)
     weights = sum(t.nbytes for op in program.graph.ops for t in op.inputs[1:2] if t is not None and t.is_const)
     if flash.flash_bytes < weights:  # a failed build or link can look like a tiny program: measure again

@@ -4,10 +4,13 @@ real board on a serial port and for an emulated board whose UART QEMU puts on a 
     board -> host, once:  "TINYGEN READY <input bytes> <output bytes>\\n"
     host  -> board:       'I' then every input's raw bytes, in order
     board -> host:        "O <cycles> <outputs as hex>\\n"
+    host  -> board:       'P' then every input's raw bytes: the same, profiled
+    board -> host:        "L <steps> <cycles of each step>\\n", then the "O" line
 
 Lines starting with '#' are comments for people; the client keeps them (`comments`) and skips
-them. Only the link differs between boards: open_port() for a serial port (pyserial's
-serial.Serial), open_url() for QEMU's socket (serial.serial_for_url("socket://HOST:PORT")).
+them. Only the link differs between boards: open_port() for a serial port or any pyserial URL
+(e.g. socket://HOST:PORT for a board behind a network bridge), open_url() for QEMU's socket,
+retried while QEMU starts.
 """
 from __future__ import annotations
 
@@ -28,10 +31,10 @@ def _serial():
 
 
 def open_port(port: str, baud: int = BAUD):
-    """A real board's serial port (e.g. /dev/ttyACM0, COM3)."""
+    """A real board's serial port (e.g. /dev/ttyACM0, COM3) or a pyserial URL (socket://HOST:PORT)."""
     serial = _serial()
     try:
-        return serial.Serial(port, baud, timeout=0.5)
+        return serial.serial_for_url(port, baud, timeout=0.5)
     except (serial.SerialException, OSError, ValueError) as e:
         raise TinygenError(f"cannot open serial port {port}: {e}") from None
 
@@ -52,6 +55,7 @@ def open_url(url: str, attempts: int = 20):
 class Answer:
     cycles: int  # as the board counts them (a uint32: wraps modulo 2**32)
     outputs: bytes  # every output's raw bytes, in order
+    steps: list[int] | None = None  # with profile: each step's cycles (empty: firmware built without profiling)
 
 
 class BoardClient:
@@ -130,16 +134,18 @@ class BoardClient:
         return (f"{self.name}: {what} (is tinygen's firmware for this model running there, "
                 f"at {BAUD} baud?){said}")
 
-    def infer(self, data: bytes, timeout: float | None = None) -> Answer:
-        """Send one request (every input's bytes, in order) and wait for its answer."""
+    def infer(self, data: bytes, timeout: float | None = None, profile: bool = False) -> Answer:
+        """Send one request (every input's bytes, in order) and wait for its answer; `profile`:
+        also each step's cycles."""
         if self.input_bytes is None:
             raise TinygenError("wait_ready() first: the board's banner tells the sizes")
         if len(data) != self.input_bytes:
             raise TinygenError(f"a request for {self.name} needs {self.input_bytes} input bytes, not {len(data)}")
-        self.link.write(b"I" + bytes(data))
+        self.link.write((b"P" if profile else b"I") + bytes(data))
         self.link.flush()
         timeout = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
+        steps = self._steps(deadline, timeout) if profile else None
         line = self._protocol_line(deadline)
         if line is None:
             raise TinygenError(self._silent(f"no answer within {timeout:g} s"))
@@ -154,7 +160,16 @@ class BoardClient:
             raise TinygenError(f"{self.name} answered outputs that are not hex: {words[2][:40]!r}") from None
         if len(outputs) != self.output_bytes:
             raise TinygenError(f"{self.name} answered {len(outputs)} output bytes, expected {self.output_bytes}")
-        return Answer(int(words[1]) & 0xFFFFFFFF, outputs)
+        return Answer(int(words[1]) & 0xFFFFFFFF, outputs, steps)
+
+    def _steps(self, deadline: float, timeout: float) -> list[int]:
+        line = self._protocol_line(deadline)
+        if line is None:
+            raise TinygenError(self._silent(f"no answer within {timeout:g} s"))
+        words = line.split()
+        if len(words) < 2 or words[0] != "L" or not all(map(_is_int, words[1:])) or int(words[1]) != len(words) - 2:
+            raise TinygenError(f"{self.name} answered {line[:80]!r}, expected 'L <steps> <cycles of each>'")
+        return [int(w) & 0xFFFFFFFF for w in words[2:]]
 
 
 def _is_int(word: str) -> bool:
