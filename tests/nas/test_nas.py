@@ -14,7 +14,7 @@ from tinygen.boards import get_board
 from tinygen.nas.graph import Evaluator, build_graph, compile_plan, fast_peak, sram_lower_bound
 from tinygen.nas.space import SearchSpace, crossover, largest, mutate, sample, smallest
 from tinygen.compiler import compile_model
-from tinygen.options import CompileOptions, DEFAULT, REFERENCE, SMALLEST_ARENA
+from tinygen.options import CompileOptions, REFERENCE, SMALLEST_ARENA
 
 BOARD = "nucleo_f411re"
 SE_SPACE = SearchSpace(se=(False, True))

@@ -12,7 +12,7 @@ from tinygen.errors import TinygenError
 from tinygen.plain import plain
 from tinygen.options import CompileOptions
 from tinygen.patch import summary as patch_summary
-from tinygen.cli.app import (MODEL, board_named, board_option, cli, compile_for, emulated_board,
+from tinygen.cli.app import (MODEL, board_named, board_option, cli, compile_for,
                              planning_options, preprocess_option, progress, refuse_link_unless_real, require_fit,
                              require_images_for, serial_options)
 

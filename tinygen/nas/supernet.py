@@ -249,7 +249,7 @@ class Supernet:
             if block.expand:
                 model.get_layer(dst + "_expand").set_weights([v[src + "/expand/w"][:, :, :, :block.mid]])
                 set_bn(dst + "_expand_bn", src + "/expand/bn", block.mid)
-                k, lo = self.k_max, (self.k_max - block.kernel) // 2
+                lo = (self.k_max - block.kernel) // 2
                 dw = v[src + "/dw/w"][lo:lo + block.kernel, lo:lo + block.kernel, :block.mid, :]
             else:
                 dw = v[src + "/dw/w"]
