@@ -15,6 +15,7 @@ from tinygen.errors import TinygenError
 from helpers import REPO, run_cli
 
 EXPECTED = {"disco_f746ng", "nucleo_f746zg", "nucleo_h743zi", "nucleo_f411re", "nucleo_l476rg", "nano33ble",
+            "nucleo_g071rb", "nucleo_l552ze_q", "nucleo_u575zi_q",
             "qemu_mps2_an385", "qemu_mps2_an386", "qemu_mps2_an500", "qemu_mps2_an505", "qemu_mps3_an547",
             "qemu_microbit", "qemu_netduino2_m0", "qemu_netduinoplus2", "host"}
 KIB = 1024
@@ -45,6 +46,9 @@ def test_board_files_share_one_schema():
     ("nucleo_f411re", 128 * KIB, 128 * KIB, 512 * KIB, 100_000_000),
     ("nucleo_l476rg", 128 * KIB, 96 * KIB, 1024 * KIB, 80_000_000),  # SRAM2's alias follows SRAM1, unused
     ("nano33ble", 256 * KIB, 256 * KIB, 960 * KIB, 64_000_000),  # 64 KB of flash is the bootloader's
+    ("nucleo_g071rb", 36 * KIB, 36 * KIB, 128 * KIB, 64_000_000),
+    ("nucleo_l552ze_q", 256 * KIB, 192 * KIB, 512 * KIB, 80_000_000),  # the link script's RAM: SRAM1
+    ("nucleo_u575zi_q", 784 * KIB, 768 * KIB, 2048 * KIB, 160_000_000),  # SRAM1-3 back to back; not SRAM4
     ("qemu_mps2_an386", None, 4096 * KIB, 4096 * KIB, 25_000_000),
     ("qemu_mps2_an500", None, 4096 * KIB, 4096 * KIB, 25_000_000),
     ("qemu_netduinoplus2", 192 * KIB, 128 * KIB, 1024 * KIB, 168_000_000),  # CCM is not usable for the arena
