@@ -1,12 +1,14 @@
-"""Latency of the kernel backends on the emulated Cortex-M7, on every model in a directory.
+"""Latency of the kernel backends on an emulated board, on every model in a directory.
 
-    python benchmarks/latency.py [MODELS_DIR] [--cmsis-nn PATH] [--patch off|auto] [--layers] [--json]
+    python benchmarks/latency.py [MODELS_DIR] [--board B] [--cmsis-nn PATH] [--patch off|auto] [--layers] [--json]
 
 MODELS_DIR defaults to ../shared/models (beside the repo); TINYGEN_TFLM_MODELS (a tflite-micro
-checkout) adds its LSTM and SVDF models. Each model is compiled for
-qemu_mps2_an500 (Cortex-M7 with the DSP extension) with tinygen's `builtin` kernels, the
+checkout) adds its LSTM and SVDF models. Each model is compiled for --board (any emulated board,
+default qemu_mps2_an500: Cortex-M7 with the DSP extension) with tinygen's `builtin` kernels, the
 `reference` kernels and, given a CMSIS-NN checkout (--cmsis-nn PATH or TINYGEN_CMSIS_NN), Arm's
-`cmsis-nn`; each firmware runs one random sample in QEMU. The table gives the instruction count
+`cmsis-nn`; each firmware runs one random sample in QEMU. A model that does not fit the board
+(its arena and the firmware's stack, or its flash) is reported as failed for that backend. The
+table gives the instruction count
 of one inference per backend ("cycles"), reference/builtin and cmsis-nn/builtin (above 1: builtin
 is faster) and MACs per cycle; then the geometric means of the ratios.
 
@@ -37,12 +39,14 @@ from models import REPO, add_models_argument, find_models, tflm_stateful_models 
 sys.path.insert(0, str(REPO))
 
 from tinygen.backends import cmsis_nn
-from tinygen.boards import get_board
+from tinygen.backends.cmsis_nn import MVE_CORES
+from tinygen.boards import Board, get_board
 from tinygen.compiler import compile_model
 from tinygen.options import CompileOptions
+from tinygen.emulation import require_emulated
 from tinygen.errors import TinygenError
 
-BOARD = "qemu_mps2_an500"
+DEFAULT_BOARD = "qemu_mps2_an500"
 BASELINE = "builtin"
 
 
@@ -51,12 +55,11 @@ def geomean(values: list[float]) -> float | None:
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
 
 
-def run_backend(model: Path, options: CompileOptions, layers: bool, seed: int) -> dict:
+def run_backend(model: Path, board: Board, options: CompileOptions, layers: bool, seed: int) -> dict:
     """One inference of one random sample: total instructions (and per op with layers=True)."""
     from tinygen.emulation import profile_report, run_emulated
     from tinygen.inputs import random_inputs
 
-    board = get_board(BOARD)
     program = compile_model(model, options, board)
     sample = random_inputs(program.graph, 1, seed)
     _, cycles = run_emulated(program, board, sample, profile=False)
@@ -77,12 +80,13 @@ def run_backend(model: Path, options: CompileOptions, layers: bool, seed: int) -
     return result
 
 
-def measure(model: Path, backends: list[str], options: CompileOptions, layers: bool, seed: int) -> dict:
+def measure(model: Path, board: Board, backends: list[str], options: CompileOptions, layers: bool,
+            seed: int) -> dict:
     row = {"model": model.stem, "backends": {}, "errors": {}}
     for kernels in backends:
         print(f"{model.stem}: {kernels} ...", file=sys.stderr, flush=True)
         try:
-            row["backends"][kernels] = run_backend(model, options.but(kernels=kernels), layers, seed)
+            row["backends"][kernels] = run_backend(model, board, options.but(kernels=kernels), layers, seed)
         except TinygenError as e:
             row["errors"][kernels] = str(e)
             print(f"{model.stem}: {kernels} failed: {e}", file=sys.stderr, flush=True)
@@ -100,13 +104,20 @@ def _fmt(value, spec: str, width: int) -> str:
     return f"{'-':>{width}}" if value is None else f"{value:>{width}{spec}}"
 
 
-def print_table(rows: list[dict], backends: list[str], unit: str, patch: str, memory_first: bool) -> None:
+def describe(board: Board) -> str:
+    """The board's core as the table's title names it: "Cortex-M7, DSP"."""
+    extensions = [what for what, present in (("DSP", board.dsp), ("Helium", board.core in MVE_CORES)) if present]
+    return ", ".join([board.core.replace("cortex-m", "Cortex-M").replace("plus", "+")] + (extensions or ["no DSP"]))
+
+
+def print_table(rows: list[dict], board: Board, backends: list[str], unit: str, patch: str,
+                memory_first: bool) -> None:
     others = [k for k in backends if k != BASELINE]
     how = "memory first (--optimize memory)" if memory_first else "each backend's kernels at every layer"
-    print(f"One inference on {BOARD} (Cortex-M7, DSP), kernels compared, patch {patch}, {how}\n")
+    print(f"One inference on {board.name} ({describe(board)}), kernels compared, patch {patch}, {how}\n")
     head = f"{'model':28} {'MACs':>11}" + "".join(f" {k:>12}" for k in backends)
     head += "".join(f" {k[:5] + '/' + BASELINE[:5]:>11}" for k in others)
-    head += "  MACs/cycle " + " / ".join(k[:5] for k in backends)
+    head += "  MACs/instruction " + " / ".join(k[:5] for k in backends)
     print(head)
     for r in rows:
         b = r["backends"]
@@ -154,6 +165,8 @@ def print_layers(rows: list[dict], backends: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_models_argument(parser)
+    parser.add_argument("--board", default=DEFAULT_BOARD,
+                        help=f"the emulated board to run on (default {DEFAULT_BOARD}; `tinygen boards` lists them)")
     parser.add_argument("--cmsis-nn", metavar="PATH", default=None,
                         help=f"CMSIS-NN checkout, to add the cmsis-nn backend (default: ${cmsis_nn.ENV})")
     parser.add_argument("--patch", choices=["off", "auto"], default="off",
@@ -165,6 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the random sample (default 0)")
     args = parser.parse_args(argv)
 
+    try:
+        board = get_board(args.board)
+        require_emulated(board)
+    except TinygenError as e:
+        print(f"latency.py: {e}", file=sys.stderr)
+        return 2
     models = find_models(args.models) + tflm_stateful_models()
     if not models:
         return 1
@@ -181,16 +200,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cmsis-nn left out: no CMSIS-NN checkout (--cmsis-nn PATH or {cmsis_nn.ENV})", file=sys.stderr)
 
     options = CompileOptions(patch=args.patch, optimize="memory" if args.memory_first else "speed", cmsis_nn=checkout)
-    rows = [measure(model, backends, options, args.layers, args.seed) for model in models]
+    rows = [measure(model, board, backends, options, args.layers, args.seed) for model in models]
     unit = next((b["unit"] for r in rows for b in r["backends"].values()), "")
     if args.json:
         others = [k for k in backends if k != BASELINE]
-        print(json.dumps({"board": BOARD, "patch": args.patch, "memory_first": args.memory_first, "backends": backends, "baseline": BASELINE,
+        print(json.dumps({"board": board.name, "core": board.core, "patch": args.patch, "memory_first": args.memory_first, "backends": backends, "baseline": BASELINE,
                           "unit": unit, "models": rows,
                           "geomean_ratios": {k: geomean([r["ratios"].get(k) for r in rows]) for k in others}},
                          indent=2))
     else:
-        print_table(rows, backends, unit, args.patch, args.memory_first)
+        print_table(rows, board, backends, unit, args.patch, args.memory_first)
         if args.layers:
             print_layers(rows, backends)
     failed = [f"{r['model']} ({k}): {e}" for r in rows for k, e in r["errors"].items()]

@@ -21,7 +21,7 @@ from pathlib import Path
 from tinygen.errors import TinygenError
 from tinygen.resources import data_dir
 
-CORES = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "host")
+CORES = ("cortex-m0", "cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55", "host")
 FIELDS = ("name", "description", "mcu", "core", "fpu", "dsp", "clock_hz", "sram_regions", "flash",
           "platformio", "emulator", "link")
 PLATFORMIO_FIELDS = ("platform", "board", "framework", "upload_protocol", "manifest")
@@ -134,6 +134,8 @@ _FPU_FLAGS = {
     ("cortex-m4", "sp"): "fpv4-sp-d16", ("cortex-m4", "default"): "fpv4-sp-d16",
     ("cortex-m7", "sp"): "fpv5-sp-d16", ("cortex-m7", "dp"): "fpv5-d16", ("cortex-m7", "default"): "fpv5-d16",
     ("cortex-m33", "sp"): "fpv5-sp-d16", ("cortex-m33", "default"): "fpv5-sp-d16",
+    # The M55's FPU and Helium (MVE) come with -mcpu; "auto" takes them from there.
+    ("cortex-m55", "dp"): "auto", ("cortex-m55", "default"): "auto",
 }
 
 

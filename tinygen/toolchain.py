@@ -37,7 +37,9 @@ def arm_gcc() -> str:
 
 def cortex_m_flags(board: Board, opt: str = "-O2") -> list[str]:
     """How generated code is compiled for a Cortex-M board, firmware and flash measurement alike."""
-    return ["-std=c99", opt, *board.gcc_flags(), "-ffunction-sections", "-fdata-sections",
+    # -masm-syntax-unified: inline assembly is in unified syntax on ARMv6-M too (GCC assumes the
+    # old divided syntax there, where `adds r1, r1, #1` does not assemble).
+    return ["-std=c99", opt, *board.gcc_flags(), "-masm-syntax-unified", "-ffunction-sections", "-fdata-sections",
             "-Wall", "-Wextra", "-Wno-unused-parameter", "-I."]
 
 

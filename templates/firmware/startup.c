@@ -61,7 +61,10 @@ __attribute__((naked, noreturn)) void tg_reset(void) {
       "dsb\n\t"
       "isb\n\t"
 #endif
-      "b tg_start\n\t");
+      /* A register branch: reaches tg_start wherever the linker puts it, on ARMv6-M too. */
+      "ldr r0, =tg_start\n\t"
+      "bx r0\n\t"
+      ".ltorg\n\t");
 }
 
 __attribute__((noreturn, used)) void tg_start(void) {
@@ -83,15 +86,22 @@ uint32_t tg_stack_used(void) {
   return (uint32_t)((uintptr_t)__tg_stack_top - (uintptr_t)p);
 }
 
-/* Which stack holds the exception frame: bit 2 of EXC_RETURN. */
+/* Which stack holds the exception frame: bit 2 of EXC_RETURN. Written with the ARMv6-M subset
+ * (no IT blocks, no TST with an immediate), so one handler serves every Cortex-M. */
 __attribute__((naked)) void tg_fault(void) {
   __asm__ volatile(
-      "tst lr, #4\n\t"
-      "ite eq\n\t"
-      "mrseq r0, msp\n\t"
-      "mrsne r0, psp\n\t"
+      "movs r0, #4\n\t"
       "mov r1, lr\n\t"
-      "b tg_fault_report\n\t");
+      "tst r0, r1\n\t"
+      "bne 1f\n\t"
+      "mrs r0, msp\n\t"
+      "b 2f\n"
+      "1:\n\t"
+      "mrs r0, psp\n"
+      "2:\n\t"
+      "ldr r2, =tg_fault_report\n\t"
+      "bx r2\n\t"
+      ".ltorg\n\t");
 }
 
 static char *tg_put_text(char *at, const char *s) {
@@ -120,6 +130,7 @@ __attribute__((noreturn, used)) void tg_fault_report(const uint32_t *frame, uint
   at = tg_put_hex(at, frame[6]);
   at = tg_put_text(at, " lr=");
   at = tg_put_hex(at, frame[5]);
+#if !defined(__ARM_ARCH_6M__) && !defined(__ARM_ARCH_8M_BASE__) /* these have no fault status registers */
   at = tg_put_text(at, " cfsr=");
   at = tg_put_hex(at, TG_REG(0xE000ED28u));
   at = tg_put_text(at, " hfsr=");
@@ -128,6 +139,7 @@ __attribute__((noreturn, used)) void tg_fault_report(const uint32_t *frame, uint
   at = tg_put_hex(at, TG_REG(0xE000ED34u));
   at = tg_put_text(at, " bfar=");
   at = tg_put_hex(at, TG_REG(0xE000ED38u));
+#endif
   at = tg_put_text(at, " exc_return=");
   at = tg_put_hex(at, exc_return);
   at = tg_put_text(at, "\n");

@@ -1,6 +1,7 @@
 /* Polled driver for the UART of Arm's Cortex-M System Design Kit (CMSDK APB UART), the UARTs of
- * the MPS2 FPGA images (AN385, AN386, AN500). QEMU connects its first -serial to UART0 at
- * 0x40004000. Registers (32-bit): DATA 0x00, STATE 0x04 (bit 0 TX buffer full, bit 1 RX buffer
+ * the MPS2 and MPS3 FPGA images (AN385, AN386, AN500, AN505, AN547). QEMU connects its first
+ * -serial to UART0: 0x40004000 on AN385/386/500, 0x40200000 on AN505 and 0x49303000 on AN547
+ * (0x50200000 and 0x59303000 from the Secure state, where tinygen's firmware runs). Registers (32-bit): DATA 0x00, STATE 0x04 (bit 0 TX buffer full, bit 1 RX buffer
  * full), CTRL 0x08 (bit 0 TX enable, bit 1 RX enable), BAUDDIV 0x10 (clock / baud, at least 16).
  * One byte of buffering each way; no interrupts are used. */
 #ifndef TG_UART_CMSDK_H

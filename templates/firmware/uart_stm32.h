@@ -1,5 +1,5 @@
-/* Polled driver for the USART of STM32F2/F4 parts (QEMU's netduinoplus2 connects its first -serial
- * to USART1 at 0x40011000). Registers (32-bit): SR 0x00 (bit 7 TXE: transmit data register empty,
+/* Polled driver for the USART of STM32F2/F4 parts (QEMU's netduino2 and netduinoplus2 connect their
+ * first -serial to USART1 at 0x40011000). Registers (32-bit): SR 0x00 (bit 7 TXE: transmit data register empty,
  * bit 5 RXNE: a received byte is waiting), DR 0x04, BRR 0x08 (baud divider: mantissa << 4 |
  * sixteenths), CR1 0x0C (bit 13 UE: enable, bit 3 TE, bit 2 RE). On real silicon the GPIO pins and
  * the RCC clock enable would need setting up too; QEMU models neither, so this driver leaves

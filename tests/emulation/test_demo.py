@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from helpers import EXAMPLE, REPO, shared_or_skip
 
-from tinygen.boards import get_board
+from tinygen.boards import all_boards, get_board
 from tinygen.compiler import compile_model
 from tinygen.options import DEFAULT
 from tinygen.firmware.serial_client import BoardClient
@@ -224,7 +224,7 @@ def test_client_probes_a_board_whose_banner_it_missed_and_refuses_others():
 # --------------------------------------------------------------------------- end to end, emulated
 
 @needs_tools
-@pytest.mark.parametrize("board", ["qemu_mps2_an500", "qemu_mps2_an386", "qemu_netduinoplus2"])
+@pytest.mark.parametrize("board", [b.name for b in all_boards() if b.emulator])
 def test_serial_protocol_end_to_end_on_the_emulated_uart(board, tmp_path):
     """The serving firmware on QEMU's UART (a TCP socket) answers the client bit-exact, and counts
     the same instructions for the same input however the bytes arrive (with a prefix of its own)."""

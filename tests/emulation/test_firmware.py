@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from helpers import EXAMPLE, SHARED_MODELS, run_cli, shared_or_skip
 
-from tinygen.boards import Region, get_board
+from tinygen.boards import Region, all_boards, get_board
 from tinygen.compiler import compile_model
 from tinygen.options import CompileOptions, REFERENCE
 from tinygen.errors import TinygenError
 from tinygen.firmware import build_firmware, run_qemu
 from tinygen.emulation import profile_report
-from tinygen.firmware.build import DEFAULT_STACK_BYTES
+from tinygen.firmware.build import DEFAULT_STACK_BYTES, stack_bytes_for
 from tinygen.inputs import random_inputs
 from tinygen.oracle import run_tflm
 from tinygen.simulate import layer_rows
@@ -41,6 +41,10 @@ def _case(model: Path, patch: str = "off"):
     return _cache[key]
 
 
+def _stack_bytes(board: str) -> int:
+    return stack_bytes_for(get_board(board))
+
+
 def _assert_exact(ours, reference):
     assert len(ours) == len(reference)
     for s, (o, r) in enumerate(zip(ours, reference)):
@@ -48,11 +52,11 @@ def _assert_exact(ours, reference):
             assert np.array_equal(a, np.asarray(b).reshape(a.shape)), f"sample {s} output {i} differs from TFLM"
 
 
-def _assert_cycles(cycles, program, profiled=True):
+def _assert_cycles(cycles, program, profiled=True, stack_bytes=DEFAULT_STACK_BYTES):
     assert len(cycles["total"]) == SAMPLES and all(t > 0 for t in cycles["total"])
     assert "instructions" in cycles["unit"] and "QEMU" in cycles["unit"]
     assert cycles["calibration"]["measured"] == cycles["calibration"]["loop_instructions"]
-    assert 0 < cycles["stack_bytes_used"] < DEFAULT_STACK_BYTES
+    assert 0 < cycles["stack_bytes_used"] < stack_bytes
     if not profiled:
         assert cycles["layers"] == [[]] * SAMPLES
         return
@@ -62,14 +66,17 @@ def _assert_cycles(cycles, program, profiled=True):
         assert 0 <= total - sum(layers) < 200
 
 
-def _run_twice(model: Path, board: str, tmp_path: Path, patch: str = "off"):
-    program, samples, reference = _case(model, patch)
+def _run_twice(model: Path, board: str, tmp_path: Path, patch: str = "off", program=None):
+    """Outputs bit-exact and counts repeated exactly; `program` (compiled for the board) replaces
+    the reference-kernel program shared by every board."""
+    shared, samples, reference = _case(model, patch)
+    program = program or shared
     elf = build_firmware(program, board, tmp_path / board)
     done = []
     outputs, cycles = run_qemu(elf, board, samples, program, progress=lambda n, total: done.append((n, total)))
     assert done[-1] == (SAMPLES, SAMPLES)
     _assert_exact(outputs, reference)
-    _assert_cycles(cycles, program)
+    _assert_cycles(cycles, program, stack_bytes=_stack_bytes(board))
     again_outputs, again = run_qemu(elf, board, samples, program)
     _assert_exact(again_outputs, reference)
     assert again["total"] == cycles["total"] and again["layers"] == cycles["layers"], "counts must repeat exactly"
@@ -82,6 +89,23 @@ def _run_twice(model: Path, board: str, tmp_path: Path, patch: str = "off"):
 def test_shared_model_on_qemu(name, board, tmp_path):
     model = shared_or_skip(f"models/{name}.tflite")
     _run_twice(model, board, tmp_path)
+
+
+@needs_tools
+@pytest.mark.parametrize("board, name", [
+    ("qemu_microbit", "mlperf_kws_dscnn_int8"),  # Cortex-M0, ARMv6-M: the portable builtin kernels
+    ("qemu_netduino2_m0", "mlperf_ic_resnet8_int8"),  # the same core with room for a residual network
+    ("qemu_mps2_an385", "tflm_micro_speech_int8"),  # Cortex-M3: ARMv7-M without DSP
+    ("qemu_mps2_an505", "mlperf_kws_dscnn_int8"),  # Cortex-M33, Secure state: the DSP kernels
+    ("qemu_mps3_an547", "mlperf_vww_96_int8"),  # Cortex-M55 (Helium in the compiler's hands)
+])
+def test_every_core_class_runs_a_shared_model_with_the_default_kernels(board, name, tmp_path):
+    """What `validate --board` checks on every core: the default compilation for that board (its
+    builtin kernels, patch-based stages, memory-first choices) bit-exact with TFLM."""
+    model = shared_or_skip(f"models/{name}.tflite")
+    program = compile_model(model, CompileOptions(), get_board(board))
+    assert any(call.kernel.startswith("opt_") for _, call in program.calls), "builtin kernels must run"
+    _run_twice(model, board, tmp_path, program=program)
 
 
 @needs_tools
@@ -114,16 +138,17 @@ def test_shared_model_on_netduinoplus2(name, tmp_path):
 
 
 @needs_tools
-@pytest.mark.parametrize("board", ["qemu_mps2_an386", "qemu_mps2_an500", "qemu_netduinoplus2"])
+@pytest.mark.parametrize("board", [b.name for b in all_boards() if b.emulator])
 def test_example_model_with_and_without_profiling(board, tmp_path):
     program, samples, reference = _case(EXAMPLE)
+    stack = _stack_bytes(board)
     plain_outputs, plain = run_qemu(build_firmware(program, board, tmp_path / "plain", profile=False, opt="-Os"),
                                     board, samples, program)
     _assert_exact(plain_outputs, reference)
-    _assert_cycles(plain, program, profiled=False)
+    _assert_cycles(plain, program, profiled=False, stack_bytes=stack)
     outputs, profiled = run_qemu(build_firmware(program, board, tmp_path / "profiled"), board, samples, program)
     _assert_exact(outputs, reference)
-    _assert_cycles(profiled, program)
+    _assert_cycles(profiled, program, stack_bytes=stack)
     makefile = (tmp_path / "profiled" / "Makefile").read_text()
     assert "-DTINYGEN_PROFILE" in makefile and "qemu-system-arm" in makefile
 
@@ -177,17 +202,19 @@ def test_board_without_emulator(tmp_path):
 
 
 @needs_tools
-def test_crash_and_timeout_are_clear_errors(tmp_path):
+@pytest.mark.parametrize("board", ["qemu_mps2_an386", "qemu_microbit"])  # ARMv7-M and ARMv6-M fault handling
+def test_crash_and_timeout_are_clear_errors(board, tmp_path):
     program, samples, _ = _case(EXAMPLE)
-    elf = build_firmware(program, "qemu_mps2_an386", tmp_path)
+    elf = build_firmware(program, board, tmp_path)
     with pytest.raises(TinygenError, match=r"QEMU timed out after"):
-        run_qemu(elf, "qemu_mps2_an386", samples, program, timeout=0.001)
+        run_qemu(elf, board, samples, program, timeout=0.001)
     # An undefined instruction after the first inference: the fault handler reports and exits.
     app = tmp_path / "app.c"
     app.write_text(app.read_text().replace("tinygen_invoke();", 'tinygen_invoke();\n    __asm__ volatile("udf #0");'))
     subprocess.run(["make", "-s", "-C", str(tmp_path)], check=True, capture_output=True)
     with pytest.raises(TinygenError, match=r"crashed in QEMU after 0 of 5 samples: .*fault: HardFault pc=0x"):
-        run_qemu(elf, "qemu_mps2_an386", samples, program)
+        run_qemu(elf, board, samples, program)
+
 
 
 @needs_tools

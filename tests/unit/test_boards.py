@@ -15,7 +15,9 @@ from tinygen.errors import TinygenError
 from helpers import REPO, run_cli
 
 EXPECTED = {"disco_f746ng", "nucleo_f746zg", "nucleo_h743zi", "nucleo_f411re", "nucleo_l476rg", "nano33ble",
-            "qemu_mps2_an386", "qemu_mps2_an500", "qemu_netduinoplus2", "host"}
+            "nucleo_g071rb", "nucleo_l552ze_q", "nucleo_u575zi_q",
+            "qemu_mps2_an385", "qemu_mps2_an386", "qemu_mps2_an500", "qemu_mps2_an505", "qemu_mps3_an547",
+            "qemu_microbit", "qemu_netduino2_m0", "qemu_netduinoplus2", "host"}
 KIB = 1024
 
 
@@ -44,9 +46,17 @@ def test_board_files_share_one_schema():
     ("nucleo_f411re", 128 * KIB, 128 * KIB, 512 * KIB, 100_000_000),
     ("nucleo_l476rg", 128 * KIB, 96 * KIB, 1024 * KIB, 80_000_000),  # SRAM2's alias follows SRAM1, unused
     ("nano33ble", 256 * KIB, 256 * KIB, 960 * KIB, 64_000_000),  # 64 KB of flash is the bootloader's
+    ("nucleo_g071rb", 36 * KIB, 36 * KIB, 128 * KIB, 64_000_000),
+    ("nucleo_l552ze_q", 256 * KIB, 192 * KIB, 512 * KIB, 80_000_000),  # the link script's RAM: SRAM1
+    ("nucleo_u575zi_q", 784 * KIB, 768 * KIB, 2048 * KIB, 160_000_000),  # SRAM1-3 back to back; not SRAM4
     ("qemu_mps2_an386", None, 4096 * KIB, 4096 * KIB, 25_000_000),
     ("qemu_mps2_an500", None, 4096 * KIB, 4096 * KIB, 25_000_000),
     ("qemu_netduinoplus2", 192 * KIB, 128 * KIB, 1024 * KIB, 168_000_000),  # CCM is not usable for the arena
+    ("qemu_mps2_an385", None, 4096 * KIB, 4096 * KIB, 25_000_000),
+    ("qemu_mps2_an505", None, 4096 * KIB, 4096 * KIB, 20_000_000),  # SSRAM2 and SSRAM3, back to back
+    ("qemu_mps3_an547", None, 4096 * KIB, 512 * KIB, 32_000_000),  # code in the ITCM, data in ISRAM0+1
+    ("qemu_microbit", 16 * KIB, 16 * KIB, 256 * KIB, 16_000_000),
+    ("qemu_netduino2_m0", 128 * KIB, 128 * KIB, 1024 * KIB, 120_000_000),
 ])
 def test_limits(name, sram, link_ram, flash, clock):
     board = get_board(name)
@@ -105,6 +115,23 @@ def test_fpu_flags():
     assert "-mfpu=fpv5-sp-d16" in get_board("disco_f746ng").gcc_flags()
     assert "-mfpu=fpv5-d16" in get_board("nucleo_h743zi").gcc_flags()
     assert "-mfpu=fpv4-sp-d16" in get_board("nano33ble").gcc_flags()
+    assert "-mfpu=fpv5-sp-d16" in get_board("qemu_mps2_an505").gcc_flags()
+    assert get_board("qemu_mps3_an547").gcc_flags() == ["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard", "-mfpu=auto"]
+    for name in ("qemu_mps2_an385", "qemu_microbit", "qemu_netduino2_m0"):
+        assert get_board(name).gcc_flags()[-1] == "-mfloat-abi=soft", name
+
+
+def test_every_core_class_has_an_emulated_board():
+    """ARMv6-M, ARMv7-M without and with DSP, ARMv8-M Mainline and the M55 each run in QEMU, on
+    the core the board file names (qemu_command passes it as -cpu)."""
+    from tinygen.firmware.build import qemu_command
+
+    emulated = {b.core for b in all_boards() if b.emulator}
+    assert {"cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"} <= emulated
+    for board in all_boards():
+        if board.emulator:
+            command = qemu_command(board)
+            assert command[command.index("-cpu") + 1] == board.emulator["cpu"] == board.core, board.name
 
 
 def test_emulated_boards_name_real_qemu_machines():

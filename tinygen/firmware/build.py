@@ -19,7 +19,7 @@ from tinygen.compiler import Program
 from tinygen.errors import TinygenError
 from tinygen.toolchain import ARM_GCC, ARM_INSTALL_HINT, arm_gcc, cortex_m_flags, firmware_link_flags, include_flags
 
-DEFAULT_STACK_BYTES = 8192
+DEFAULT_STACK_BYTES = 8192  # on boards without an emulator; an emulated board's RAM reserve is the stack
 FIRMWARE_FILES = ("semihost.h", "startup.c")  # copied as they are; the rest are Jinja templates
 APPS = ("semihosting", "serve")
 # The UART that QEMU connects its first -serial to, per emulated machine: our driver and its base address.
@@ -27,6 +27,10 @@ SERIAL_UARTS = {
     "mps2-an385": ("uart_cmsdk.h", 0x40004000),
     "mps2-an386": ("uart_cmsdk.h", 0x40004000),
     "mps2-an500": ("uart_cmsdk.h", 0x40004000),
+    "mps2-an505": ("uart_cmsdk.h", 0x50200000),  # UART0 through its Secure alias: the firmware runs Secure
+    "mps3-an547": ("uart_cmsdk.h", 0x59303000),  # likewise
+    "microbit": ("uart_nrf51.h", 0x40002000),
+    "netduino2": ("uart_stm32.h", 0x40011000),  # USART1
     "netduinoplus2": ("uart_stm32.h", 0x40011000),  # USART1
 }
 SERVE_QEMU_PORT = 5555  # the TCP port `make run` of a serve firmware listens on
@@ -49,7 +53,8 @@ def qemu_command(board: Board, shift: int | None = None) -> list[str]:
         emulated = ", ".join(b.name for b in _emulated_boards())
         raise TinygenError(f"board {board.name} has no emulator; the boards QEMU runs are: {emulated}")
     shift = icount_shift(board) if shift is None else shift
-    return ["qemu-system-arm", "-M", board.emulator["machine"], "-nographic", "-monitor", "none",
+    cpu = ["-cpu", board.emulator["cpu"]] if "cpu" in board.emulator else []
+    return ["qemu-system-arm", "-M", board.emulator["machine"], *cpu, "-nographic", "-monitor", "none",
             "-semihosting-config", "enable=on,target=native", "-icount", f"shift={shift}"]
 
 
@@ -89,6 +94,12 @@ def serial_uart(board: Board) -> tuple[str, int]:
     return SERIAL_UARTS[machine]
 
 
+def stack_bytes_for(board: Board) -> int:
+    """The firmware's stack: an emulated board's link reserve is exactly that stack (its board file
+    says so); other boards get DEFAULT_STACK_BYTES."""
+    return board.link.reserve_ram_bytes if board.emulator and board.link else DEFAULT_STACK_BYTES
+
+
 def _emulated_boards():
     from tinygen.boards import all_boards
     return [b for b in all_boards() if b.emulator]
@@ -102,13 +113,14 @@ def _sources(out_dir: Path, written: list[Path], app: str = "semihosting") -> li
 
 
 def write_firmware(program: Program, board: str | Board, out_dir: str | Path, profile: bool = True,
-                   opt: str = "-O2", stack_bytes: int = DEFAULT_STACK_BYTES,
+                   opt: str = "-O2", stack_bytes: int | None = None,
                    app: str = "semihosting", sequence: int = 0) -> tuple[Board, list[str], list[str]]:
     """Render the model (its kernels were chosen by compile_model) and the firmware sources, linker
     script and Makefile into out_dir (created if needed; files there are overwritten).
     app: "semihosting" (samples from inputs.bin) or "serve" (the serial protocol on the board's
     UART; profiled, it answers 'P' requests with each step's cycles). sequence > 0: the semihosting
     firmware calls <prefix>_reset() before every sequence-th sample (0: the samples are one sequence).
+    stack_bytes: stack_bytes_for(board) when None.
     Returns the board, the compiler flags and the sources, relative to out_dir."""
     if app not in APPS:
         raise TinygenError(f"app must be one of {', '.join(APPS)}, not {app!r}")
@@ -120,6 +132,7 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
     if not re.fullmatch(r"-O[0123sgz]|-Ofast", opt):
         raise TinygenError(f"opt must be an optimisation flag such as -O2 or -Os, not {opt!r}")
     ram = ram_region(board)
+    stack_bytes = stack_bytes_for(board) if stack_bytes is None else stack_bytes
     arena = program.plan.arena_bytes + program.state_bytes
     if arena + stack_bytes > ram.bytes:
         raise TinygenError(_ram_message(arena, ram, stack_bytes))
@@ -160,7 +173,7 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
 
 
 def build_firmware(program: Program, board: str | Board, out_dir: str | Path, profile: bool = True,
-                   opt: str = "-O2", stack_bytes: int = DEFAULT_STACK_BYTES, app: str = "semihosting",
+                   opt: str = "-O2", stack_bytes: int | None = None, app: str = "semihosting",
                    sequence: int = 0) -> Path:
     """write_firmware(), then compile with arm-none-eabi-gcc; returns the path of fw.elf.
 
@@ -168,6 +181,8 @@ def build_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
     opt is the optimisation flag (-O2 for speed, -Os where flash is tight). app="serve" builds the
     serial-protocol firmware instead (run it with qemu.serve_qemu())."""
     gcc = arm_gcc()
+    board = resolve_board(board)
+    stack_bytes = stack_bytes_for(board) if stack_bytes is None else stack_bytes
     board, cflags, sources = write_firmware(program, board, out_dir, profile, opt, stack_bytes, app, sequence)
     out = Path(out_dir)
     elf = out / "fw.elf"

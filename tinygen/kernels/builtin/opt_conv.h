@@ -263,6 +263,7 @@ TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t 
                                              int32_t pixels, int32_t *acc0, int32_t *acc1, int32_t *acc2,
                                              int32_t *acc3) {
   int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
+#if TG_DSP
   for (int32_t k = 0; k < k4; ++k) {
     const uint32_t word = (uint32_t)*w++;
     const uint32_t even = tg_sxtb16(word), odd = tg_sxtb16_ror8(word);
@@ -272,6 +273,24 @@ TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t 
     if (pixels > 3) a3 = tg_smlad(col[group + 3], odd, tg_smlad(col[3], even, a3));
     col += 2 * group;
   }
+#else
+  /* Without the DSP extension: the four weights sign-extended once and multiplied with each
+   * column lane as it is, instead of emulating SXTB16 and SMLAD (faster on the emulated Cortex-M0
+   * and M3). The same sums, added in another order. */
+#define OPT_CONV_PIXEL_DOT(a, g)                                                                   \
+  a += tg_lane_bottom(col[g]) * w0 + tg_lane_top(col[g]) * w2 + tg_lane_bottom(col[group + (g)]) * w1 + \
+       tg_lane_top(col[group + (g)]) * w3
+  for (int32_t k = 0; k < k4; ++k) {
+    const int32_t word = *w++;
+    const int32_t w0 = (int8_t)word, w1 = (int8_t)(word >> 8), w2 = (int8_t)(word >> 16), w3 = word >> 24;
+    OPT_CONV_PIXEL_DOT(a0, 0);
+    if (pixels > 1) OPT_CONV_PIXEL_DOT(a1, 1);
+    if (pixels > 2) OPT_CONV_PIXEL_DOT(a2, 2);
+    if (pixels > 3) OPT_CONV_PIXEL_DOT(a3, 3);
+    col += 2 * group;
+  }
+#undef OPT_CONV_PIXEL_DOT
+#endif
   *acc0 = a0, *acc1 = a1, *acc2 = a2, *acc3 = a3;
   return w;
 }

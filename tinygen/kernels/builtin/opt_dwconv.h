@@ -30,6 +30,30 @@ typedef struct {
   int32_t reverse;        /* 1: last pixel first, so the output may sit above its input */
 } opt_dwconv_params;
 
+#if TG_DSP
+/* One tap of four channels: x (4 input bytes) widened with the input offset, times w02 / w13. */
+#define OPT_DWCONV_TAP(x, w02, w13)                                                    \
+  {                                                                                  \
+    const uint32_t even = tg_sxtab16(offset2, x), odd = tg_sxtab16_ror8(offset2, x); \
+    a0 = tg_smlabb(even, w02, a0);                                                   \
+    a2 = tg_smlatt(even, w02, a2);                                                   \
+    a1 = tg_smlabb(odd, w13, a1);                                                    \
+    a3 = tg_smlatt(odd, w13, a3);                                                    \
+  }
+#else
+/* Without the DSP extension, byte by byte instead of emulating SXTAB16 and SMLAxy (faster on the
+ * emulated Cortex-M0 and M3); the values are the same: x + offset fits 16 bits, so SXTAB16 never
+ * wraps. */
+#define OPT_DWCONV_TAP(x, w02, w13)                                    \
+  {                                                                  \
+    const int32_t offset = tg_lane_bottom(offset2);                  \
+    a0 += ((int8_t)(x) + offset) * tg_lane_bottom(w02);              \
+    a1 += ((int8_t)((x) >> 8) + offset) * tg_lane_bottom(w13);       \
+    a2 += ((int8_t)((x) >> 16) + offset) * tg_lane_top(w02);         \
+    a3 += (((int32_t)(x) >> 24) + offset) * tg_lane_top(w13);        \
+  }
+#endif
+
 /* Accumulators a0..a3 of channels 4g..4g+3 += the window's taps ky0..ky1-1, kx0..kx1-1; the first of
  * them reads input bytes at px, the next one col_step further, the next row row_step further. */
 #define OPT_DWCONV_TAPS(px, ky0, ky1, kx0, kx1, UNROLL)                                                \
@@ -39,13 +63,9 @@ typedef struct {
       const int8_t *tap = tap_row;                                                                   \
       _Pragma(UNROLL) for (int32_t kx = (kx0); kx < (kx1); ++kx) {                                   \
         const uint32_t x = tg_read32(tap);                                                           \
-        const uint32_t even = tg_sxtab16(offset2, x), odd = tg_sxtab16_ror8(offset2, x);             \
         const uint32_t w02 = (uint32_t)w[2 * (ky * p->kernel_w + kx)];                               \
         const uint32_t w13 = (uint32_t)w[2 * (ky * p->kernel_w + kx) + 1];                           \
-        a0 = tg_smlabb(even, w02, a0);                                                               \
-        a2 = tg_smlatt(even, w02, a2);                                                               \
-        a1 = tg_smlabb(odd, w13, a1);                                                                \
-        a3 = tg_smlatt(odd, w13, a3);                                                                \
+        OPT_DWCONV_TAP(x, w02, w13)                                                                  \
         TG_BARRIER4(a0, a1, a2, a3);                                                                 \
         tap += col_step;                                                                             \
       }                                                                                              \

@@ -23,6 +23,7 @@ typedef struct {
   const int32_t *rq;      /* [1 or units][3]: requantization constants */
 } opt_fc_params;
 
+#if TG_DSP
 /* a_u += chunk . unit u's weights, for the four units whose weight words are w[0..3]. */
 #define OPT_FC_CHUNK(word, w)                                                   \
   {                                                                             \
@@ -39,6 +40,25 @@ typedef struct {
     a3 = tg_smlad(odd, tg_sxtb16_ror8(w3), a3);                                 \
     TG_BARRIER4(a0, a1, a2, a3);                                                \
   }
+#else
+/* Without the DSP extension, byte by byte: the four input values widened once and each weight
+ * byte sign-extended where it is used, which beats emulating SXTB16 and SMLAD (measured on the
+ * emulated Cortex-M0 and M3). The same sums, added in another order. */
+#define OPT_FC_UNIT(a, weight)                                                                 \
+  {                                                                                            \
+    const uint32_t wu = (uint32_t)(weight);                                                    \
+    a += x0 * (int8_t)wu + x1 * (int8_t)(wu >> 8) + x2 * (int8_t)(wu >> 16) + x3 * ((int32_t)wu >> 24); \
+  }
+#define OPT_FC_CHUNK(word, w)                                                                  \
+  {                                                                                            \
+    const int32_t x0 = (int8_t)(word), x1 = (int8_t)((word) >> 8), x2 = (int8_t)((word) >> 16); \
+    const int32_t x3 = (int32_t)(word) >> 24;                                                  \
+    OPT_FC_UNIT(a0, (w)[0])                                                                    \
+    OPT_FC_UNIT(a1, (w)[1])                                                                    \
+    OPT_FC_UNIT(a2, (w)[2])                                                                    \
+    OPT_FC_UNIT(a3, (w)[3])                                                                    \
+  }
+#endif
 
 #if TG_DSP && defined(__OPTIMIZE__)
 /* GCC keeps reloading the loop bound and shuffling registers here: two chunks per pass, written out. */
