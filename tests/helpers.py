@@ -233,7 +233,7 @@ def single_op_model(path: Path, kind: str, inputs: list, output: Spec, **options
     e.g. keepDims)."""
     s = schema()
     types = {"int8": s.TensorType.INT8, "uint8": s.TensorType.UINT8, "float32": s.TensorType.FLOAT32,
-             "int32": s.TensorType.INT32}
+             "int16": s.TensorType.INT16, "int32": s.TensorType.INT32, "int64": s.TensorType.INT64}
     specs = [Spec(x.shape, "int32", data=x) if isinstance(x, np.ndarray) else x for x in inputs]
     buffers, tensors = [s.BufferT()], []
     for i, spec in enumerate(specs + [output]):

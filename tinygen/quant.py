@@ -18,6 +18,10 @@ INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 # The quantized activation types and their ranges (TFLM's 16x8 mode: int16 activations).
 QUANTIZED_RANGES = {"int8": (INT8_MIN, INT8_MAX), "uint8": (0, 255), "int16": (INT16_MIN, INT16_MAX)}
+# The activation types of TFLM's quantized kernels: int8, and int16 in its 16x8 mode.
+ACTIVATION_TYPES = ("int8", "int16")
+# How kernel names spell an element type: tg_binary_s16, tg_requantize_s32_s16, tg_quantize_f32_s8.
+TYPE_SUFFIX = {"int8": "s8", "uint8": "u8", "int16": "s16", "int32": "s32", "float32": "f32"}
 
 
 def dtype_range(dtype: str) -> tuple[int, int]:

@@ -72,8 +72,8 @@ def test_binary_prepare_precision(tmp_path, kind, s1, s2, so, zps):
     validate_every_int8(path, tmp_path, (256, 1))
 
 
-def test_binary_rejects_non_int8(tmp_path):
+def test_binary_rejects_uint8_naming_the_types(tmp_path):
     path = single_op_model(tmp_path / "f.tflite", "ADD", [Spec((4,), "uint8", 0.1, 128), Spec((4,), "uint8", 0.1, 128)],
                            Spec((4,), "uint8", 0.1, 128))
-    with pytest.raises(TinygenError, match="int8 only"):
+    with pytest.raises(TinygenError, match="ADD with uint8 input, uint8 input 1 and uint8 output is not supported"):
         compile_model(path, REFERENCE)

@@ -4,6 +4,7 @@ from hypothesis import strategies as st
 from tinygen.compiler import compile_model
 from tinygen.errors import TinygenError
 from tinygen.frontend import load_model
+from tinygen.ops.quantize import FLOAT_TO, REQUANTIZE_PAIRS
 from tinygen.options import REFERENCE
 from tinygen.validate import validate
 import numpy as np
@@ -22,8 +23,9 @@ def test_keras_boundary_conversions(tmp_path, io_dtype):
 
 
 @SOME
-@given(st.sampled_from([("int8", "int8"), ("int8", "uint8"), ("uint8", "int8")]), st.data())
+@given(st.sampled_from(sorted(REQUANTIZE_PAIRS)), st.data())
 def test_requantize_random(tmp_path, types, data):
+    """Every integer pair TFLM's QUANTIZE takes, int16 and int32 ones (16x8 models) among them."""
     x, out = spec(data.draw, (3, 7), types[0]), spec(data.draw, (3, 7), types[1])
     assert_bit_exact(single_op_model(tmp_path / "rq.tflite", "QUANTIZE", [x], out), samples=4)
 
@@ -37,13 +39,14 @@ def test_requantize_same_scale(tmp_path, types, zps):
 
 
 @SOME
-@given(scales, zero_points, st.integers(0, 2 ** 16))
-def test_quantize_float_random(tmp_path, scale, zp, seed):
+@given(st.sampled_from(FLOAT_TO), scales, zero_points, st.integers(0, 2 ** 16))
+def test_quantize_float_random(tmp_path, dtype, scale, zp, seed):
     path = single_op_model(tmp_path / "q.tflite", "QUANTIZE", [Spec((100,), "float32")],
-                           Spec((100,), "int8", scale, zp))
-    # Values on and next to rounding ties, and far outside the int8 range (they saturate).
+                           Spec((100,), dtype, scale, zp))
+    # Values on and next to rounding ties, and far outside the output range (they saturate).
     rng = np.random.default_rng(seed)
-    k = rng.integers(-300, 300, 100)
+    reach = 300 if dtype == "int8" else 40000
+    k = rng.integers(-reach, reach, 100)
     ties = np.float32(scale) * (k + 0.5).astype(np.float32)
     ties[::3] = np.nextafter(ties[::3], np.float32(np.inf))
     np.save(tmp_path / "ties.npy", ties.astype(np.float32))
@@ -53,5 +56,5 @@ def test_quantize_float_random(tmp_path, scale, zp, seed):
 
 def test_quantize_float_to_uint8_is_rejected(tmp_path):
     path = single_op_model(tmp_path / "qu.tflite", "QUANTIZE", [Spec((4,), "float32")], Spec((4,), "uint8", 0.1, 128))
-    with pytest.raises(TinygenError, match="float32 -> uint8"):
+    with pytest.raises(TinygenError, match="QUANTIZE of float32 to uint8 is not supported"):
         compile_model(path, REFERENCE)

@@ -8,8 +8,8 @@ from tinygen.ir import Op
 from tinygen.ops import ACTIVATION, Call, Record, View, define, exact, tiling
 from tinygen.ops.broadcast import binary_inplace, strided_walk, views, walk_struct
 from tinygen.ops.shapes import broadcast
-from tinygen.quant import (activation_range, per_tensor_scales, quantize_multiplier, require_quantized,
-                           require_zero_points)
+from tinygen.quant import (ACTIVATION_TYPES, TYPE_SUFFIX, activation_range, per_tensor_scales, quantize_multiplier,
+                           require_quantized, require_zero_points)
 
 BINARY_PARAMS = Record("tg_binary_params", """
     int32_t op;
@@ -21,7 +21,6 @@ BINARY_PARAMS = Record("tg_binary_params", """
 MAX_RANK = 6  # TG_BROADCAST_MAX_RANK in tg_broadcast.h
 OPS = {"ADD": 0, "SUB": 1, "MUL": 2}  # tg_binary_op
 ADD_LEFT_SHIFT = {"int8": 20, "int16": 15}  # TFLM's headroom for ADD/SUB
-SUFFIX = {"int8": "s8", "int16": "s16"}
 
 
 def _quantize_below_one(op: Op, real: float) -> tuple[int, int]:
@@ -64,7 +63,7 @@ def lower_binary(op: Op) -> Call:
     a, b, out = op.input(0), op.input(1), op.outputs[0]
     if a is None or b is None:
         raise TinygenError(f"{op.describe()}: needs two inputs")
-    dtype = require_quantized(op, tuple(SUFFIX), a, b, out)
+    dtype = require_quantized(op, ACTIVATION_TYPES, a, b, out)
     per_tensor_scales(op, a, b, out)
     if op.kind == "MUL":
         require_zero_points(op, a, b, out)
@@ -79,10 +78,11 @@ def lower_binary(op: Op) -> Call:
                    "act_min": act_min, "act_max": act_max})
     tile = views(op)
     if tile is None:
-        return Call("binary", f"tg_binary_{SUFFIX[dtype]}", [BINARY_PARAMS(fields), a, b, out], macs=out.size,
-                    inplace=binary_inplace(a, b, out))
+        return Call("binary", f"tg_binary_{TYPE_SUFFIX[dtype]}", [BINARY_PARAMS(fields), a, b, out],
+                    macs=out.size, inplace=binary_inplace(a, b, out))
     # A patch tile reading regions of larger buffers: rows of the output, each operand with its own row stride.
     _, rows, cols, channels = out.shape
     fields["walk"] = strided_walk([rows, cols, channels], *[[stride, channels, 1] for _, _, stride in tile])
     operands = [View(buffer, offset) for buffer, offset, _ in tile]
-    return Call("binary", f"tg_binary_{SUFFIX[dtype]}", [BINARY_PARAMS(fields), *operands, out], macs=out.size)
+    return Call("binary", f"tg_binary_{TYPE_SUFFIX[dtype]}", [BINARY_PARAMS(fields), *operands, out],
+                macs=out.size)
