@@ -141,10 +141,11 @@ def keras_model(build, input_shapes):
 
 def quantize(model, path: Path, input_shapes=None, samples: int = 32, seed: int = 0,
              io_dtype: str = "int8", low: float = -1.0, high: float = 1.0) -> Path:
-    """int8 post-training quantization with a random representative set; returns the .tflite path.
+    """Post-training quantization with a random representative set; returns the .tflite path.
 
     io_dtype "int8" gives int8 model inputs/outputs; "float32" keeps float I/O (QUANTIZE/DEQUANTIZE
-    ops at the boundary); "uint8" gives uint8 I/O.
+    ops at the boundary); "uint8" gives uint8 I/O; "int16" converts in TFLite's 16x8 mode (int16
+    activations, int8 weights, int64 bias) with int16 I/O.
     """
     tensorflow = tf()
     rng = np.random.default_rng(seed)
@@ -158,7 +159,9 @@ def quantize(model, path: Path, input_shapes=None, samples: int = 32, seed: int 
     converter = tensorflow.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tensorflow.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tensorflow.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.target_spec.supported_ops = [
+        tensorflow.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8 if io_dtype == "int16"
+        else tensorflow.lite.OpsSet.TFLITE_BUILTINS_INT8]
     if io_dtype != "float32":
         converter.inference_input_type = getattr(tensorflow, io_dtype)
         converter.inference_output_type = getattr(tensorflow, io_dtype)

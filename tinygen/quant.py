@@ -172,6 +172,22 @@ def require_types(op: Op, supported, **operands: Tensor | None) -> tuple[str, ..
     raise TinygenError(f"{op.describe()}: {op.kind} with {shown} is not supported (supported: {options})")
 
 
+TENSOR_TYPE_INT32 = 2  # the schema's TensorType, as options' quantized_bias_type holds it
+
+
+def require_weighted_types(op: Op, supported: dict, x: Tensor, w: Tensor, bias: Tensor | None, out: Tensor) -> str:
+    """For ops with weights and a bias (CONV_2D, FULLY_CONNECTED, ...): the kernel suffix of their
+    (input, weights, bias, output) types, a key of `supported`. Without a bias, a 16x8 op that has an
+    int32-bias kernel accumulates in int32 when its options' quantized_bias_type says int32, as in
+    TFLM, else in int64."""
+    types = require_types(op, supported, input=x, weights=w, bias=bias, output=out)
+    require_zero_points(op, x, out)
+    as_int32 = (types[0], types[1], "int32", types[3])
+    if bias is None and op.options.get("quantized_bias_type") == TENSOR_TYPE_INT32 and as_int32 in supported:
+        types = as_int32
+    return supported[types]
+
+
 def require_int8(op: Op, *tensors: Tensor | None) -> None:
     """Every tensor int8 with quantization parameters: for the ops tinygen runs on int8 only."""
     require_quantized(op, ("int8",), *tensors)

@@ -8,7 +8,7 @@ from tinygen.ir import Op
 from tinygen.ops import Array, Call, Record, define, tiling
 from tinygen.ops.inplace import window_inplace
 from tinygen.ops.window import CONV_OPTIONS, conv_cost, conv_output_shape, window_padding
-from tinygen.quant import activation_range, per_channel_multipliers, require_types, require_zero_points
+from tinygen.quant import activation_range, per_channel_multipliers, require_weighted_types
 
 CONV2D_PARAMS = Record("tg_conv2d_params", """
     int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, filter_c, kernel_h, kernel_w, stride_h,
@@ -23,14 +23,12 @@ CONV2D_PARAMS = Record("tg_conv2d_params", """
 # accumulator: int64, or int32 where the model asks for it (TFLM's two ConvPerChannel variants).
 CONV_TYPES = {("int8", "int8", "int32", "int8"): "s8", ("int16", "int8", "int64", "int16"): "s16",
               ("int16", "int8", "int32", "int16"): "s16_b32"}
-TENSOR_TYPE_INT32 = 2  # the schema's TensorType of Conv2DOptions.quantized_bias_type
 
 
 def check_operands(op: Op, supported=CONV_TYPES) -> str:
     """The operands' checks; the suffix of the kernel their types run (a key of `supported`)."""
     x, w, bias, out = op.input(0), op.input(1), op.input(2), op.outputs[0]
-    types = require_types(op, supported, input=x, weights=w, bias=bias, output=out)
-    require_zero_points(op, x, out)
+    suffix = require_weighted_types(op, supported, x, w, bias, out)
     if not w.is_const:
         raise TinygenError(f"{op.describe()}: weights must be constant")
     if bias is not None and not bias.is_const:
@@ -39,9 +37,7 @@ def check_operands(op: Op, supported=CONV_TYPES) -> str:
         raise TinygenError(f"{op.describe()}: input must be 4-D NHWC, got {x.shape}")
     if any(int(z) != 0 for z in w.quant.zero_point):
         raise TinygenError(f"{op.describe()}: weights must be symmetric (zero point 0)")
-    if bias is None and types[0] == "int16" and op.options.get("quantized_bias_type") == TENSOR_TYPE_INT32:
-        types = (types[0], types[1], "int32", types[3])  # no bias, but TFLM accumulates as if it were int32
-    return supported[types]
+    return suffix
 
 
 def common_fields(op: Op, kernel_h: int, kernel_w: int, channels: int) -> dict:

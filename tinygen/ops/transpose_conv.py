@@ -12,7 +12,7 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import ACTIVATION, Array, Call, Record, define
-from tinygen.quant import activation_range, per_channel_multipliers, require_types, require_zero_points
+from tinygen.quant import activation_range, per_channel_multipliers, require_weighted_types
 
 TRANSPOSE_CONV_PARAMS = Record("tg_transpose_conv_params", """
     int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, kernel_h, kernel_w, stride_h, stride_w,
@@ -50,8 +50,7 @@ def _check(op: Op) -> str:
     w, x, bias, out = op.input(1), op.input(2), op.input(3), op.outputs[0]
     if w is None or x is None:
         raise TinygenError(f"{op.describe()}: needs weights and an input")
-    types = require_types(op, TRANSPOSE_CONV_TYPES, input=x, weights=w, bias=bias, output=out)
-    require_zero_points(op, x, out)
+    suffix = require_weighted_types(op, TRANSPOSE_CONV_TYPES, x, w, bias, out)
     if not w.is_const:
         raise TinygenError(f"{op.describe()}: weights must be constant")
     if bias is not None and (not bias.is_const or bias.size != w.shape[0]):
@@ -71,7 +70,7 @@ def _check(op: Op) -> str:
     o = op.options
     if o["stride_h"] < 1 or o["stride_w"] < 1:
         raise TinygenError(f"{op.describe()}: strides must be positive (got {o['stride_h']}, {o['stride_w']})")
-    return TRANSPOSE_CONV_TYPES[types]
+    return suffix
 
 
 def _bias(op: Op):
