@@ -214,8 +214,12 @@ class Spec:
 
 ACTIVATIONS = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}
 OPTION_TABLES = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "LEAKY_RELU": "LeakyReluOptions",
-                 "SUM": "ReducerOptions", "REDUCE_MAX": "ReducerOptions", "TRANSPOSE_CONV": "TransposeConvOptions",
-                 "BATCH_MATMUL": "BatchMatMulOptions", "L2_NORMALIZATION": "L2NormOptions"}
+                 "SUM": "ReducerOptions", "MEAN": "ReducerOptions", "REDUCE_MAX": "ReducerOptions",
+                 "TRANSPOSE_CONV": "TransposeConvOptions", "BATCH_MATMUL": "BatchMatMulOptions",
+                 "L2_NORMALIZATION": "L2NormOptions", "CONV_2D": "Conv2DOptions",
+                 "DEPTHWISE_CONV_2D": "DepthwiseConv2DOptions", "FULLY_CONNECTED": "FullyConnectedOptions",
+                 "AVERAGE_POOL_2D": "Pool2DOptions", "MAX_POOL_2D": "Pool2DOptions",
+                 "CONCATENATION": "ConcatenationOptions"}
 FUSED_ACTIVATION_TABLES = ("AddOptions", "SubOptions", "MulOptions")
 
 
@@ -306,6 +310,19 @@ def spec(draw, shape, dtype="int8") -> Spec:
 
 def wide_spec(draw, shape) -> Spec:
     return Spec(tuple(shape), "int8", draw(wide_scales), draw(zero_points))
+
+
+def int16_spec(draw, shape) -> Spec:
+    """An int16 activation as TFLite's 16x8 mode makes them: symmetric (zero point 0)."""
+    return Spec(tuple(shape), "int16", draw(scales) / 256, 0)
+
+
+def kernel_functions(path: Path) -> set:
+    """The C functions the reference program of a model calls."""
+    from tinygen.compiler import compile_model
+    from tinygen.options import REFERENCE
+
+    return {call.function for _, call in compile_model(path, REFERENCE).calls}
 
 
 def random_weights(rng, shape) -> np.ndarray:

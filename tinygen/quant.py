@@ -154,7 +154,7 @@ def _with(names: list[str], dtypes) -> str:
 def require_types(op: Op, supported, **operands: Tensor | None) -> tuple[str, ...]:
     """The dtypes of the named operands (keyword order), once they are one of the `supported`
     combinations (tuples in the same order); absent operands (None) match anything. Quantized
-    operands must have quantization parameters. Anything else is one line naming the op and the
+    operands but the bias must have quantization parameters. Anything else is one line naming the op and the
     types it got: "op 3 (CONV_2D -> 'y'): CONV_2D with int16 input, int16 weights and int16
     output is not supported (supported: int8 input, int8 weights and int8 output; int16 input,
     int8 weights and int16 output)"."""
@@ -162,8 +162,8 @@ def require_types(op: Op, supported, **operands: Tensor | None) -> tuple[str, ..
     got = tuple(None if t is None else t.dtype for t in operands.values())
     for combo in supported:
         if all(g is None or g == c for g, c in zip(got, combo)):
-            for name, t in operands.items():
-                if t is not None and t.dtype in QUANTIZED_RANGES and t.quant is None:
+            for name, t in operands.items():  # a bias is raw accumulator values: no parameters needed
+                if t is not None and name != "bias" and t.dtype in QUANTIZED_RANGES and t.quant is None:
                     raise TinygenError(f"{op.describe()}: its {name} {t.describe()} has no quantization parameters")
             return tuple(c if g is None else g for g, c in zip(got, combo))
     present = [(n, g) for n, g in zip(names, got) if g is not None]
