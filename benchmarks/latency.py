@@ -31,7 +31,7 @@ import os
 import sys
 from pathlib import Path
 
-from models import REPO, add_models_argument, find_models  # noqa: E402  (beside this script)
+from models import REPO, add_models_argument, models_of  # noqa: E402  (beside this script)
 
 sys.path.insert(0, str(REPO))
 
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the random sample (default 0)")
     args = parser.parse_args(argv)
 
-    models = find_models(args.models)
+    models = models_of(args)
     if not models:
         return 1
     checkout = args.cmsis_nn or os.environ.get(cmsis_nn.ENV)

@@ -1,9 +1,11 @@
 """Peak SRAM of tinygen's arena against TensorFlow Lite Micro's (and TinyEngine's), on every model in a directory.
 
-    python benchmarks/memory.py [MODELS_DIR] [--plot DIR] [--target BOARD] [--io-buffers]
+    python benchmarks/memory.py [MODELS_DIR | --seanet] [--plot DIR] [--target BOARD] [--io-buffers]
                                 [--tinyengine CHECKOUT --tinyengine-python PYTHON]
 
-MODELS_DIR defaults to ../shared/models (beside the repo). For each .tflite file it prints:
+MODELS_DIR defaults to ../shared/models (beside the repo); --seanet takes TFLite Micro's int16
+SEANet integration-test models from the checkout $TINYGEN_TFLM_MODELS names. For each .tflite
+file it prints:
 TFLM's arena total as its RecordingMicroAllocator reports it after one invoke (run in a child
 process by tinygen.oracle); tinygen's arena layer by layer and with patch-based stages (`--patch
 auto`, at most 20% extra MACs), each with the model's own I/O and with `--io int8` (the boundary
@@ -30,7 +32,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from models import REPO, add_models_argument, find_models  # noqa: E402  (beside this script)
+from models import REPO, add_models_argument, models_of  # noqa: E402  (beside this script)
 
 sys.path.insert(0, str(REPO))
 
@@ -57,10 +59,10 @@ def measure(model: Path, max_mac_overhead: float, kernels: str, target: str) -> 
     row = {"model": model.stem, "tflm": tflm_arena_bytes(model)["total"], "programs": {}}
     for io in ("model", "int8"):
         options = CompileOptions(max_mac_overhead=max_mac_overhead, kernels=kernels, io=io, optimize="memory")
-        layer = compile_model(model, options.but(patch="off"), board)
-        if io == "int8" and not layer.graph.dropped_io:
-            row["programs"][io] = None  # int8 input and output already: the same as --io model
+        if io == "int8" and not _converts_at_the_boundary(row["programs"]["model"]["off"]):
+            row["programs"][io] = None  # int8 or int16 input and output already: the same as --io model
             continue
+        layer = compile_model(model, options.but(patch="off"), board)
         patch = compile_model(model, options, board)
         row["programs"][io] = {"off": layer, "auto": patch}
     return row
@@ -82,6 +84,11 @@ def print_io_buffer_table(rows: list[dict]) -> None:
         total = r["separate"] + r["io"]
         print(f"| {r['model']} | {r['arena']:,} | {r['separate']:,} | {r['io']:,} | {total:,} | "
               f"{total - r['arena']:+,} |")
+
+
+def _converts_at_the_boundary(program) -> bool:
+    """Whether the model takes or returns float32 or uint8, which --io int8 replaces with int8."""
+    return any(t.dtype in ("float32", "uint8") for t in program.graph.inputs + program.graph.outputs)
 
 
 def tinyengine(python: str, checkout: Path, model: Path) -> dict:
@@ -115,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.tinyengine and not args.tinyengine_python:
         parser.error("--tinyengine needs --tinyengine-python (TinyEngine runs with numpy < 2)")
 
-    models = find_models(args.models)
+    models = models_of(args)
     if not models:
         return 1
     rows, failed, io_rows = [], [], []
@@ -137,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     print_table(rows, bool(args.tinyengine))
     print(f"(kernels: {args.kernels} for {args.target}; bytes; TFLM: RecordingMicroAllocator total after one invoke; "
           f"ours: the static arena with the input and output buffers, patch-based where stages lower it within "
-          f"{100 * args.max_mac_overhead:g}% extra MACs; int8: --io int8, '=' where the model's I/O is int8 already)")
+          f"{100 * args.max_mac_overhead:g}% extra MACs; int8: --io int8, '=' where the model's I/O is int8 or int16 "
+          f"already)")
     if io_rows:
         print_io_buffer_table(io_rows)
     for line in failed:

@@ -37,6 +37,23 @@ def shared_or_skip(relative: str) -> Path:
     return path
 
 
+# TFLite Micro's own int16 (16x8) test models: $TINYGEN_TFLM_MODELS names a tflite-micro checkout.
+TFLM_MODELS = os.environ.get("TINYGEN_TFLM_MODELS")
+SEANET = "tensorflow/lite/micro/integration_tests/seanet"
+SEANET_OPS = ("add", "conv", "leaky_relu", "pad", "quantize", "strided_slice", "sub", "transpose_conv")
+
+
+def seanet_models_or_skip(op: str) -> list[Path]:
+    """The SEANet integration-test models of one op folder, or a skip saying why there are none."""
+    if not TFLM_MODELS:
+        pytest.skip("TINYGEN_TFLM_MODELS is unset (a tflite-micro checkout, for its int16 SEANet test models)")
+    folder = Path(TFLM_MODELS) / SEANET / op
+    models = sorted(folder.glob("*.tflite"))
+    if not models:
+        pytest.skip(f"no .tflite models in {folder}")
+    return models
+
+
 def run_cli(*args, cwd=REPO, env=None) -> subprocess.CompletedProcess:
     """`tinygen ARGS` in a child process, as a user runs it."""
     return subprocess.run([sys.executable, "-m", "tinygen", *map(str, args)], capture_output=True, text=True,
@@ -219,7 +236,7 @@ OPTION_TABLES = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", 
                  "L2_NORMALIZATION": "L2NormOptions", "CONV_2D": "Conv2DOptions",
                  "DEPTHWISE_CONV_2D": "DepthwiseConv2DOptions", "FULLY_CONNECTED": "FullyConnectedOptions",
                  "AVERAGE_POOL_2D": "Pool2DOptions", "MAX_POOL_2D": "Pool2DOptions",
-                 "CONCATENATION": "ConcatenationOptions"}
+                 "CONCATENATION": "ConcatenationOptions", "SOFTMAX": "SoftmaxOptions"}
 FUSED_ACTIVATION_TABLES = ("AddOptions", "SubOptions", "MulOptions")
 
 
