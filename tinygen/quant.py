@@ -61,14 +61,6 @@ def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int
     return rounding_divide_by_pot(saturating_doubling_high_mul(shifted, multiplier), max(-shift, 0))
 
 
-def multiply_by_quantized_multiplier_64(x: int, multiplier: int, shift: int) -> int:
-    """TFLM's MultiplyByQuantizedMultiplier on an int64 accumulator (16x8 kernels;
-    tg_requantize_64 in tg_common.h): the multiplier rounded to 16 bits, one rounding shift."""
-    reduced = (multiplier + (1 << 15)) >> 16 if multiplier < 0x7FFF0000 else 0x7FFF
-    total_shift = 15 - shift
-    return wrap32((x * reduced + (1 << (total_shift - 1))) >> total_shift)
-
-
 def round_half_away(x: float) -> int:
     """C's round(): halves go away from zero (Python's round() goes to even)."""
     return int(math.copysign(math.floor(abs(x) + 0.5), x))

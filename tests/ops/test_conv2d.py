@@ -1,10 +1,13 @@
+import os
 from pathlib import Path
 from hypothesis import given
+from tinygen.backends import cmsis_nn
 from tinygen.compiler import compile_model
 from tinygen.errors import TinygenError
 from tinygen.frontend import load_model
-from tinygen.options import REFERENCE
+from tinygen.options import CompileOptions, REFERENCE
 from tinygen.passes import run_passes
+from tinygen.validate import validate
 import numpy as np
 import pytest
 from helpers import (FEW, Spec, assert_bit_exact, conv_configs, kernel_functions, keras_model, layers, quantize,
@@ -89,3 +92,14 @@ def test_conv2d_refuses_an_int16_zero_point(tmp_path):
     path = with_quantization(_conv_16x8(tmp_path / "c.tflite", "int64"), 0, 2.0 ** -10, 3)
     with pytest.raises(TinygenError, match="int16 input .* has zero point 3; TFLite Micro's int16 kernels need 0"):
         compile_model(path, REFERENCE)
+
+
+def test_conv2d_16x8_keeps_the_reference_kernel_under_the_optimized_backends(tmp_path):
+    """The builtin and CMSIS-NN backends implement int8 kernels: an int16 layer keeps its reference
+    kernel (CMSIS-NN only when a checkout is named, as its own tests need)."""
+    path = _conv_16x8(tmp_path / "c.tflite", "int64")
+    backends = ["builtin"] + (["cmsis-nn"] if os.environ.get(cmsis_nn.ENV) else [])
+    for kernels in backends:
+        program = compile_model(path, CompileOptions(kernels=kernels, cmsis_nn=os.environ.get(cmsis_nn.ENV)))
+        assert [call.function for _, call in program.calls] == ["tg_conv2d_s16"], kernels
+        assert validate(path, program, samples=4).max_abs_diff == 0, kernels
