@@ -2,7 +2,8 @@
 
     python benchmarks/latency.py [MODELS_DIR] [--cmsis-nn PATH] [--patch off|auto] [--layers] [--json]
 
-MODELS_DIR defaults to ../shared/models (beside the repo). Each model is compiled for
+MODELS_DIR defaults to ../shared/models (beside the repo); TINYGEN_TFLM_MODELS (a tflite-micro
+checkout) adds its LSTM and SVDF models. Each model is compiled for
 qemu_mps2_an500 (Cortex-M7 with the DSP extension) with tinygen's `builtin` kernels, the
 `reference` kernels and, given a CMSIS-NN checkout (--cmsis-nn PATH or TINYGEN_CMSIS_NN), Arm's
 `cmsis-nn`; each firmware runs one random sample in QEMU. The table gives the instruction count

@@ -67,3 +67,11 @@ def test_softmax_int16_refuses_another_output_scale(tmp_path):
                            Spec((1, 8), "int16", 1 / 16384, 0), beta=1.0)
     with pytest.raises(TinygenError, match="output scale 1/32768"):
         compile_model(path, REFERENCE)
+
+
+@pytest.mark.parametrize("input_scale, depth", [(0.02, 2), (0.1, 10), (0.5, 33)])
+def test_softmax_int16_output(tmp_path, input_scale, depth):
+    """int8 in, int16 out (scale 1/65536, zero point -32768), as the keyword models end."""
+    path = single_op_model(tmp_path / "sm16.tflite", "SOFTMAX", [Spec((3, depth), "int8", input_scale, 7)],
+                           Spec((3, depth), "int16", 1.0 / 65536, -32768), beta=1.0)
+    assert_bit_exact(path, samples=6)

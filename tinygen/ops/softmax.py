@@ -1,6 +1,7 @@
-"""SOFTMAX over the last axis: int8 input, int8 output (scale 1/256, zero point -128); or int16
-input and output (16x8: zero points 0, output scale 1/32768), through TFLM's two int16 tables
-(exp on [-10, 0] and 1 / (1 + x) on [0, 1]), which depend on no model parameter."""
+"""SOFTMAX over the last axis: int8 input, int8 output (scale 1/256, zero point -128) or int16
+output (scale 1/65536, zero point -32768); or int16 input and output (16x8: zero points 0, output
+scale 1/32768), through TFLM's two int16 tables (exp on [-10, 0] and 1 / (1 + x) on [0, 1]),
+which depend on no model parameter."""
 from __future__ import annotations
 
 import math
@@ -50,7 +51,8 @@ def input_radius(integer_bits: int, left_shift: int) -> int:
 @define("SOFTMAX", options=(("beta", "f", 1.0),), output_shape=same_as_input)
 def lower_softmax(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
-    dtype = require_quantized(op, ACTIVATION_TYPES, x, out)
+    wide = x.dtype == "int8" and out.dtype == "int16" and out.quant is not None  # int8 in, int16 out
+    dtype = require_quantized(op, ACTIVATION_TYPES, *((x,) if wide else (x, out)))
     if not x.shape:
         raise TinygenError(f"{op.describe()}: the input must have at least one dimension")
     beta = float(np.float32(op.options.get("beta", 1.0)))
@@ -58,7 +60,10 @@ def lower_softmax(op: Op) -> Call:
     rows = x.size // depth if depth else 0
     if dtype == "int16":
         return _softmax_s16(op, beta, rows, depth)
-    if out.quant.zp != -128 or out.quant.s != np.float32(1.0 / 256):
+    if wide and (out.quant.zp != -32768 or abs(float(out.quant.s) - 1.0 / 65536) > 0.001 / 65536):
+        raise TinygenError(f"{op.describe()}: the int16 output of an int8 softmax must have scale 1/65536 and zero "
+                           f"point -32768 (got {float(out.quant.s):g}, {out.quant.zp})")
+    if not wide and (out.quant.zp != -128 or out.quant.s != np.float32(1.0 / 256)):
         raise TinygenError(f"{op.describe()}: the int8 output must have scale 1/256 and zero point -128 "
                            f"(got {float(out.quant.s):g}, {out.quant.zp})")
     multiplier, shift = input_scaling(op, beta, float(x.quant.s))
@@ -66,7 +71,7 @@ def lower_softmax(op: Op) -> Call:
         "rows": rows, "depth": depth, "input_multiplier": multiplier, "input_left_shift": shift,
         "diff_min": -input_radius(SCALED_DIFF_INTEGER_BITS, shift),
     })
-    return Call("softmax", "tg_softmax_s8", [params, x, out])
+    return Call("softmax", "tg_softmax_s8_s16" if wide else "tg_softmax_s8", [params, x, out])
 
 
 def _softmax_s16(op: Op, beta: float, rows: int, depth: int) -> Call:
