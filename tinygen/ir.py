@@ -84,8 +84,9 @@ class Op:
     @property
     def has_int16_activations(self) -> bool:
         """Whether it reads or writes int16 activations (TFLM's 16x8 mode), which only the
-        reference kernels and layer-by-layer runs implement."""
-        return any(t is not None and not t.is_const and t.dtype == "int16" for t in self.inputs + self.outputs)
+        reference kernels and layer-by-layer runs implement. An op's int16 state (a variable
+        tensor, e.g. an SVDF's) is no activation: backends decide on that themselves."""
+        return any(t is not None and t.in_arena and t.dtype == "int16" for t in self.inputs + self.outputs)
 
 
 @dataclass(eq=False)
