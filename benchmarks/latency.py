@@ -34,7 +34,7 @@ import os
 import sys
 from pathlib import Path
 
-from models import REPO, add_models_argument, find_models, tflm_stateful_models  # noqa: E402  (beside this script)
+from models import REPO, add_models_argument, models_of  # noqa: E402  (beside this script)
 
 sys.path.insert(0, str(REPO))
 
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     except TinygenError as e:
         print(f"latency.py: {e}", file=sys.stderr)
         return 2
-    models = find_models(args.models) + tflm_stateful_models()
+    models = models_of(args)
     if not models:
         return 1
     checkout = args.cmsis_nn or os.environ.get(cmsis_nn.ENV)

@@ -1,10 +1,11 @@
 """Peak SRAM of tinygen's arena against TensorFlow Lite Micro's (and TinyEngine's), on every model in a directory.
 
-    python benchmarks/memory.py [MODELS_DIR] [--plot DIR] [--target BOARD] [--io-buffers]
+    python benchmarks/memory.py [MODELS_DIR | --seanet] [--plot DIR] [--target BOARD] [--io-buffers]
                                 [--tinyengine CHECKOUT --tinyengine-python PYTHON]
 
 MODELS_DIR defaults to ../shared/models (beside the repo); with TINYGEN_TFLM_MODELS set to a
-tensorflow/tflite-micro checkout, its LSTM and SVDF models are measured too. For each .tflite file it prints:
+tensorflow/tflite-micro checkout, its LSTM and SVDF models are measured too, or with --seanet its
+int16 SEANet integration-test models instead. For each .tflite file it prints:
 TFLM's arena total as its RecordingMicroAllocator reports it after one invoke (run in a child
 process by tinygen.oracle); tinygen's arena layer by layer and with patch-based stages (`--patch
 auto`, at most 20% extra MACs), each with the model's own I/O and with `--io int8` (the boundary
@@ -33,7 +34,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from models import REPO, add_models_argument, find_models, tflm_stateful_models  # noqa: E402  (beside this script)
+from models import REPO, add_models_argument, models_of  # noqa: E402  (beside this script)
 
 sys.path.insert(0, str(REPO))
 
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.tinyengine and not args.tinyengine_python:
         parser.error("--tinyengine needs --tinyengine-python (TinyEngine runs with numpy < 2)")
 
-    models = find_models(args.models) + tflm_stateful_models()
+    models = models_of(args)
     if not models:
         return 1
     rows, failed, io_rows = [], [], []

@@ -1,6 +1,7 @@
 """What the benchmark scripts share: the models directory argument (../shared/models beside the
 repo by default) and its .tflite files, and the models with state (LSTM, SVDF) of a tflite-micro
-checkout named by TINYGEN_TFLM_MODELS."""
+checkout named by TINYGEN_TFLM_MODELS; or (--seanet) that checkout's int16 SEANet integration-test
+models."""
 from __future__ import annotations
 
 import argparse
@@ -9,11 +10,30 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+TFLM_ENV = "TINYGEN_TFLM_MODELS"
+SEANET = "tensorflow/lite/micro/integration_tests/seanet"
 
 
 def add_models_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("models", nargs="?", type=Path, default=REPO.parent / "shared" / "models",
                         help="directory of .tflite models (default: ../shared/models)")
+    parser.add_argument("--seanet", action="store_true",
+                        help=f"instead: the int16 SEANet models of the tflite-micro checkout ${TFLM_ENV} names")
+
+
+def models_of(args: argparse.Namespace) -> list[Path]:
+    """The models the arguments name (the directory's and, with ${TFLM_ENV}, TFLM's stateful
+    ones; or --seanet's); none prints why on stderr."""
+    if not args.seanet:
+        return find_models(args.models) + tflm_stateful_models()
+    checkout = os.environ.get(TFLM_ENV)
+    if not checkout:
+        print(f"--seanet: ${TFLM_ENV} is unset (set it to a tflite-micro checkout)", file=sys.stderr)
+        return []
+    models = sorted((Path(checkout) / SEANET).glob("*/*.tflite"))
+    if not models:
+        print(f"--seanet: no .tflite models under {Path(checkout) / SEANET}", file=sys.stderr)
+    return models
 
 
 def find_models(directory: Path) -> list[Path]:
@@ -35,7 +55,7 @@ TFLM_STATEFUL_MODELS = ("tensorflow/lite/micro/examples/mnist_lstm/trained_lstm_
 
 def tflm_stateful_models() -> list[Path]:
     """TFLM_STATEFUL_MODELS in the checkout at $TINYGEN_TFLM_MODELS (none when it is unset)."""
-    checkout = os.environ.get("TINYGEN_TFLM_MODELS")
+    checkout = os.environ.get(TFLM_ENV)
     if not checkout:
         return []
     found = [Path(checkout) / relative for relative in TFLM_STATEFUL_MODELS]

@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from models import REPO, add_models_argument, find_models  # noqa: E402  (beside this script)
+from models import REPO, add_models_argument, models_of  # noqa: E402  (beside this script)
 
 sys.path.insert(0, str(REPO))
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-mac-overhead", type=float, default=0.2)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args(argv)
-    models = find_models(args.models)
+    models = models_of(args)
     if not models:
         return 1
     rows = []

@@ -56,6 +56,22 @@ def shared_or_skip(relative: str) -> Path:
     return path
 
 
+# TFLite Micro's own int16 (16x8) test models in that checkout, one folder per op.
+SEANET = "tensorflow/lite/micro/integration_tests/seanet"
+SEANET_OPS = ("add", "conv", "leaky_relu", "pad", "quantize", "strided_slice", "sub", "transpose_conv")
+
+
+def seanet_models_or_skip(op: str) -> list[Path]:
+    """The SEANet integration-test models of one op folder, or a skip saying why there are none."""
+    if not TFLM_CHECKOUT:
+        pytest.skip("TINYGEN_TFLM_MODELS is unset (a tflite-micro checkout, for its int16 SEANet test models)")
+    folder = Path(TFLM_CHECKOUT) / SEANET / op
+    models = sorted(folder.glob("*.tflite"))
+    if not models:
+        pytest.skip(f"no .tflite models in {folder}")
+    return models
+
+
 def run_cli(*args, cwd=REPO, env=None) -> subprocess.CompletedProcess:
     """`tinygen ARGS` in a child process, as a user runs it."""
     return subprocess.run([sys.executable, "-m", "tinygen", *map(str, args)], capture_output=True, text=True,
@@ -160,10 +176,11 @@ def keras_model(build, input_shapes):
 
 def quantize(model, path: Path, input_shapes=None, samples: int = 32, seed: int = 0,
              io_dtype: str = "int8", low: float = -1.0, high: float = 1.0) -> Path:
-    """int8 post-training quantization with a random representative set; returns the .tflite path.
+    """Post-training quantization with a random representative set; returns the .tflite path.
 
     io_dtype "int8" gives int8 model inputs/outputs; "float32" keeps float I/O (QUANTIZE/DEQUANTIZE
-    ops at the boundary); "uint8" gives uint8 I/O.
+    ops at the boundary); "uint8" gives uint8 I/O; "int16" converts in TFLite's 16x8 mode (int16
+    activations, int8 weights, int64 bias) with int16 I/O.
     """
     shapes = input_shapes or [tuple(i.shape) for i in model.inputs]
     converter = tf().lite.TFLiteConverter.from_keras_model(model)
@@ -183,7 +200,9 @@ def convert_int8(converter, shapes, path: Path, samples: int = 32, seed: int = 0
 
     converter.optimizations = [tensorflow.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative
-    converter.target_spec.supported_ops = [tensorflow.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.target_spec.supported_ops = [
+        tensorflow.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8 if io_dtype == "int16"
+        else tensorflow.lite.OpsSet.TFLITE_BUILTINS_INT8]
     if io_dtype != "float32":
         converter.inference_input_type = getattr(tensorflow, io_dtype)
         converter.inference_output_type = getattr(tensorflow, io_dtype)
@@ -279,10 +298,14 @@ class Spec:
 
 
 ACTIVATIONS = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3, "TANH": 4}
+CLAMPS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6")  # the fused activations a quantized output takes (TANH: the LSTM's)
 OPTION_TABLES = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "LEAKY_RELU": "LeakyReluOptions",
-                 "SUM": "ReducerOptions", "REDUCE_MAX": "ReducerOptions", "TRANSPOSE_CONV": "TransposeConvOptions",
-                 "BATCH_MATMUL": "BatchMatMulOptions", "L2_NORMALIZATION": "L2NormOptions", "SVDF": "SVDFOptions",
-                 "SOFTMAX": "SoftmaxOptions",
+                 "SUM": "ReducerOptions", "MEAN": "ReducerOptions", "REDUCE_MAX": "ReducerOptions",
+                 "TRANSPOSE_CONV": "TransposeConvOptions", "BATCH_MATMUL": "BatchMatMulOptions",
+                 "L2_NORMALIZATION": "L2NormOptions", "CONV_2D": "Conv2DOptions",
+                 "DEPTHWISE_CONV_2D": "DepthwiseConv2DOptions", "FULLY_CONNECTED": "FullyConnectedOptions",
+                 "AVERAGE_POOL_2D": "Pool2DOptions", "MAX_POOL_2D": "Pool2DOptions",
+                 "CONCATENATION": "ConcatenationOptions", "SOFTMAX": "SoftmaxOptions", "SVDF": "SVDFOptions",
                  "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTMOptions"}
 FUSED_ACTIVATION_TABLES = ("AddOptions", "SubOptions", "MulOptions", "SVDFOptions",
                            "UnidirectionalSequenceLSTMOptions")
@@ -442,6 +465,19 @@ def spec(draw, shape, dtype="int8") -> Spec:
 
 def wide_spec(draw, shape) -> Spec:
     return Spec(tuple(shape), "int8", draw(wide_scales), draw(zero_points))
+
+
+def int16_spec(draw, shape) -> Spec:
+    """An int16 activation as TFLite's 16x8 mode makes them: symmetric (zero point 0)."""
+    return Spec(tuple(shape), "int16", draw(scales) / 256, 0)
+
+
+def kernel_functions(path: Path) -> set:
+    """The C functions the reference program of a model calls."""
+    from tinygen.compiler import compile_model
+    from tinygen.options import REFERENCE
+
+    return {call.function for _, call in compile_model(path, REFERENCE).calls}
 
 
 def random_weights(rng, shape) -> np.ndarray:

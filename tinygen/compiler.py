@@ -292,6 +292,8 @@ class _Chooser:
         readers = self.graph.consumers(self.graph.inputs[0])
         if not self.stage_ends:
             first = f": it is read by {readers[0].kind}" if readers else ""
+            if readers and readers[0].has_int16_activations:
+                first += ", whose int16 activations (16x8) run layer by layer"
             return f"no op that reads the model input can run tile by tile{first}"
         if not self.within_overhead and not self.outclassed:
             return "every patch stage needs more extra MACs than --max-mac-overhead allows"

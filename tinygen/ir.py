@@ -81,6 +81,13 @@ class Op:
     def input(self, i: int) -> Tensor | None:
         return self.inputs[i] if i < len(self.inputs) else None
 
+    @property
+    def has_int16_activations(self) -> bool:
+        """Whether it reads or writes int16 activations (TFLM's 16x8 mode), which only the
+        reference kernels and layer-by-layer runs implement. An op's int16 state (a variable
+        tensor, e.g. an SVDF's) is no activation: backends decide on that themselves."""
+        return any(t is not None and t.in_arena and t.dtype == "int16" for t in self.inputs + self.outputs)
+
 
 @dataclass(eq=False)
 class Graph:

@@ -99,7 +99,10 @@ class Stage:
 # --------------------------------------------------------------------------- which sub-graphs can be a stage
 
 def tiling_kind(op: Op) -> str | None:
-    """How `op` runs on a tile (tinygen.ops.tiling), or None when it cannot."""
+    """How `op` runs on a tile (tinygen.ops.tiling), or None when it cannot: int16 activations
+    (TFLM's 16x8 mode) run layer by layer, their tile kernels are int8 ones."""
+    if op.has_int16_activations:
+        return None
     defined = definition(op.kind)
     return defined.tiling(op) if defined and defined.tiling else None
 

@@ -14,7 +14,19 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
 
 INT8_MIN, INT8_MAX = -128, 127
+INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
+# The quantized activation types and their ranges (TFLM's 16x8 mode: int16 activations).
+QUANTIZED_RANGES = {"int8": (INT8_MIN, INT8_MAX), "uint8": (0, 255), "int16": (INT16_MIN, INT16_MAX)}
+# The activation types of TFLM's quantized kernels: int8, and int16 in its 16x8 mode.
+ACTIVATION_TYPES = ("int8", "int16")
+# How kernel names spell an element type: tg_binary_s16, tg_requantize_s32_s16, tg_quantize_f32_s8.
+TYPE_SUFFIX = {"int8": "s8", "uint8": "u8", "int16": "s16", "int32": "s32", "float32": "f32"}
+
+
+def dtype_range(dtype: str) -> tuple[int, int]:
+    """(min, max) of a quantized activation type."""
+    return QUANTIZED_RANGES[dtype]
 
 
 def wrap32(x: int) -> int:
@@ -80,9 +92,13 @@ def quantize_value(scale: float, zero_point: int, value: float) -> int:
     return zero_point + round_half_away(float(np.float32(value) / np.float32(scale)))
 
 
-def activation_range(activation: str, output: Tensor, qmin: int = INT8_MIN, qmax: int = INT8_MAX) -> tuple[int, int]:
-    """The clamp a fused activation applies to a quantized output (CalculateActivationRangeQuantized)."""
+def activation_range(activation: str, output: Tensor, qmin: int | None = None, qmax: int | None = None
+                     ) -> tuple[int, int]:
+    """The clamp a fused activation applies to a quantized output (CalculateActivationRangeQuantized),
+    within the range of the output's type unless qmin/qmax say otherwise."""
     scale, zp = output.quant.s, output.quant.zp
+    lo, hi = QUANTIZED_RANGES.get(output.dtype, (INT8_MIN, INT8_MAX))
+    qmin, qmax = lo if qmin is None else qmin, hi if qmax is None else qmax
     if activation == "NONE":
         return qmin, qmax
     if activation == "RELU":
@@ -111,20 +127,96 @@ def _multipliers(input_scale: float, weight_scales: tuple, output_scale: float) 
     return tuple(quantize_multiplier(input_scale * w / output_scale) for w in weight_scales)
 
 
+def role(op: Op, t: Tensor) -> str:
+    """What a tensor is to an op, for messages: "input", "input 2", "output"."""
+    if any(t is o for o in op.outputs):
+        return "output" if len(op.outputs) == 1 else f"output {next(i for i, o in enumerate(op.outputs) if o is t)}"
+    i = next((i for i, x in enumerate(op.inputs) if x is t), 0)
+    return "input" if i == 0 else f"input {i}"
+
+
+def _listing(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _with(names: list[str], dtypes) -> str:
+    return _listing([f"{d} {n}" for n, d in zip(names, dtypes)])
+
+
+def require_types(op: Op, supported, **operands: Tensor | None) -> tuple[str, ...]:
+    """The dtypes of the named operands (keyword order), once they are one of the `supported`
+    combinations (tuples in the same order); absent operands (None) match anything. Quantized
+    operands but the bias must have quantization parameters. Anything else is one line naming the op and the
+    types it got: "op 3 (CONV_2D -> 'y'): CONV_2D with int16 input, int16 weights and int16
+    output is not supported (supported: int8 input, int8 weights and int8 output; int16 input,
+    int8 weights and int16 output)"."""
+    names = list(operands)
+    got = tuple(None if t is None else t.dtype for t in operands.values())
+    for combo in supported:
+        if all(g is None or g == c for g, c in zip(got, combo)):
+            for name, t in operands.items():  # a bias is raw accumulator values: no parameters needed
+                if t is not None and name != "bias" and t.dtype in QUANTIZED_RANGES and t.quant is None:
+                    raise TinygenError(f"{op.describe()}: its {name} {t.describe()} has no quantization parameters")
+            return tuple(c if g is None else g for g, c in zip(got, combo))
+    present = [(n, g) for n, g in zip(names, got) if g is not None]
+    shown = _with([n for n, _ in present], [g for _, g in present])
+    options = "; ".join(_with(names, combo) for combo in supported)
+    raise TinygenError(f"{op.describe()}: {op.kind} with {shown} is not supported (supported: {options})")
+
+
+TENSOR_TYPE_INT32 = 2  # the schema's TensorType, as options' quantized_bias_type holds it
+
+
+def require_weighted_types(op: Op, supported: dict, x: Tensor, w: Tensor, bias: Tensor | None, out: Tensor) -> str:
+    """For ops with weights and a bias (CONV_2D, FULLY_CONNECTED, ...): the kernel suffix of their
+    (input, weights, bias, output) types, a key of `supported`. Without a bias, a 16x8 op that has an
+    int32-bias kernel accumulates in int32 when its options' quantized_bias_type says int32, as in
+    TFLM, else in int64."""
+    types = require_types(op, supported, input=x, weights=w, bias=bias, output=out)
+    require_zero_points(op, x, out)
+    as_int32 = (types[0], types[1], "int32", types[3])
+    if bias is None and op.options.get("quantized_bias_type") == TENSOR_TYPE_INT32 and as_int32 in supported:
+        types = as_int32
+    return supported[types]
+
+
 def require_int8(op: Op, *tensors: Tensor | None) -> None:
-    for t in tensors:
-        if t is None:
-            continue
-        if t.dtype != "int8":
-            raise TinygenError(f"{op.describe()}: {t.describe()} is {t.dtype}; this op is supported for int8 only")
+    """Every tensor int8 with quantization parameters: for the ops tinygen runs on int8 only."""
+    require_quantized(op, ("int8",), *tensors)
+
+
+def require_quantized(op: Op, dtypes: tuple[str, ...], *tensors: Tensor | None) -> str:
+    """Every tensor of one of `dtypes`, all of the same one, quantized; that dtype. The error
+    names the op and the types it got: "ELU with int16 input is not supported (int8 only)"."""
+    present = [t for t in tensors if t is not None]
+    bad = [t for t in present if t.dtype not in dtypes]
+    if bad or len({t.dtype for t in present}) > 1:
+        shown = _listing([f"{t.dtype} {role(op, t)}" for t in (bad or present)])
+        allowed = " or ".join(dtypes) + (" only" if len(dtypes) == 1 else ", one type throughout")
+        raise TinygenError(f"{op.describe()}: {op.kind} with {shown} is not supported ({allowed})")
+    for t in present:
         if t.quant is None:
             raise TinygenError(f"{op.describe()}: {t.describe()} has no quantization parameters")
+    return present[0].dtype if present else dtypes[0]
 
 
 def require_per_tensor_int8(op: Op, *tensors: Tensor) -> list[float]:
     """require_int8, and one scale per tensor (no per-channel quantization): the scales."""
     require_int8(op, *tensors)
+    return per_tensor_scales(op, *tensors)
+
+
+def per_tensor_scales(op: Op, *tensors: Tensor) -> list[float]:
+    """One scale per tensor (no per-channel quantization): the scales."""
     for t in tensors:
         if t.quant.per_channel:
             raise TinygenError(f"{op.describe()}: {t.describe()} is quantized per channel; this op needs one scale")
     return [float(t.quant.s) for t in tensors]
+
+
+def require_zero_points(op: Op, *tensors: Tensor | None) -> None:
+    """TFLM's 16x8 kernels take symmetric int16 activations (zero point 0)."""
+    for t in tensors:
+        if t is not None and t.dtype == "int16" and t.quant is not None and any(int(z) for z in t.quant.zero_point):
+            raise TinygenError(f"{op.describe()}: its int16 {role(op, t)} {t.describe()} has zero point "
+                               f"{t.quant.zp}; TFLite Micro's int16 kernels need 0")

@@ -5,7 +5,7 @@ from tinygen.errors import TinygenError
 from tinygen.options import REFERENCE
 from tinygen.validate import validate
 import pytest
-from helpers import SOME, check_ops, first_op, keras_model, layers, quantize, with_quantization
+from helpers import FEW, SOME, assert_bit_exact, check_ops, first_op, kernel_functions, keras_model, layers, quantize, with_quantization
 
 
 @st.composite
@@ -25,6 +25,19 @@ def test_pools(tmp_path_factory, c):
     model = keras_model(lambda x: [L.AveragePooling2D(**args)(x), L.MaxPooling2D(**args)(x)],
                         [(c["h"], c["w"], c["c"])])
     check_ops(model, tmp_path_factory.mktemp("pool") / "m.tflite", "AVERAGE_POOL_2D", "MAX_POOL_2D", seed=c["seed"])
+
+
+@pytest.mark.slow
+@FEW
+@given(pool_configs())
+def test_pools_16x8(tmp_path_factory, c):
+    L = layers()
+    args = dict(pool_size=c["pool"], strides=c["strides"], padding=c["padding"])
+    model = keras_model(lambda x: [L.AveragePooling2D(**args)(x), L.MaxPooling2D(**args)(x)],
+                        [(c["h"], c["w"], c["c"])])
+    path = quantize(model, tmp_path_factory.mktemp("pool16") / "m.tflite", seed=c["seed"], io_dtype="int16")
+    assert {"tg_avg_pool2d_s16", "tg_max_pool2d_s16"} <= kernel_functions(path)
+    assert_bit_exact(path)
 
 
 def test_pools_with_activations_and_offset_range(tmp_path):

@@ -7,7 +7,8 @@ from tinygen.frontend import load_model
 from tinygen.options import REFERENCE
 import numpy as np
 import pytest
-from helpers import ACTIVATIONS, EVERY_INT8, SOME, Spec, assert_bit_exact, keras_model, quantize, single_op_model, spec, tf, validate_every_int8
+from helpers import (CLAMPS, EVERY_INT8, SOME, Spec, assert_bit_exact, int16_spec, kernel_functions, keras_model,
+                     quantize, single_op_model, spec, tf, validate_every_int8)
 
 
 @st.composite
@@ -24,7 +25,7 @@ def binary_cases(draw):
     a_spec, b_spec, o_spec = spec(draw, a), spec(draw, b), spec(draw, out)
     if draw(st.booleans()):
         b_spec.data = np.random.default_rng(draw(st.integers(0, 99))).integers(-128, 128, b).astype(np.int8)
-    kind, activation = draw(st.sampled_from(["ADD", "SUB", "MUL"])), draw(st.sampled_from(list(ACTIVATIONS)))
+    kind, activation = draw(st.sampled_from(["ADD", "SUB", "MUL"])), draw(st.sampled_from(CLAMPS))
     return kind, activation, a_spec, b_spec, o_spec
 
 
@@ -72,8 +73,25 @@ def test_binary_prepare_precision(tmp_path, kind, s1, s2, so, zps):
     validate_every_int8(path, tmp_path, (256, 1))
 
 
-def test_binary_rejects_non_int8(tmp_path):
+def test_binary_rejects_uint8_naming_the_types(tmp_path):
     path = single_op_model(tmp_path / "f.tflite", "ADD", [Spec((4,), "uint8", 0.1, 128), Spec((4,), "uint8", 0.1, 128)],
                            Spec((4,), "uint8", 0.1, 128))
-    with pytest.raises(TinygenError, match="int8 only"):
+    with pytest.raises(TinygenError, match="ADD with uint8 input, uint8 input 1 and uint8 output is not supported"):
         compile_model(path, REFERENCE)
+
+
+@SOME
+@given(st.sampled_from(["ADD", "SUB", "MUL"]), st.sampled_from(CLAMPS), st.data())
+def test_binary_int16_broadcast(tmp_path, kind, activation, data):
+    """16x8: int16 operands (ADD/SUB rescale with 15 bits of headroom instead of 20), broadcasting."""
+    a, b, out = (int16_spec(data.draw, s) for s in ((2, 1, 5), (3, 1), (2, 3, 5)))
+    path = single_op_model(tmp_path / "b16.tflite", kind, [a, b], out, activation=activation)
+    assert kernel_functions(path) == {"tg_binary_s16"}
+    assert_bit_exact(path, samples=4)
+
+
+def test_binary_int16_mul_refuses_a_zero_point(tmp_path):
+    """TFLM's int16 MUL takes symmetric operands only (its ADD and SUB do not care)."""
+    a, b, out = Spec((4,), "int16", 0.001, 5), Spec((4,), "int16", 0.001, 0), Spec((4,), "int16", 0.001, 0)
+    with pytest.raises(TinygenError, match="int16 input .* zero point 5"):
+        compile_model(single_op_model(tmp_path / "m.tflite", "MUL", [a, b], out), REFERENCE)

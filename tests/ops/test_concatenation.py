@@ -6,7 +6,8 @@ from tinygen.options import REFERENCE
 from tinygen.validate import validate
 import numpy as np
 import pytest
-from helpers import SOME, check_ops, first_op, keras_model, lambda_layer, layers, quantize, tf, with_quantization
+from helpers import (SOME, Spec, assert_bit_exact, check_ops, first_op, kernel_functions, keras_model, lambda_layer,
+                     layers, quantize, single_op_model, tf, with_quantization)
 
 
 @st.composite
@@ -45,3 +46,14 @@ def test_concatenation_refuses_requantization(tmp_path):
     patched = with_quantization(path, concat.inputs[1].index, float(concat.inputs[1].quant.s) * 3, 5)
     with pytest.raises(TinygenError, match="TFLM requires them equal"):
         validate(patched, compile_model(patched, REFERENCE))
+
+
+@pytest.mark.parametrize("axis", [1, -1])
+def test_concatenation_int16(tmp_path, axis):
+    shapes = [(2, 3, 4), (2, 1, 4)] if axis == 1 else [(2, 3, 4), (2, 3, 2)]
+    inputs = [Spec(s, "int16", 2.0 ** -9, 0) for s in shapes]
+    out_shape = tuple(sum(s[d] for s in shapes) if d == axis % 3 else shapes[0][d] for d in range(3))
+    path = single_op_model(tmp_path / "c16.tflite", "CONCATENATION", inputs, Spec(out_shape, "int16", 2.0 ** -9, 0),
+                           axis=axis)
+    assert kernel_functions(path) == {"tg_concatenation"}
+    assert_bit_exact(path, samples=4)

@@ -5,7 +5,8 @@ from hypothesis import strategies as st
 from tinygen.ops.mean import mean_multiplier
 import numpy as np
 import pytest
-from helpers import FEW, SOME, Spec, assert_bit_exact, check_ops, first_op, keras_model, lambda_layer, layers, quantize, single_op_model, tf, wide_spec, with_quantization
+from helpers import (FEW, SOME, Spec, assert_bit_exact, check_ops, first_op, int16_spec, kernel_functions, keras_model,
+                     lambda_layer, layers, quantize, single_op_model, tf, wide_spec, with_quantization)
 
 
 @st.composite
@@ -80,3 +81,13 @@ def test_mean_multiplier_folds_count_into_the_significand():
     assert (m, s) == (((1 << 30) << 1) // 3, 2 - 1)
     # The total right shift never exceeds 31, whatever the count.
     assert mean_multiplier(np.float32(1e-6), np.float32(1.0), 1 << 20)[1] >= -31
+
+
+@SOME
+@given(st.sampled_from(["MEAN", "SUM"]), st.booleans(), st.data())
+def test_mean_and_sum_int16(tmp_path, kind, keep, data):
+    x = int16_spec(data.draw, (2, 5, 6, 3))
+    out = int16_spec(data.draw, (2, 1, 1, 3) if keep else (2, 3))
+    path = single_op_model(tmp_path / "m16.tflite", kind, [x, np.array([1, 2], np.int32)], out, keepDims=keep)
+    assert kernel_functions(path) == {"tg_mean_s16"}
+    assert_bit_exact(path, samples=4)

@@ -36,7 +36,7 @@ def _axis(value):
     (Op("PACK", [_t(f"x{i}", (2,)) for i in range(11)], [_t("y", (11, 2))], {"values_count": 11, "axis": 0}),
      "1 to 10"),
     (Op("PACK", [_t("x0", (2,), "int32"), _t("x1", (2,), "int32")], [_t("y", (2, 2), "int32")],
-        {"values_count": 2, "axis": 0}), "supported here: int8$"),
+        {"values_count": 2, "axis": 0}), "supported here: int8, int16$"),
     (Op("SLICE", [_t("x", (4, 3)), _t("b", (2,), "int32", [2, 0]), _t("s", (2,), "int32", [3, -1])],
         [_t("y", (3, 3))]), "fall outside"),
     (Op("SPACE_TO_BATCH_ND", [_t("x", (1, 3, 3, 1)), _t("b", (2,), "int32", [2, 2]),

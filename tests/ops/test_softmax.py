@@ -5,7 +5,8 @@ from tinygen.compiler import compile_model
 from tinygen.errors import TinygenError
 from tinygen.options import REFERENCE
 import pytest
-from helpers import SOME, Spec, assert_bit_exact, input_ranges, keras_model, layers, quantize, single_op_model
+from helpers import (SOME, Spec, assert_bit_exact, input_ranges, kernel_functions, keras_model, layers, quantize,
+                     single_op_model)
 
 
 def with_beta(path: Path, beta: float) -> Path:
@@ -48,6 +49,24 @@ def test_softmax_beta(softmax_model, beta):
 def test_softmax_beta_too_small_is_rejected(softmax_model):
     with pytest.raises(TinygenError, match="too small"):
         compile_model(with_beta(softmax_model, 1e-8), REFERENCE)
+
+
+@pytest.mark.parametrize("scale, beta, depth", [(1e-4, 1.0, 1000), (2.0 ** -10, 1.0, 10), (0.003, 0.7, 3),
+                                                (2.0 ** -6, 2.0, 50)])
+def test_softmax_int16(tmp_path, scale, beta, depth):
+    """16x8: TFLM's exp and reciprocal tables, built here in float32 with the C library's expf.
+    A fine input scale spreads the differences over the whole exp table (down to -10)."""
+    path = single_op_model(tmp_path / "s16.tflite", "SOFTMAX", [Spec((4, depth), "int16", scale, 0)],
+                           Spec((4, depth), "int16", 1 / 32768, 0), beta=beta)
+    assert kernel_functions(path) == {"tg_softmax_s16"}
+    assert_bit_exact(path, samples=10)
+
+
+def test_softmax_int16_refuses_another_output_scale(tmp_path):
+    path = single_op_model(tmp_path / "s16.tflite", "SOFTMAX", [Spec((1, 8), "int16", 0.001, 0)],
+                           Spec((1, 8), "int16", 1 / 16384, 0), beta=1.0)
+    with pytest.raises(TinygenError, match="output scale 1/32768"):
+        compile_model(path, REFERENCE)
 
 
 @pytest.mark.parametrize("input_scale, depth", [(0.02, 2), (0.1, 10), (0.5, 33)])

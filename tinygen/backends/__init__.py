@@ -7,6 +7,8 @@ TFLM's. A backend may swap a call for a faster kernel computing the same bits:
   extension and portable C elsewhere;
 - "cmsis-nn": Arm's CMSIS-NN library where it has the op (needs a CMSIS-NN checkout).
 A swapped call declares its own in-place bounds: they depend on the order its kernel works in.
+The optimized backends are int8 kernels: a layer with int16 activations (TFLM's 16x8 mode)
+keeps its reference kernel under every backend.
 """
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ def build_needs(program) -> BuildNeeds:
 def specialize(op: Op, call: Call, options, target) -> Call:
     """The call of `options.kernels` (tinygen.options.CompileOptions) for `op` on `target` (a
     tinygen.boards.Board, None for the host)."""
-    if options.kernels == "reference":
+    if options.kernels == "reference" or op.has_int16_activations:
         return call
     module = importlib.import_module(f"tinygen.backends.{options.kernels.replace('-', '_')}")
     return module.specialize(op, call, options, target)

@@ -1,4 +1,4 @@
-"""AVERAGE_POOL_2D: int8 NHWC; out-of-bounds taps are skipped, not zero-padded. What it shares with
+"""AVERAGE_POOL_2D: int8 or int16 NHWC; out-of-bounds taps are skipped, not zero-padded. What it shares with
 MAX_POOL_2D (max_pool2d.py): the parameters and the in-place bound."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from tinygen.ir import Op
 from tinygen.ops import Call, Record, Struct, define, tiling
 from tinygen.ops.inplace import InPlace, window_inplace
 from tinygen.ops.window import POOL_OPTIONS, pool_output_shape, window_padding
-from tinygen.quant import activation_range, require_int8
+from tinygen.quant import ACTIVATION_TYPES, TYPE_SUFFIX, activation_range, require_quantized
 
 POOL2D_PARAMS = Record("tg_pool2d_params", """
     int32_t batches, in_h, in_w, channels, out_h, out_w, filter_h, filter_w, stride_h, stride_w,
@@ -17,7 +17,7 @@ POOL2D_PARAMS = Record("tg_pool2d_params", """
 
 def _params(op: Op) -> Struct:
     x, out = op.inputs[0], op.outputs[0]
-    require_int8(op, x, out)
+    require_quantized(op, ACTIVATION_TYPES, x, out)
     if len(x.shape) != 4:
         raise TinygenError(f"{op.describe()}: input must be 4-D NHWC, got {x.shape}")
     # TFLM's Prepare refuses pools that would need requantization; they only move or average raw values.
@@ -41,7 +41,8 @@ def pool_call(op: Op, kernel: str) -> Call:
     f = params.fields
     inplace = [InPlace(i.input, i.forward) for i in window_inplace(  # the pool kernels run front to back only
         op.inputs[0], op.outputs[0], f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], f["filter_h"], f["filter_w"])]
-    return Call(kernel, f"tg_{kernel}_s8", [params, op.inputs[0], op.outputs[0]], inplace=inplace)
+    function = f"tg_{kernel}_{TYPE_SUFFIX[op.outputs[0].dtype]}"
+    return Call(kernel, function, [params, op.inputs[0], op.outputs[0]], inplace=inplace)
 
 
 @define("AVERAGE_POOL_2D", options=POOL_OPTIONS, output_shape=pool_output_shape, takes_activation=True,

@@ -1,4 +1,4 @@
-"""ADD, SUB and MUL on int8 tensors with numpy broadcasting, one kernel for the three."""
+"""ADD, SUB and MUL on int8 or int16 tensors with numpy broadcasting, one kernel for the three."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +8,8 @@ from tinygen.ir import Op
 from tinygen.ops import ACTIVATION, Call, Record, View, define, exact, tiling
 from tinygen.ops.broadcast import binary_inplace, strided_walk, views, walk_struct
 from tinygen.ops.shapes import broadcast
-from tinygen.quant import activation_range, quantize_multiplier, require_per_tensor_int8
+from tinygen.quant import (ACTIVATION_TYPES, TYPE_SUFFIX, activation_range, per_tensor_scales, quantize_multiplier,
+                           require_quantized, require_zero_points)
 
 BINARY_PARAMS = Record("tg_binary_params", """
     int32_t op;
@@ -19,7 +20,7 @@ BINARY_PARAMS = Record("tg_binary_params", """
 
 MAX_RANK = 6  # TG_BROADCAST_MAX_RANK in tg_broadcast.h
 OPS = {"ADD": 0, "SUB": 1, "MUL": 2}  # tg_binary_op
-ADD_LEFT_SHIFT = 20  # TFLM's headroom for int8 ADD/SUB
+ADD_LEFT_SHIFT = {"int8": 20, "int16": 15}  # TFLM's headroom for ADD/SUB
 
 
 def _quantize_below_one(op: Op, real: float) -> tuple[int, int]:
@@ -37,10 +38,11 @@ def _add_sub_multipliers(op: Op) -> dict:
     scales before dividing for SUB as well as ADD.
     """
     s1, s2, so = (float(t.quant.s) for t in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    left_shift = ADD_LEFT_SHIFT[op.outputs[0].dtype]
     twice_max = 2.0 * max(s1, s2)
-    reals = [s1 / twice_max, s2 / twice_max, twice_max / ((1 << ADD_LEFT_SHIFT) * so)]
+    reals = [s1 / twice_max, s2 / twice_max, twice_max / ((1 << left_shift) * so)]
     (m1, sh1), (m2, sh2), (mo, sho) = (_quantize_below_one(op, r) for r in reals)
-    return {"left_shift": ADD_LEFT_SHIFT, "a_multiplier": m1, "a_shift": sh1, "b_multiplier": m2, "b_shift": sh2,
+    return {"left_shift": left_shift, "a_multiplier": m1, "a_shift": sh1, "b_multiplier": m2, "b_shift": sh2,
             "multiplier": mo, "shift": sho}
 
 
@@ -61,7 +63,10 @@ def lower_binary(op: Op) -> Call:
     a, b, out = op.input(0), op.input(1), op.outputs[0]
     if a is None or b is None:
         raise TinygenError(f"{op.describe()}: needs two inputs")
-    require_per_tensor_int8(op, a, b, out)
+    dtype = require_quantized(op, ACTIVATION_TYPES, a, b, out)
+    per_tensor_scales(op, a, b, out)
+    if op.kind == "MUL":
+        require_zero_points(op, a, b, out)
     walk = walk_struct(a, b, out)
     if walk.fields["rank"] > MAX_RANK:
         raise TinygenError(f"{op.describe()}: broadcasting {a.shape} with {b.shape} needs {walk.fields['rank']} "
@@ -73,10 +78,11 @@ def lower_binary(op: Op) -> Call:
                    "act_min": act_min, "act_max": act_max})
     tile = views(op)
     if tile is None:
-        return Call("binary", "tg_binary_s8", [BINARY_PARAMS(fields), a, b, out], macs=out.size,
-                    inplace=binary_inplace(a, b, out))
+        return Call("binary", f"tg_binary_{TYPE_SUFFIX[dtype]}", [BINARY_PARAMS(fields), a, b, out],
+                    macs=out.size, inplace=binary_inplace(a, b, out))
     # A patch tile reading regions of larger buffers: rows of the output, each operand with its own row stride.
     _, rows, cols, channels = out.shape
     fields["walk"] = strided_walk([rows, cols, channels], *[[stride, channels, 1] for _, _, stride in tile])
     operands = [View(buffer, offset) for buffer, offset, _ in tile]
-    return Call("binary", "tg_binary_s8", [BINARY_PARAMS(fields), *operands, out], macs=out.size)
+    return Call("binary", f"tg_binary_{TYPE_SUFFIX[dtype]}", [BINARY_PARAMS(fields), *operands, out],
+                macs=out.size)

@@ -1,8 +1,8 @@
-"""CONCATENATION and PACK (int8): interleaved block copies, one block per input per outer index.
+"""CONCATENATION and PACK (int8 or int16): interleaved block copies, one block per input per outer index.
 
 PACK stacks N tensors at a new axis a: for each index over the axes before a, one whole block of
 every input in turn, exactly the same copy (constant packs are folded before lowering).
-TFLM's int8 kernel does not requantize: its Prepare requires every input to share the
+TFLM's quantized kernels do not requantize: its Prepare requires every input to share the
 output's scale and zero point (the converter arranges that), so the same is required here.
 """
 from __future__ import annotations
@@ -13,12 +13,12 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import ACTIVATION, Call, Record, define, exact, tiling
 from tinygen.ops.gather import element_bytes
-from tinygen.quant import require_int8
+from tinygen.quant import ACTIVATION_TYPES, require_quantized
 
 CONCATENATION_PARAMS = Record("tg_concatenation_params", """
     int32_t outer, count;
     int32_t block[10];
-    const int8_t *inputs[10];
+    const void *inputs[10];
 """)
 
 MAX_INPUTS = 10  # TFLM's limit
@@ -36,7 +36,7 @@ def _output_shape(op: Op):
         tiling=tiling.concatenation)
 def lower_concatenation(op: Op) -> Call:
     inputs, out = op.inputs, op.outputs[0]
-    require_int8(op, *inputs, out)
+    itemsize = np.dtype(require_quantized(op, ACTIVATION_TYPES, *inputs, out)).itemsize
     if op.options["activation"] != "NONE":
         raise TinygenError(f"{op.describe()}: a fused activation is not supported (TFLM refuses it too)")
     if not 1 <= len(inputs) <= MAX_INPUTS:
@@ -54,16 +54,16 @@ def lower_concatenation(op: Op) -> Call:
     inner = int(np.prod(out.shape[axis + 1:], dtype=np.int64))
     params = CONCATENATION_PARAMS({
         "outer": int(np.prod(out.shape[:axis], dtype=np.int64)), "count": len(inputs),
-        "block": [t.shape[axis] * inner for t in inputs], "inputs": list(inputs),
+        "block": [t.shape[axis] * inner * itemsize for t in inputs], "inputs": list(inputs),
     })
-    return Call("concatenation", "tg_concatenation_s8", [params, out])
+    return Call("concatenation", "tg_concatenation", [params, out])
 
 
 @define("PACK", options=(("values_count", "i", 0), ("axis", "i", 0)),
         evaluate=exact(lambda op, *xs: np.stack(xs, axis=op.options["axis"] % (xs[0].ndim + 1))))
 def lower_pack(op: Op) -> Call:
     inputs, out = op.inputs, op.outputs[0]
-    element_bytes(op, ("int8",), inputs[0], *inputs[1:], out)
+    itemsize = element_bytes(op, ACTIVATION_TYPES, inputs[0], *inputs[1:], out)
     if not 1 <= len(inputs) <= MAX_INPUTS or op.options["values_count"] != len(inputs):
         raise TinygenError(f"{op.describe()}: {len(inputs)} inputs; 1 to {MAX_INPUTS} are supported")
     rank = len(out.shape)
@@ -76,6 +76,6 @@ def lower_pack(op: Op) -> Call:
     inner = int(np.prod(shape[axis:], dtype=np.int64))
     params = CONCATENATION_PARAMS({
         "outer": int(np.prod(shape[:axis], dtype=np.int64)), "count": len(inputs),
-        "block": [inner] * len(inputs), "inputs": list(inputs),
+        "block": [inner * itemsize] * len(inputs), "inputs": list(inputs),
     })
-    return Call("concatenation", "tg_concatenation_s8", [params, out])
+    return Call("concatenation", "tg_concatenation", [params, out])

@@ -1,5 +1,6 @@
-"""CONV_2D: int8 activations, int8 per-channel weights, int32 bias (grouped too); what it shares
-with DEPTHWISE_CONV_2D (depthwise_conv2d.py): operand checks and the common kernel fields."""
+"""CONV_2D: int8 activations, int8 per-channel weights, int32 bias (grouped too), or TFLM's 16x8
+mode (int16 activations, int64 or int32 bias); what it shares with DEPTHWISE_CONV_2D
+(depthwise_conv2d.py): operand checks, the kernel variant and the common kernel fields."""
 from __future__ import annotations
 
 from tinygen.errors import TinygenError
@@ -7,7 +8,7 @@ from tinygen.ir import Op
 from tinygen.ops import Array, Call, Record, define, tiling
 from tinygen.ops.inplace import window_inplace
 from tinygen.ops.window import CONV_OPTIONS, conv_cost, conv_output_shape, window_padding
-from tinygen.quant import activation_range, per_channel_multipliers, require_int8
+from tinygen.quant import activation_range, per_channel_multipliers, require_weighted_types
 
 CONV2D_PARAMS = Record("tg_conv2d_params", """
     int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, filter_c, kernel_h, kernel_w, stride_h,
@@ -15,22 +16,28 @@ CONV2D_PARAMS = Record("tg_conv2d_params", """
         act_max;
     const int32_t *multiplier, *shift;
     const int8_t *weights;
-    const int32_t *bias;
+    const void *bias;
     int32_t reverse;
 """)
+# (input, weights, bias, output) types and the kernel suffix they run; the bias decides the 16x8
+# accumulator: int64, or int32 where the model asks for it (TFLM's two ConvPerChannel variants).
+CONV_TYPES = {("int8", "int8", "int32", "int8"): "s8", ("int16", "int8", "int64", "int16"): "s16",
+              ("int16", "int8", "int32", "int16"): "s16_b32"}
 
 
-def check_operands(op: Op) -> None:
+def check_operands(op: Op, supported=CONV_TYPES) -> str:
+    """The operands' checks; the suffix of the kernel their types run (a key of `supported`)."""
     x, w, bias, out = op.input(0), op.input(1), op.input(2), op.outputs[0]
-    require_int8(op, x, w, out)
+    suffix = require_weighted_types(op, supported, x, w, bias, out)
     if not w.is_const:
         raise TinygenError(f"{op.describe()}: weights must be constant")
-    if bias is not None and (bias.dtype != "int32" or not bias.is_const):
-        raise TinygenError(f"{op.describe()}: bias must be a constant int32 tensor (got {bias.dtype})")
+    if bias is not None and not bias.is_const:
+        raise TinygenError(f"{op.describe()}: bias must be a constant tensor")
     if len(x.shape) != 4:
         raise TinygenError(f"{op.describe()}: input must be 4-D NHWC, got {x.shape}")
     if any(int(z) != 0 for z in w.quant.zero_point):
         raise TinygenError(f"{op.describe()}: weights must be symmetric (zero point 0)")
+    return suffix
 
 
 def common_fields(op: Op, kernel_h: int, kernel_w: int, channels: int) -> dict:
@@ -60,7 +67,7 @@ def conv_inplace(op: Op, fields: dict) -> list:
 @define("CONV_2D", options=CONV_OPTIONS, output_shape=conv_output_shape, takes_activation=True, takes_padding=True,
         tiling=tiling.window, cost=conv_cost)
 def lower_conv2d(op: Op) -> Call:
-    check_operands(op)
+    suffix = check_operands(op)
     x, w, out = op.inputs[0], op.inputs[1], op.outputs[0]
     out_c, kernel_h, kernel_w, filter_c = w.shape
     if x.shape[3] % filter_c:
@@ -69,5 +76,5 @@ def lower_conv2d(op: Op) -> Call:
     fields = common_fields(op, kernel_h, kernel_w, out_c)
     fields["filter_c"] = filter_c
     macs = out.size * kernel_h * kernel_w * filter_c
-    return Call("conv2d", "tg_conv2d_s8", [CONV2D_PARAMS(fields), x, out], macs=macs,
+    return Call("conv2d", f"tg_conv2d_{suffix}", [CONV2D_PARAMS(fields), x, out], macs=macs,
                 inplace=conv_inplace(op, fields))

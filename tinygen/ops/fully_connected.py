@@ -1,4 +1,5 @@
-"""FULLY_CONNECTED: int8 activations and weights (per-tensor or per-channel), int32 bias."""
+"""FULLY_CONNECTED: int8 activations and weights (per-tensor or per-channel), int32 bias; or 16x8
+(int16 activations, int64 bias, or int32 where the model asks for an int32 accumulator)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,13 +7,14 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import ACTIVATION, Array, Call, Record, define
-from tinygen.quant import activation_range, per_channel_multipliers, quantize_multiplier, require_int8
+from tinygen.ops.conv2d import CONV_TYPES
+from tinygen.quant import activation_range, per_channel_multipliers, quantize_multiplier, require_weighted_types
 
 FULLY_CONNECTED_PARAMS = Record("tg_fully_connected_params", """
     int32_t batches, depth, units, input_offset, output_offset, act_min, act_max;
     const int32_t *multiplier, *shift;
     const int8_t *weights;
-    const int32_t *bias;
+    const void *bias;
 """)
 
 
@@ -35,17 +37,18 @@ def _output_shape(op: Op):
     return x.size // w.shape[1], units
 
 
-@define("FULLY_CONNECTED", options=(ACTIVATION, ("weights_format", "b", 0), ("keep_num_dims", "?", False)),
+@define("FULLY_CONNECTED", options=(ACTIVATION, ("weights_format", "b", 0), ("keep_num_dims", "?", False),
+                                    ("asymmetric_quantize_inputs", "?", False), ("quantized_bias_type", "b", 0)),
         output_shape=_output_shape, takes_activation=True)
 def lower_fully_connected(op: Op) -> Call:
     x, w, bias, out = op.input(0), op.input(1), op.input(2), op.outputs[0]
-    require_int8(op, x, w, out)
+    suffix = require_weighted_types(op, CONV_TYPES, x, w, bias, out)  # the same type pairs as CONV_2D
     if not w.is_const or len(w.shape) != 2:
         raise TinygenError(f"{op.describe()}: weights must be a constant 2-D tensor")
     if op.options.get("weights_format", 0) != 0:
         raise TinygenError(f"{op.describe()}: shuffled weights format is not supported")
-    if bias is not None and (bias.dtype != "int32" or not bias.is_const):
-        raise TinygenError(f"{op.describe()}: bias must be a constant int32 tensor (got {bias.dtype})")
+    if bias is not None and not bias.is_const:
+        raise TinygenError(f"{op.describe()}: bias must be a constant tensor")
     if any(int(z) != 0 for z in w.quant.zero_point):
         raise TinygenError(f"{op.describe()}: weights must be symmetric (zero point 0)")
     units, depth = w.shape
@@ -57,4 +60,5 @@ def lower_fully_connected(op: Op) -> Call:
         "multiplier": Array(multipliers, "int32_t"), "shift": Array(shifts, "int32_t"),
         "weights": w, "bias": bias,
     })
-    return Call("fully_connected", "tg_fully_connected_s8", [params, x, out], macs=x.size // depth * units * depth)
+    return Call("fully_connected", f"tg_fully_connected_{suffix}", [params, x, out],
+                macs=x.size // depth * units * depth)

@@ -41,12 +41,14 @@ def window_inplace(input: Tensor, output: Tensor, stride_h: int, stride_w: int, 
     max(0, y*stride_h - pad_top), column max(0, x*stride_w - pad_left) -- except the next output
     row, which may start from column 0. Back to front, pixel (y, x) and every earlier pixel read
     nothing after the last tap of (y, x) -- except the previous row, which may reach its last column.
+    Input and output elements have one size (int8, or int16 for 16x8 kernels); bounds are in bytes.
     """
-    if input.is_const or input.shape[0] != 1 or input.nbytes != input.size or output.nbytes != output.size:
+    item = input.nbytes // max(input.size, 1)
+    if input.is_const or input.shape[0] != 1 or output.nbytes != output.size * item:
         return []
     slack, reach = _window_slack(tuple(input.shape), tuple(output.shape), stride_h, stride_w, pad_top, pad_left,
                                  kernel_h, kernel_w, dilation_h, dilation_w, block)
-    return [InPlace(input, slack, reach)]
+    return [InPlace(input, slack * item, reach * item)]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -19,9 +19,9 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
 from tinygen.ops import Array, Call, Record, define
 from tinygen.ops.inplace import elementwise_inplace
-from tinygen.quant import (INT8_MAX, INT8_MIN, INT32_MAX, multiply_by_quantized_multiplier, quantize_multiplier,
-                           require_int8, round_half_away, rounding_divide_by_pot, saturating_doubling_high_mul,
-                           saturating_mul_by_pot, wrap32)
+from tinygen.quant import (INT8_MAX, INT8_MIN, INT16_MAX, INT16_MIN, INT32_MAX, multiply_by_quantized_multiplier,
+                           quantize_multiplier, require_int8, round_half_away, rounding_divide_by_pot,
+                           saturating_doubling_high_mul, saturating_mul_by_pot, wrap32)
 
 LUT_PARAMS = Record("tg_lut_params", """
     int32_t size;
@@ -44,7 +44,7 @@ def lut_call(op: Op, entry: Callable[[int], int]) -> Call:
     return Call("lut", "tg_lut_s8", [params, x, out], inplace=elementwise_inplace(x, out))
 
 
-def _libm_expf() -> Callable[[np.float32], np.float32]:
+def libm_expf() -> Callable[[np.float32], np.float32]:
     """The C library's expf, which TFLM calls; numpy's float32 exp is a different implementation."""
     name = ctypes.util.find_library("m")
     if name is None:
@@ -68,10 +68,39 @@ def _float_table_entry(x: Tensor, out: Tensor, transform: Callable[[np.float32],
     return entry
 
 
+INT16_TABLE_STEPS = 512  # an int16 table: 512 segments, interpolated on the low 7 bits of the input
+
+
+def int16_table(transform: Callable[[np.float32], np.float32], input_scale: float, input_zero_point: int,
+                output_scale: float, output_zero_point: int) -> np.ndarray:
+    """TFLM's 513-entry int16 table of `transform` (LUTPopulate for int16, in float32): a sample at
+    the start of each segment, nudged by half the error its linear interpolation makes at the
+    segment's midpoint, and the value at the end of the range."""
+    f = np.float32
+
+    def scaled(value: np.float32) -> np.float32:
+        return f(round_half_away(float(value * scaling)))
+
+    input_min, input_max = (f(input_scale) * f(q - input_zero_point) for q in (INT16_MIN, INT16_MAX))
+    output_min, output_max = (f(output_scale) * f(q - output_zero_point) for q in (INT16_MIN, INT16_MAX))
+    step = (input_max - input_min) / f(INT16_TABLE_STEPS)
+    scaling = f(INT16_MAX - INT16_MIN + 1) / (output_max - output_min)
+    table = []
+    for i in range(INT16_TABLE_STEPS):
+        start = input_min + f(i) * step
+        value, midpoint = transform(start), transform(start + step / f(2))
+        following = transform(input_min + f(i + 1) * step)
+        interpolated = f(round_half_away(float((following * scaling + scaled(value)) / f(2))))
+        bias = f(round_half_away(float((interpolated - scaled(midpoint)) / f(2))))
+        table.append(min(max(scaled(value) - bias, f(INT16_MIN)), f(INT16_MAX)))
+    table.append(min(max(scaled(transform(input_max)), f(INT16_MIN)), f(INT16_MAX)))
+    return np.array(table, np.float32).astype(np.int16)
+
+
 @define("ELU")
 def lower_elu(op: Op) -> Call:
     require_int8(op, op.inputs[0], op.outputs[0])
-    expf = _libm_expf()
+    expf = libm_expf()
 
     def elu(v: np.float32) -> np.float32:
         return expf(v) - np.float32(1.0) if v < 0 else v

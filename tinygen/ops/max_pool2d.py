@@ -1,4 +1,4 @@
-"""MAX_POOL_2D: int8 NHWC; out-of-bounds taps are skipped."""
+"""MAX_POOL_2D: int8 or int16 NHWC; out-of-bounds taps are skipped."""
 from __future__ import annotations
 
 from tinygen.ir import Op

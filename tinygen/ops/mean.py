@@ -1,4 +1,4 @@
-"""MEAN (int8) over any set of axes: a sum per output, then one requantization that folds in 1/count.
+"""MEAN (int8 or int16) over any set of axes: a sum per output, then one requantization that folds in 1/count.
 
 SUM is MEAN's arithmetic without the 1/count: TFLM requantizes the zero-point-corrected sum by
 input_scale / output_scale, so it runs on MEAN's kernel (and REDUCE_MAX, reduce_max.py, walks the
@@ -11,7 +11,7 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Record, define
-from tinygen.quant import quantize_multiplier, require_int8
+from tinygen.quant import ACTIVATION_TYPES, TYPE_SUFFIX, quantize_multiplier, require_quantized
 
 MEAN_PARAMS = Record("tg_mean_params", """
     int32_t kept_count[3], kept_stride[3], reduced_count[3], reduced_stride[3];
@@ -75,39 +75,15 @@ def mean_multiplier(input_scale: np.float32, output_scale: np.float32, count: in
     return (multiplier << extra) // count, shift - extra
 
 
-@define("MEAN", options=(("keep_dims", "?", False),))
-def lower_mean(op: Op) -> Call:
-    x, out = op.inputs[0], op.outputs[0]
-    require_int8(op, x, out)
-    axes = _resolve_axes(op)
-    kept_shape = [d for i, d in enumerate(x.shape) if i not in axes]
-    if int(np.prod(kept_shape, dtype=np.int64)) != out.size:
-        raise TinygenError(f"{op.describe()}: output shape {out.shape} does not match reducing {x.shape} over {axes}")
-    count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
-    if count == 0 or out.size == 0:
-        raise TinygenError(f"{op.describe()}: empty tensors are not supported")
-    if count >= 1 << 23:  # keeps the int32 sum and its zero-point correction exact
-        raise TinygenError(f"{op.describe()}: averaging {count} elements is beyond the supported 2^23")
-    kept, reduced = _runs(x.shape, axes)
-    kept_count, kept_stride = _padded(kept, op)
-    reduced_count, reduced_stride = _padded(reduced, op)
-    multiplier, shift = mean_multiplier(x.quant.s, out.quant.s, count)
-    params = MEAN_PARAMS({
-        "kept_count": kept_count, "kept_stride": kept_stride,
-        "reduced_count": reduced_count, "reduced_stride": reduced_stride,
-        "sum_offset": -x.quant.zp * count, "multiplier": multiplier, "shift": shift,
-        "output_offset": out.quant.zp,
-    })
-    return Call("mean", "tg_mean_s8", [params, x, out], macs=x.size)
+def sum_limit(dtype: str) -> int:
+    """How many elements an int32 sum of the type, with its zero-point correction, holds exactly."""
+    return 1 << (31 - 8 * np.dtype(dtype).itemsize)
 
 
-MAX_SUM_COUNT = 1 << 23  # keeps the int32 sum and its zero-point correction exact, as for MEAN
-
-
-def reduction_walk(op: Op) -> tuple[dict, int]:
+def reduction_walk(op: Op, dtypes: tuple[str, ...] = ("int8",)) -> tuple[dict, int]:
     """The walk over kept and reduced runs, and how many input elements each output reduces."""
     x, out = op.inputs[0], op.outputs[0]
-    require_int8(op, x, out)
+    require_quantized(op, dtypes, x, out)
     if x.quant.per_channel or out.quant.per_channel:
         raise TinygenError(f"{op.describe()}: per-channel quantized tensors are not supported")
     axes = _resolve_axes(op)
@@ -124,13 +100,17 @@ def reduction_walk(op: Op) -> tuple[dict, int]:
             "reduced_count": reduced_count, "reduced_stride": reduced_stride}, count
 
 
-@define("SUM", options=(("keep_dims", "?", False),))
-def lower_sum(op: Op) -> Call:
-    walk, count = reduction_walk(op)
-    if count >= MAX_SUM_COUNT:
-        raise TinygenError(f"{op.describe()}: summing {count} elements is beyond the supported 2^23")
+@define("MEAN", "SUM", options=(("keep_dims", "?", False),))
+def lower_mean(op: Op) -> Call:
+    walk, count = reduction_walk(op, ACTIVATION_TYPES)
     x, out = op.inputs[0], op.outputs[0]
-    multiplier, shift = quantize_multiplier(float(x.quant.s) / float(out.quant.s))
-    params = MEAN_PARAMS({**walk, "sum_offset": -x.quant.zp * count, "multiplier": multiplier,
-                                       "shift": shift, "output_offset": out.quant.zp})
-    return Call("mean", "tg_mean_s8", [params, x, out], macs=x.size)
+    if count >= sum_limit(x.dtype):
+        raise TinygenError(f"{op.describe()}: {op.kind} of {count} {x.dtype} elements is beyond the supported "
+                           f"{sum_limit(x.dtype)} (an exact int32 sum)")
+    if op.kind == "MEAN":
+        multiplier, shift = mean_multiplier(x.quant.s, out.quant.s, count)
+    else:
+        multiplier, shift = quantize_multiplier(float(x.quant.s) / float(out.quant.s))
+    params = MEAN_PARAMS({**walk, "sum_offset": -x.quant.zp * count, "multiplier": multiplier, "shift": shift,
+                          "output_offset": out.quant.zp})
+    return Call("mean", f"tg_mean_{TYPE_SUFFIX[x.dtype]}", [params, x, out], macs=x.size)

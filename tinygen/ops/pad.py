@@ -1,4 +1,4 @@
-"""PAD and PADV2 (int8, constant paddings, rank <= 5): a byte copy into a frame of the pad value.
+"""PAD and PADV2 (int8 or int16, constant paddings, rank <= 5): a copy into a frame of the pad value.
 
 Like TFLM, the values are copied unchanged: no requantization between input and output.
 """
@@ -9,7 +9,7 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Record, define, tiling
-from tinygen.quant import require_int8
+from tinygen.quant import ACTIVATION_TYPES, TYPE_SUFFIX, require_quantized
 
 PAD_PARAMS = Record("tg_pad_params", """
     int32_t in_dims[5], out_dims[5], before[5];
@@ -25,7 +25,7 @@ def _pad_value(op: Op) -> int:
     value, out = op.input(2), op.outputs[0]
     if value is None:
         return out.quant.zp
-    require_int8(op, value)
+    require_quantized(op, (out.dtype,), value)
     if not value.is_const or value.size != 1:
         raise TinygenError(f"{op.describe()}: the pad value must be a constant scalar")
     if value.quant.zp != out.quant.zp or value.quant.s != out.quant.s:
@@ -43,7 +43,7 @@ def _output_shape(op: Op):
 @define("PAD", "PADV2", output_shape=_output_shape, tiling=tiling.pad)
 def lower_pad(op: Op) -> Call:
     x, paddings, out = op.inputs[0], op.inputs[1], op.outputs[0]
-    require_int8(op, x, out)
+    dtype = require_quantized(op, ACTIVATION_TYPES, x, out)
     rank = len(x.shape)
     if not paddings.is_const or paddings.dtype != "int32" or paddings.size != 2 * rank:
         raise TinygenError(f"{op.describe()}: paddings must be a constant int32 {rank}x2 tensor")
@@ -59,4 +59,4 @@ def lower_pad(op: Op) -> Call:
         "in_dims": lead + list(x.shape), "out_dims": lead + list(out.shape),
         "before": [0] * (MAX_RANK - rank) + [int(v) for v in p[:, 0]], "value": _pad_value(op),
     })
-    return Call("pad", "tg_pad_s8", [params, x, out])
+    return Call("pad", f"tg_pad_{TYPE_SUFFIX[dtype]}", [params, x, out])

@@ -1,6 +1,8 @@
-"""QUANTIZE (float32 -> int8, and rescaling between int8 and uint8) and DEQUANTIZE (8-bit -> float32).
+"""QUANTIZE (float32 -> int8 or int16, and rescaling between the integer pairs TFLM takes) and
+DEQUANTIZE (int8, uint8 or int16 -> float32).
 
-These sit at the model boundary when a model is converted with float or uint8 inputs/outputs.
+These sit at the model boundary when a model is converted with float or uint8 inputs/outputs, and
+between int8 and int16 (or int32) parts of a 16x8 model.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from tinygen.ops.broadcast import views
 from tinygen.ops.inplace import elementwise_inplace
 from tinygen.ops.requantize import requantize_params
 from tinygen.ops.shapes import same_as_input
-from tinygen.quant import multiply_by_quantized_multiplier, quantize_multiplier
+from tinygen.quant import TYPE_SUFFIX, dtype_range, multiply_by_quantized_multiplier, quantize_multiplier
 
 QUANTIZE_PARAMS = Record("tg_quantize_params", """
     int32_t rows, cols, input_row_stride;
@@ -21,11 +23,11 @@ QUANTIZE_PARAMS = Record("tg_quantize_params", """
     int32_t zero_point;
 """)
 
-EIGHT_BIT_RANGE = {"int8": (-128, 127), "uint8": (0, 255)}
-# The integer pairs TFLM's QUANTIZE accepts among those tinygen has 8-bit kernels for.
-REQUANTIZE_PAIRS = {("int8", "int8"), ("int8", "uint8"), ("uint8", "int8")}
-# From an int16 model input (keyword models with SVDF take int16 and return int32).
-FROM_INT16 = {"int8": ("tg_requantize_s16_s8", (-128, 127)), "int32": ("tg_requantize_s16_s32", (-(1 << 31), (1 << 31) - 1))}
+FLOAT_TO = ("int8", "int16")  # what TFLM's QUANTIZE makes of float32
+# The integer (input, output) pairs TFLM's QUANTIZE accepts: one tg_requantize_<in>_<out> each.
+REQUANTIZE_PAIRS = {("int8", "int8"), ("int8", "uint8"), ("uint8", "int8"), ("int8", "int16"), ("int8", "int32"),
+                    ("int16", "int8"), ("int16", "int16"), ("int16", "int32"), ("int32", "int8"), ("int32", "int16")}
+INT32_RANGE = (-(1 << 31), (1 << 31) - 1)
 
 
 def per_tensor(op: Op, t: Tensor) -> None:
@@ -57,27 +59,25 @@ def lower_quantize(op: Op) -> Call:
 def _lower_quantize(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     per_tensor(op, out)
-    if x.dtype == "float32":
-        if out.dtype != "int8":
-            raise TinygenError(f"{op.describe()}: float32 -> {out.dtype} is not supported (TFLM quantizes "
-                               "float32 to int8 or int16 only; tinygen supports int8)")
-        params = QUANTIZE_PARAMS({"rows": 1, "cols": out.size, "input_row_stride": out.size,
-                                                "scale": out.quant.s, "zero_point": out.quant.zp})
-        return Call("quantize", "tg_quantize_f32_s8", [params, x, out])
-    if x.dtype == "int16" and out.dtype in FROM_INT16:
-        per_tensor(op, x)
-        function, (lo, hi) = FROM_INT16[out.dtype]
-        multiplier, shift = quantize_multiplier(float(x.quant.s) / float(out.quant.s))
-        return Call("requantize", function, [requantize_params(x, out, multiplier, shift, lo, hi), x, out])
-    if (x.dtype, out.dtype) not in REQUANTIZE_PAIRS:
-        pairs = sorted(REQUANTIZE_PAIRS) + [("int16", b) for b in FROM_INT16]
-        raise TinygenError(f"{op.describe()}: {x.dtype} -> {out.dtype} is not supported (supported: float32 -> int8, "
+    if not ((x.dtype == "float32" and out.dtype in FLOAT_TO) or (x.dtype, out.dtype) in REQUANTIZE_PAIRS):
+        pairs = [("float32", t) for t in FLOAT_TO] + sorted(REQUANTIZE_PAIRS)
+        raise TinygenError(f"{op.describe()}: QUANTIZE of {x.dtype} to {out.dtype} is not supported (supported: "
                            + ", ".join(f"{a} -> {b}" for a, b in pairs) + ")")
+    kernel = "quantize" if x.dtype == "float32" else "requantize"
+    function = f"tg_{kernel}_{TYPE_SUFFIX[x.dtype]}_{TYPE_SUFFIX[out.dtype]}"
+    if x.dtype == "float32":
+        params = QUANTIZE_PARAMS({"rows": 1, "cols": out.size, "input_row_stride": out.size,
+                                  "scale": out.quant.s, "zero_point": out.quant.zp})
+        return Call("quantize", function, [params, x, out])
     per_tensor(op, x)
     multiplier, shift = quantize_multiplier(float(x.quant.s) / float(out.quant.s))
-    lo, hi = EIGHT_BIT_RANGE[out.dtype]
-    return Call("requantize", "tg_requantize_8bit", [requantize_params(x, out, multiplier, shift, lo, hi), x, out],
+    lo, hi = output_range(out)
+    return Call("requantize", function, [requantize_params(x, out, multiplier, shift, lo, hi), x, out],
                 inplace=elementwise_inplace(x, out))
+
+
+def output_range(t: Tensor) -> tuple[int, int]:
+    return INT32_RANGE if t.dtype == "int32" else dtype_range(t.dtype)
 
 
 def evaluate_boundary(op: Op, x: np.ndarray) -> np.ndarray:
@@ -87,7 +87,7 @@ def evaluate_boundary(op: Op, x: np.ndarray) -> np.ndarray:
     x = np.asarray(x)
     if op.kind == "DEQUANTIZE":
         return (np.float64(src.quant.s) * (x.astype(np.int64) - src.quant.zp)).astype(np.float32)
-    lo, hi = EIGHT_BIT_RANGE[dst.dtype]
+    lo, hi = output_range(dst)
     if src.dtype == "float32":
         ratio = (x.astype(np.float32) / np.float32(dst.quant.s)).astype(np.float64)
         rounded = np.where(np.isnan(ratio), 0.0, np.sign(ratio) * np.floor(np.abs(ratio) + 0.5))

@@ -1,6 +1,6 @@
-"""The requantize kernel: 8-bit to 8-bit rescaling with a clamp. RELU, RELU6 and RELU_N1_TO_1 are
+"""The requantize kernel: integer-to-integer rescaling with a clamp. RELU, RELU6 and RELU_N1_TO_1 are
 this with a clamp at the quantized 0 (and 6, or -1 and 1), each with TFLM's own Prepare
-arithmetic; QUANTIZE between 8-bit types (quantize.py) is it without one.
+arithmetic; QUANTIZE between integer types (quantize.py) is it without one.
 
 Those that do not requantize are usually folded into the op before them (passes/fuse_activations.py);
 what reaches here runs standalone. Scale ratios are taken in double from the float32 scales: that
@@ -16,8 +16,8 @@ from tinygen.ops.shapes import same_as_input
 from tinygen.quant import INT8_MAX, INT8_MIN, quantize_multiplier, quantize_value, require_per_tensor_int8
 
 REQUANTIZE_PARAMS = Record("tg_requantize_params", """
-    int32_t rows, cols, input_row_stride, input_unsigned, output_unsigned, input_zero_point,
-        output_zero_point, multiplier, shift, out_min, out_max;
+    int32_t rows, cols, input_row_stride, input_zero_point, output_zero_point, multiplier, shift, out_min,
+        out_max;
 """)
 
 
@@ -29,11 +29,11 @@ def _activation(op: Op):
 
 def requantize_params(input: Tensor, output: Tensor, multiplier: int, shift: int, out_min: int, out_max: int,
                       zero_points: tuple[int, int] | None = None) -> Struct:
-    """Arguments of tg_requantize_8bit, shared with the RELU family; zero points default to the tensors'."""
+    """Arguments of tg_requantize_*, shared with the RELU family; zero points default to the tensors'."""
     input_zp, output_zp = zero_points or (input.quant.zp, output.quant.zp)
     return REQUANTIZE_PARAMS({
-        "rows": 1, "cols": output.size, "input_row_stride": output.size, "input_unsigned": int(input.dtype == "uint8"),
-        "output_unsigned": int(output.dtype == "uint8"), "input_zero_point": input_zp, "output_zero_point": output_zp,
+        "rows": 1, "cols": output.size, "input_row_stride": output.size, "input_zero_point": input_zp,
+        "output_zero_point": output_zp,
         "multiplier": multiplier, "shift": shift, "out_min": out_min, "out_max": out_max,
     })
 
@@ -43,7 +43,7 @@ def lower_relu(op: Op) -> Call:
     x, out = _activation(op)
     multiplier, shift = quantize_multiplier(float(x.quant.s) / float(out.quant.s))
     act_min = max(INT8_MIN, quantize_value(out.quant.s, out.quant.zp, 0.0))
-    return Call("requantize", "tg_requantize_8bit",
+    return Call("requantize", "tg_requantize_s8_s8",
                 [requantize_params(x, out, multiplier, shift, act_min, INT8_MAX), x, out],
                 inplace=elementwise_inplace(x, out))
 
@@ -55,7 +55,7 @@ def lower_relu6(op: Op) -> Call:
     zero = x.quant.zp
     six = min(INT8_MAX, max(INT8_MIN, quantize_value(x.quant.s, zero, 6.0)))
     multiplier, shift = quantize_multiplier(1.0)
-    return Call("requantize", "tg_requantize_8bit",
+    return Call("requantize", "tg_requantize_s8_s8",
                 [requantize_params(x, out, multiplier, shift, zero, six, zero_points=(0, 0)), x, out],
                 inplace=elementwise_inplace(x, out))
 

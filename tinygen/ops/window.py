@@ -29,7 +29,7 @@ def window_padding(op: Op, kernel_h: int, kernel_w: int, dilation_h: int = 1, di
 
 
 CONV_OPTIONS = (("padding", "b", 0), ("stride_w", "i", 1), ("stride_h", "i", 1), ACTIVATION,
-                ("dilation_w", "i", 1), ("dilation_h", "i", 1))
+                ("dilation_w", "i", 1), ("dilation_h", "i", 1), ("quantized_bias_type", "b", 0))
 DEPTHWISE_OPTIONS = (("padding", "b", 0), ("stride_w", "i", 1), ("stride_h", "i", 1), ("depth_multiplier", "i", 1),
                      ACTIVATION, ("dilation_w", "i", 1), ("dilation_h", "i", 1))
 POOL_OPTIONS = (("padding", "b", 0), ("stride_w", "i", 1), ("stride_h", "i", 1), ("filter_width", "i", 1),

@@ -10,10 +10,11 @@ def check_model(graph: Graph) -> None:
     if not graph.ops:
         raise TinygenError("the model has no ops")
     activations = graph.live_tensors()
-    # A quantized int16 activation is no float model: its ops then name the types they refuse.
+    # A quantized int16 activation (TFLM's 16x8 mode) is no float model.
     if not any(t.dtype in ("int8", "uint8", "int16") and t.quant is not None for t in activations):
-        raise TinygenError("a float model (no int8 activations): tinygen compiles int8-quantized models; "
-                           "convert with TFLiteConverter using int8 post-training quantization")
+        raise TinygenError("a float model (no int8 or int16 activations): tinygen compiles quantized models; "
+                           "convert with TFLiteConverter using int8 post-training quantization (or 16x8: int16 "
+                           "activations, int8 weights)")
     for t in graph.inputs + graph.outputs:
         if t.dtype not in BOUNDARY_DTYPES:
             raise TinygenError(f"model input/output {t.describe()} is {t.dtype}; supported: "

@@ -34,6 +34,15 @@ static inline int32_t tg_requantize(int32_t x, int32_t multiplier, int32_t shift
   return tg_rounding_divide_by_pot(tg_sat_doubling_high_mul(shifted, multiplier), right);
 }
 
+/* TFLM's MultiplyByQuantizedMultiplier for an int64 accumulator (its 16x8 kernels): the Q31
+ * multiplier rounded to 16 bits, then one rounding shift -- not the int32 version's two
+ * roundings. The result is narrowed to int32 as TFLM narrows it (through uint32: wrap-around). */
+static inline int32_t tg_requantize_64(int64_t x, int32_t multiplier, int32_t shift) {
+  const int64_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+  const int total_shift = 15 - shift;
+  return (int32_t)(uint32_t)((x * reduced + ((int64_t)1 << (total_shift - 1))) >> total_shift);
+}
+
 /* An accumulator requantized to an int8 output: scaled, offset, clamped to the activation range. */
 static inline int8_t tg_requantize_s8(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_offset,
                                       int32_t act_min, int32_t act_max) {
@@ -41,13 +50,14 @@ static inline int8_t tg_requantize_s8(int32_t acc, int32_t multiplier, int32_t s
 }
 
 /* pixel(p, image, oy, ox, out) for every output pixel of every batch: in raster order, or
- * (p->reverse) back to front, so that an output overlapping its input from above is exact. */
-#define TG_FOR_EACH_OUTPUT_PIXEL(p, input, output, pixel)                                     \
+ * (p->reverse) back to front, so that an output overlapping its input from above is exact.
+ * act_t is the activations' element type (int8_t, or int16_t for 16x8 kernels). */
+#define TG_FOR_EACH_OUTPUT_PIXEL(p, act_t, input, output, pixel)                              \
   do {                                                                                        \
     const int32_t pixels_ = (p)->out_h * (p)->out_w;                                          \
     for (int32_t b_ = 0; b_ < (p)->batches; ++b_) {                                           \
-      const int8_t *image_ = (input) + b_ * (p)->in_h * (p)->in_w * (p)->in_c;                \
-      int8_t *out_ = (output) + b_ * pixels_ * (p)->out_c;                                    \
+      const act_t *image_ = (input) + b_ * (p)->in_h * (p)->in_w * (p)->in_c;                 \
+      act_t *out_ = (output) + b_ * pixels_ * (p)->out_c;                                     \
       for (int32_t i_ = 0; i_ < pixels_; ++i_) {                                              \
         const int32_t k_ = (p)->reverse ? pixels_ - 1 - i_ : i_;                              \
         pixel((p), image_, k_ / (p)->out_w, k_ % (p)->out_w, out_ + k_ * (p)->out_c);         \

@@ -10,6 +10,8 @@ typedef struct {
   int32_t alpha_negative;                      /* negate the alpha branch */
 } tg_leaky_relu_params;
 
+/* LEAKY_RELU of int8 or int16 elements. */
 void tg_leaky_relu_s8(const tg_leaky_relu_params *p, const int8_t *input, int8_t *output);
+void tg_leaky_relu_s16(const tg_leaky_relu_params *p, const int16_t *input, int16_t *output);
 
 #endif

@@ -12,6 +12,8 @@ typedef struct {
   int32_t multiplier, shift, output_offset;
 } tg_mean_params;
 
+/* MEAN and SUM (sum_offset, multiplier and shift tell them apart) of int8 or int16 elements. */
 void tg_mean_s8(const tg_mean_params *p, const int8_t *input, int8_t *output);
+void tg_mean_s16(const tg_mean_params *p, const int16_t *input, int16_t *output);
 
 #endif

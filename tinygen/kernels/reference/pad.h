@@ -10,6 +10,8 @@ typedef struct {
   int32_t value;
 } tg_pad_params;
 
+/* Constant padding of int8 or int16 elements. */
 void tg_pad_s8(const tg_pad_params *p, const int8_t *input, int8_t *output);
+void tg_pad_s16(const tg_pad_params *p, const int16_t *input, int16_t *output);
 
 #endif

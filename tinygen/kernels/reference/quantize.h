@@ -11,7 +11,8 @@ typedef struct {
   int32_t zero_point;
 } tg_quantize_params;
 
-/* float32 to int8: q = round(x / scale) + zero_point, saturated. */
+/* float32 to int8 or int16: q = round(x / scale) + zero_point, saturated. */
 void tg_quantize_f32_s8(const tg_quantize_params *p, const float *input, int8_t *output);
+void tg_quantize_f32_s16(const tg_quantize_params *p, const float *input, int16_t *output);
 
 #endif

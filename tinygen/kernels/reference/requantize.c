@@ -1,42 +1,29 @@
+/* One body for every integer pair: TFLM's Requantize subtracts the input zero point in int32 (an
+ * int32 input wraps as it does there), rescales and clamps to the output type. */
 #include "requantize.h"
 
 #include "tg_common.h"
 
-void tg_requantize_8bit(const tg_requantize_params *p, const void *input, void *output) {
-  int32_t o = 0;
-  for (int32_t r = 0; r < p->rows; ++r) {
-    const int32_t first = r * p->input_row_stride;
-    for (int32_t i = first; i < first + p->cols; ++i, ++o) {
-      const int32_t q = p->input_unsigned ? ((const uint8_t *)input)[i] : ((const int8_t *)input)[i];
-      const int32_t out = tg_clamp_i32(
-          tg_requantize(q - p->input_zero_point, p->multiplier, p->shift) + p->output_zero_point, p->out_min,
-          p->out_max);
-      if (p->output_unsigned) {
-        ((uint8_t *)output)[o] = (uint8_t)out;
-      } else {
-        ((int8_t *)output)[o] = (int8_t)out;
-      }
-    }
+static int32_t rescale(const tg_requantize_params *p, int32_t q) {
+  const int32_t centred = (int32_t)((uint32_t)q - (uint32_t)p->input_zero_point);
+  return tg_clamp_i32(tg_requantize(centred, p->multiplier, p->shift) + p->output_zero_point, p->out_min, p->out_max);
+}
+
+#define TG_REQUANTIZE_DEFINE(suffix, in_t, out_t)                                                           \
+  void tg_requantize_##suffix(const tg_requantize_params *p, const in_t *input, out_t *output) {            \
+    for (int32_t r = 0; r < p->rows; ++r) {                                                                 \
+      const in_t *row = input + r * p->input_row_stride;                                                    \
+      for (int32_t i = 0; i < p->cols; ++i) *output++ = (out_t)rescale(p, row[i]);                          \
+    }                                                                                                       \
   }
-}
 
-#define TG_REQUANTIZE_S16(p, input, output, out_t)                                                    \
-  do {                                                                                               \
-    int32_t o_ = 0;                                                                                  \
-    for (int32_t r_ = 0; r_ < (p)->rows; ++r_) {                                                     \
-      const int16_t *row_ = (input) + r_ * (p)->input_row_stride;                                     \
-      for (int32_t i_ = 0; i_ < (p)->cols; ++i_, ++o_) {                                             \
-        (output)[o_] = (out_t)tg_clamp_i32(                                                          \
-            tg_requantize(row_[i_] - (p)->input_zero_point, (p)->multiplier, (p)->shift) + (p)->output_zero_point, \
-            (p)->out_min, (p)->out_max);                                                             \
-      }                                                                                              \
-    }                                                                                                \
-  } while (0)
-
-void tg_requantize_s16_s8(const tg_requantize_params *p, const int16_t *input, int8_t *output) {
-  TG_REQUANTIZE_S16(p, input, output, int8_t);
-}
-
-void tg_requantize_s16_s32(const tg_requantize_params *p, const int16_t *input, int32_t *output) {
-  TG_REQUANTIZE_S16(p, input, output, int32_t);
-}
+TG_REQUANTIZE_DEFINE(s8_s8, int8_t, int8_t)
+TG_REQUANTIZE_DEFINE(s8_u8, int8_t, uint8_t)
+TG_REQUANTIZE_DEFINE(u8_s8, uint8_t, int8_t)
+TG_REQUANTIZE_DEFINE(s8_s16, int8_t, int16_t)
+TG_REQUANTIZE_DEFINE(s8_s32, int8_t, int32_t)
+TG_REQUANTIZE_DEFINE(s16_s8, int16_t, int8_t)
+TG_REQUANTIZE_DEFINE(s16_s16, int16_t, int16_t)
+TG_REQUANTIZE_DEFINE(s16_s32, int16_t, int32_t)
+TG_REQUANTIZE_DEFINE(s32_s8, int32_t, int8_t)
+TG_REQUANTIZE_DEFINE(s32_s16, int32_t, int16_t)

@@ -1,5 +1,6 @@
-/* Reference int8 softmax: exponentials in fixed point relative to the row maximum, their sum in
- * Q12, and one reciprocal of the sum per row. */
+/* Reference softmax. int8: exponentials in fixed point relative to the row maximum, their sum in
+ * Q12, and one reciprocal of the sum per row. int16: the same steps through two interpolated
+ * tables (exp, and 1 / (1 + x) for the reciprocal), the exponentials kept in the output row. */
 #include "softmax.h"
 
 #include "tg_common.h"
@@ -56,4 +57,41 @@ void tg_softmax_s8(const tg_softmax_params *p, const int8_t *input, int8_t *outp
 
 void tg_softmax_s8_s16(const tg_softmax_params *p, const int8_t *input, int16_t *output) {
   for (int32_t r = 0; r < p->rows; ++r) softmax_row(p, input + r * p->depth, 16, output + r * p->depth);
+}
+
+/* TFLM's int16 table lookup: the high 9 bits pick a segment, the low 7 interpolate; the slope is
+ * held in 16 bits, as there. */
+static int16_t table_lookup(int16_t value, const int16_t *table) {
+  const int32_t index = 256 + (value >> 7);
+  const int16_t slope = (int16_t)(table[index + 1] - table[index]);
+  return (int16_t)(table[index] + ((slope * (value & 0x7f) + 64) >> 7));
+}
+
+static int16_t exp_of_diff_s16(const tg_softmax_s16_params *p, int32_t diff) {
+  const int32_t scaled = tg_requantize(diff, p->input_multiplier, p->input_shift) + INT16_MAX;
+  return table_lookup((int16_t)tg_clamp_i32(scaled, INT16_MIN, INT16_MAX), p->exp_table);
+}
+
+static void softmax_row_s16(const tg_softmax_s16_params *p, const int16_t *input, int16_t *output) {
+  int32_t max = INT16_MIN;
+  for (int32_t c = 0; c < p->depth; ++c) max = tg_max_i32(max, input[c]);
+  int32_t sum = 0; /* Q16.15 */
+  for (int32_t c = 0; c < p->depth; ++c) {
+    output[c] = exp_of_diff_s16(p, input[c] - max);
+    sum += output[c];
+  }
+  /* The sum normalised to [1, 2) in Q15, recentred to the reciprocal table's input range. */
+  const int32_t headroom_plus_one = tg_clz32((uint32_t)sum);
+  const int32_t normalised = (int32_t)((((int64_t)sum << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
+  const int32_t centred = tg_clamp_i32(normalised - ((1 << 15) + (1 << 16)), INT16_MIN, INT16_MAX);
+  const int16_t reciprocal = table_lookup((int16_t)centred, p->reciprocal_table);
+  const int32_t right_shift = 31 - headroom_plus_one;
+  for (int32_t c = 0; c < p->depth; ++c) {
+    const int64_t scaled = ((int64_t)output[c] * reciprocal + ((int64_t)1 << (right_shift - 1))) >> right_shift;
+    output[c] = (int16_t)tg_clamp_i32((int32_t)scaled, 0, INT16_MAX);
+  }
+}
+
+void tg_softmax_s16(const tg_softmax_s16_params *p, const int16_t *input, int16_t *output) {
+  for (int32_t r = 0; r < p->rows; ++r) softmax_row_s16(p, input + r * p->depth, output + r * p->depth);
 }

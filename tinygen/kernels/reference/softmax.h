@@ -15,4 +15,14 @@ void tg_softmax_s8(const tg_softmax_params *p, const int8_t *input, int8_t *outp
 /* int8 input, int16 output with scale 1/65536 and zero point -32768. */
 void tg_softmax_s8_s16(const tg_softmax_params *p, const int8_t *input, int16_t *output);
 
+typedef struct {
+  int32_t rows, depth;
+  int32_t input_multiplier, input_shift; /* a difference from the row maximum to the exp table's input */
+  const int16_t *exp_table;              /* 513 entries: exp on [-10, 0] */
+  const int16_t *reciprocal_table;       /* 513 entries: 1 / (1 + x) on [0, 1] */
+} tg_softmax_s16_params;
+
+/* int16 input and output (zero points 0, output scale 1/32768), TFLM's interpolated tables. */
+void tg_softmax_s16(const tg_softmax_s16_params *p, const int16_t *input, int16_t *output);
+
 #endif

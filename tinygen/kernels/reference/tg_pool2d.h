@@ -27,4 +27,20 @@ static inline tg_pool2d_window tg_pool2d_clip(const tg_pool2d_params *p, int32_t
   return w;
 }
 
+/* output = reduce(p, image, window, channel) for every output value in order; elem_t is the
+ * element type (int8_t, or int16_t for 16x8 models). */
+#define TG_POOL2D_FOR_EACH_OUTPUT(p, elem_t, input, output, reduce)                                         \
+  do {                                                                                                      \
+    elem_t *out_ = (output);                                                                                \
+    for (int32_t b_ = 0; b_ < (p)->batches; ++b_) {                                                         \
+      const elem_t *image_ = (input) + b_ * (p)->in_h * (p)->in_w * (p)->channels;                          \
+      for (int32_t oy_ = 0; oy_ < (p)->out_h; ++oy_) {                                                      \
+        for (int32_t ox_ = 0; ox_ < (p)->out_w; ++ox_) {                                                    \
+          const tg_pool2d_window w_ = tg_pool2d_clip((p), oy_, ox_);                                        \
+          for (int32_t c_ = 0; c_ < (p)->channels; ++c_) *out_++ = reduce((p), image_, w_, c_);             \
+        }                                                                                                   \
+      }                                                                                                     \
+    }                                                                                                       \
+  } while (0)
+
 #endif

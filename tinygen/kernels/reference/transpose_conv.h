@@ -9,10 +9,12 @@ typedef struct {
   int32_t input_offset, output_offset, act_min, act_max;
   const int32_t *multiplier, *shift; /* per output channel */
   const int8_t *weights;             /* [out_c][kernel_h][kernel_w][in_c] */
-  const int32_t *bias;               /* [out_c] or NULL */
+  const void *bias;                  /* [out_c] or NULL: int32_t, int64_t for tg_transpose_conv_s16 */
 } tg_transpose_conv_params;
 
-/* Transposed 2-D convolution, NHWC int8 with per-channel weights. */
+/* Transposed 2-D convolution, NHWC with per-channel weights: int8 activations, or 16x8 (int16
+ * activations, int64 bias). */
 void tg_transpose_conv_s8(const tg_transpose_conv_params *p, const int8_t *input, int8_t *output);
+void tg_transpose_conv_s16(const tg_transpose_conv_params *p, const int16_t *input, int16_t *output);
 
 #endif
