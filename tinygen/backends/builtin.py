@@ -39,7 +39,7 @@ OPT_ADD_PARAMS = Record("opt_add_params", """
 """)
 OPT_CONV_PARAMS = Record("opt_conv_params", """
     int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, kernel_h, kernel_w, stride_h, stride_w,
-        dilation_h, dilation_w, pad_top, pad_left, pointwise, k4, pad_value, doubled, group, exact,
+        dilation_h, dilation_w, pad_top, pad_left, pointwise, k4, pad_value, doubled, group, wide, exact,
         sign_fix, output_offset, act_min, act_max;
     const int32_t *channels;
     int32_t reverse;
@@ -57,6 +57,9 @@ OPT_FC_PARAMS = Record("opt_fc_params", """
 """)
 
 CONV_GROUP = 4  # output pixels per pass in opt_conv.h
+# Pre-widened weights save two instructions per chunk of each group of pixels and cost four bytes
+# of flash per chunk: worth it where each weight serves at least this many output pixels.
+WIDE_MIN_PIXELS = 64
 DIRECT_STACK_WORDS = 64  # OPT_CONV_DIRECT_STACK_WORDS in opt_conv.h
 RQ_WORDS = 3  # requantization constants per channel (opt_common.h)
 DWCONV_WINDOWS = (3, 5)  # square windows with their own out-of-line variant in opt_dwconv.c
@@ -194,8 +197,10 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
     rq = layer["rq"]
     # Doubling the columns costs two instructions per chunk of each pixel and saves one per output
     # (direct mode has no columns).
-    doubled = group > 0 and layer["doubled"] is not None and (_repeated(op) and _plain(rq) or out_c > 2 * k4)
-    channels = layer["doubled" if doubled else "plain"]
+    doubled = group > 0 and layer["can_double"] and (_repeated(op) and _plain(rq) or out_c > 2 * k4)
+    # A tile call is one of many covering a high-resolution stage: its weights serve the whole layer.
+    wide = group > 0 and (_repeated(op) or f["batches"] * f["out_h"] * f["out_w"] >= WIDE_MIN_PIXELS)
+    channels = layer["records"](2 if doubled else 1, wide)
     pointwise = (kh == kw == 1 and f["pad_top"] <= 0 and f["pad_left"] <= 0
                  and (f["out_h"] - 1) * f["stride_h"] - f["pad_top"] < x.shape[1]
                  and (f["out_w"] - 1) * f["stride_w"] - f["pad_left"] < x.shape[2])
@@ -203,7 +208,7 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
                                          "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w",
                                          "pad_top", "pad_left")}
     fields.update({"pointwise": int(pointwise), "k4": k4, "pad_value": -f["input_offset"], "doubled": int(doubled),
-                   "group": group, **rq.fields(), "channels": channels, "reverse": 0})
+                   "group": group, "wide": int(wide), **rq.fields(), "channels": channels, "reverse": 0})
     # Columns of a group of pixels, then (for windows not made of whole 4-byte chunks) the window's
     # bytes; direct mode keeps windows up to DIRECT_STACK_WORDS words on the stack.
     stage = 0 if pointwise or in_c % 4 == 0 or (group == 0 and k4 <= DIRECT_STACK_WORDS) else k4 * 4
@@ -218,7 +223,8 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
 
 
 def _conv_layer(f: dict, weights: np.ndarray) -> dict | None:
-    """Per output channel records (bias, weights, requantization), plain and (fast mode) doubled."""
+    """The requantization, whether the bias may be doubled (fast mode, no overflow), and
+    records(scale, wide): per output channel (bias * scale, weights, requantization), memoized."""
     out_c = weights.shape[0]
     bias = _bias(f)
     rq = _requant(f, weights, bias)
@@ -228,13 +234,24 @@ def _conv_layer(f: dict, weights: np.ndarray) -> dict | None:
     k = weights[0].size
     rows = np.zeros((out_c, -(-k // 4) * 4), np.int8)
     rows[:, :k] = weights.reshape(out_c, k)
-    words = _words(rows).reshape(out_c, -1)
+    forms: dict = {}
 
-    def records(scale: int) -> Array:
-        return Array(np.concatenate([(folded * scale)[:, None].astype(np.int32), words, rq.table], axis=1).reshape(-1),
-                     "int32_t")
+    def records(scale: int, wide: bool) -> Array:
+        if (scale, wide) not in forms:
+            weights = _wide_words(rows) if wide else _words(rows).reshape(out_c, -1)
+            forms[scale, wide] = Array(np.concatenate(
+                [(folded * scale)[:, None].astype(np.int32), weights, rq.table], axis=1).reshape(-1), "int32_t")
+        return forms[scale, wide]
 
-    return {"rq": rq, "plain": records(1), "doubled": records(2) if not rq.exact and _fits(folded, 2) else None}
+    return {"rq": rq, "can_double": not rq.exact and _fits(folded, 2), "records": records}
+
+
+def _wide_words(rows: np.ndarray) -> np.ndarray:
+    """Rows of int8 weights (a multiple of 4 each) as per chunk two words of 16-bit lanes, values
+    (4k, 4k+2) then (4k+1, 4k+3): what SXTB16 and SXTB16 ROR 8 make of the chunk's word."""
+    chunks = rows.reshape(rows.shape[0], -1, 4)
+    words = np.stack([_lanes(chunks[..., 0], chunks[..., 2]), _lanes(chunks[..., 1], chunks[..., 3])], axis=-1)
+    return words.reshape(rows.shape[0], -1)
 
 
 # ---------------------------------------------------------------------------------------------
