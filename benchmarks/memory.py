@@ -1,6 +1,6 @@
 """Peak SRAM of tinygen's arena against TensorFlow Lite Micro's (and TinyEngine's), on every model in a directory.
 
-    python benchmarks/memory.py [MODELS_DIR] [--plot DIR] [--target BOARD]
+    python benchmarks/memory.py [MODELS_DIR] [--plot DIR] [--target BOARD] [--io-buffers]
                                 [--tinyengine CHECKOUT --tinyengine-python PYTHON]
 
 MODELS_DIR defaults to ../shared/models (beside the repo). For each .tflite file it prints:
@@ -17,6 +17,9 @@ scheduler runs on the same models (benchmarks/tinyengine_peak.py): layer-based, 
 patch-based at its best split point. TinyEngine takes an int8 input and leaves the input image
 out of its patch-based figure; compare those with tinygen's --io int8 columns.
 With --plot DIR it also writes DIR/<model>.png, the `tinygen simulate --plot` picture.
+With --io-buffers it adds what `--io-buffers separate` costs (patch auto, the model's own I/O):
+the arena with the inputs and outputs in it (the default), the arena without them, and that arena
+with the inputs' and outputs' own buffers, which is the RAM separate mode needs in all.
 """
 from __future__ import annotations
 
@@ -63,6 +66,24 @@ def measure(model: Path, max_mac_overhead: float, kernels: str, target: str) -> 
     return row
 
 
+def io_buffer_cost(model: Path, max_mac_overhead: float, kernels: str, target: str, in_arena) -> dict:
+    """The arena with --io-buffers separate, and its I/O buffers, beside the default's arena."""
+    options = CompileOptions(max_mac_overhead=max_mac_overhead, kernels=kernels, io_buffers="separate")
+    separate = compile_model(model, options, get_board(target))
+    return {"model": model.stem, "arena": in_arena.plan.arena_bytes, "separate": separate.plan.arena_bytes,
+            "io": separate.io_buffer_bytes}
+
+
+def print_io_buffer_table(rows: list[dict]) -> None:
+    print("\n--io-buffers separate: inputs and outputs outside the arena (patch auto, the model's own I/O)\n")
+    print("| model | arena, I/O inside (default) | arena, separate | I/O buffers | separate total | total - default |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        total = r["separate"] + r["io"]
+        print(f"| {r['model']} | {r['arena']:,} | {r['separate']:,} | {r['io']:,} | {total:,} | "
+              f"{total - r['arena']:+,} |")
+
+
 def tinyengine(python: str, checkout: Path, model: Path) -> dict:
     figures = {}
     for mode in ("layer", "2"):
@@ -85,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
                              "what `tinygen generate` uses)")
     parser.add_argument("--target", default="qemu_mps2_an500",
                         help="board the models are compiled for (its SRAM limit is in the plots)")
+    parser.add_argument("--io-buffers", action="store_true",
+                        help="also compare the arena of --io-buffers separate, and its I/O buffers, with the default's")
     parser.add_argument("--tinyengine", type=Path, metavar="CHECKOUT", help="a mit-han-lab/tinyengine checkout")
     parser.add_argument("--tinyengine-python", default=None, metavar="PYTHON",
                         help="the interpreter to run TinyEngine with (numpy < 2)")
@@ -95,11 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     models = find_models(args.models)
     if not models:
         return 1
-    rows, failed = [], []
+    rows, failed, io_rows = [], [], []
     for model in models:
         print(f"{model.stem} ...", file=sys.stderr, flush=True)
         try:
             rows.append(measure(model, args.max_mac_overhead, args.kernels, args.target))
+            if args.io_buffers:
+                io_rows.append(io_buffer_cost(model, args.max_mac_overhead, args.kernels, args.target,
+                                              rows[-1]["programs"]["model"]["auto"]))
         except TinygenError as e:
             failed.append(f"{model.name}: {e}")
             continue
@@ -112,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(kernels: {args.kernels} for {args.target}; bytes; TFLM: RecordingMicroAllocator total after one invoke; "
           f"ours: the static arena with the input and output buffers, patch-based where stages lower it within "
           f"{100 * args.max_mac_overhead:g}% extra MACs; int8: --io int8, '=' where the model's I/O is int8 already)")
+    if io_rows:
+        print_io_buffer_table(io_rows)
     for line in failed:
         print(f"skipped {line}", file=sys.stderr)
     if args.plot:

@@ -66,6 +66,43 @@ def host_build(program) -> Path:
     return build_host(program, Path(tempfile.mkdtemp(dir=_BUILDS.name)))
 
 
+STUBS = REPO / "tests" / "stubs"
+
+
+def library_sources(program, out_dir: Path) -> list[Path]:
+    """The generated library of a program (model.c, model.h, kernels/) in out_dir: its C files."""
+    from tinygen import codegen
+
+    return [p for p in codegen.render(program, out_dir) if p.suffix == ".c"]
+
+
+def side_by_side(programs: dict, samples: dict) -> bytes:
+    """What tests/stubs/two_models.c reads: per sample, every input of each program in turn."""
+    count = len(next(iter(samples.values())))
+    return b"".join(np.ascontiguousarray(x, dtype=t.dtype).tobytes()
+                    for s in range(count) for name, program in programs.items()
+                    for x, t in zip(samples[name][s], program.graph.inputs))
+
+
+def assert_side_by_side_exact(raw: bytes, programs: dict, paths: dict, samples: dict) -> None:
+    """What tests/stubs/two_models.c wrote (per sample, every output of each program in turn)
+    against TFLite Micro's outputs of each model, bit for bit."""
+    from tinygen.oracle import run_tflm
+
+    expected = {name: run_tflm(paths[name], samples[name], len(p.graph.outputs)) for name, p in programs.items()}
+    sizes = [t.nbytes for p in programs.values() for t in p.graph.outputs]
+    count = len(next(iter(samples.values())))
+    assert len(raw) == count * sum(sizes), f"{len(raw)} bytes for {count} samples of {sum(sizes)}"
+    at = 0
+    for s in range(count):
+        for name, program in programs.items():
+            for o, t in enumerate(program.graph.outputs):
+                ours = np.frombuffer(raw[at:at + t.nbytes], dtype=t.dtype)
+                at += t.nbytes
+                reference = np.asarray(expected[name][s][o]).ravel()
+                assert np.array_equal(ours, reference), f"model {name}, sample {s}, output {o} differs from TFLM"
+
+
 def assert_exact(path: Path, program, samples: int = 4, seed: int = 1):
     """The program's host runner against TFLite Micro on random inputs, bit for bit."""
     from tinygen.inputs import random_inputs

@@ -11,7 +11,7 @@ import numpy as np
 from tinygen.backends import BuildNeeds
 from tinygen.compiler import Program
 from tinygen.ir import Tensor
-from tinygen.kernels import kernel_files
+from tinygen.kernels import NAMES_HEADER, external_functions, kernel_files
 from tinygen.ops import Array, Call, Scratch, Struct, View
 from tinygen.passes.int8_io import model_tensor
 from tinygen.resources import data_dir
@@ -81,6 +81,10 @@ class _Printer:
         self._array_cache: dict[tuple, str] = {}
         self._struct_cache: dict[tuple, str] = {}
 
+    def buffer(self, item) -> str:
+        """The C array that holds a tensor or scratch buffer: the arena, or an I/O buffer of its own."""
+        return buffer_name(self.program, self.program.home(item))
+
     def tensor(self, t: Tensor) -> str:
         ctype = CTYPES[t.dtype]
         if t.is_const:
@@ -91,7 +95,7 @@ class _Printer:
                 self.arrays.append(ConstArray(name, ctype, c_array_body(t.data), max(t.size, 1),
                                               f"'{t.name}' {'x'.join(map(str, t.shape))}"))
             return name
-        return f"(({ctype} *)(tinygen_arena + {self.program.offset(t)}))"
+        return f"(({ctype} *)({self.buffer(t)} + {self.program.offset(t)}))"
 
     def array(self, a: Array, hint: str) -> str:
         key = (a.ctype, a.values.dtype.str, a.values.tobytes())
@@ -109,11 +113,11 @@ class _Printer:
             return self.tensor(arg)
         if isinstance(arg, View):
             ctype = CTYPES[arg.tensor.dtype]
-            return f"(({ctype} *)(tinygen_arena + {self.program.offset(arg.tensor) + arg.byte_offset}))"
+            return f"(({ctype} *)({self.buffer(arg.tensor)} + {self.program.offset(arg.tensor) + arg.byte_offset}))"
         if isinstance(arg, Array):
             return self.array(arg, hint)
         if isinstance(arg, Scratch):
-            return f"((void *)(tinygen_arena + {self.program.offset(arg)}))"
+            return f"((void *)({self.buffer(arg)} + {self.program.offset(arg)}))"
         if isinstance(arg, Struct):
             return "&" + self.struct(arg, hint)
         if isinstance(arg, (list, tuple)):
@@ -128,6 +132,11 @@ class _Printer:
             self._struct_cache[key] = name
             self.structs.append((s.ctype, name, fields))
         return self._struct_cache[key]
+
+
+def buffer_name(program: Program, home: str) -> str:
+    """The C name of the arena ("arena") or of an I/O buffer of its own ("input0", ...)."""
+    return f"{program.options.prefix}_{home}" + ("" if home == "arena" else "_buffer")
 
 
 def _describe_call(op, call: Call) -> str:
@@ -146,11 +155,25 @@ def _io(program: Program, tensors: list[Tensor]) -> list[dict]:
         own = model_tensor(program.graph, t)
         out.append({"name": t.name, "ctype": CTYPES[t.dtype], "dtype": t.dtype, "dtype_code": DTYPE_CODES[t.dtype],
                     "shape": list(t.shape) or [1], "bytes": t.nbytes, "offset": program.offset(t),
+                    "buffer": buffer_name(program, program.home(t)),
                     "scale": c_number(float(quant.s) if quant else 0.0), "zero_point": quant.zp if quant else 0,
                     "quantized": quant is not None and t.dtype != "float32",
                     "scale_text": f"{float(quant.s):.9g}" if quant else "",
                     "replaces": None if own is t else f"'{own.name}' {own.dtype}"})
     return out
+
+
+def _io_buffers(program: Program) -> list[dict]:
+    """The inputs' and outputs' own buffers (with --io-buffers separate) for model.c."""
+    return [{"name": buffer_name(program, home), "bytes": nbytes} for home, nbytes in program.io_buffer_sizes().items()]
+
+
+def _io_notes(program: Program, inputs: list[dict], outputs: list[dict]) -> None:
+    """What invoke does to each input and output, for model.h."""
+    for t, info in zip(program.graph.inputs, inputs):
+        info["overwritten"] = program.overwritten_by_invoke(t)
+    for t, info in zip(program.graph.outputs, outputs):
+        info["shares_inputs"] = program.inputs_sharing_bytes(t)
 
 
 def render(program: Program, out_dir: Path, host_build: BuildNeeds | None = None) -> list[Path]:
@@ -168,9 +191,12 @@ def render(program: Program, out_dir: Path, host_build: BuildNeeds | None = None
                       "call": f"{call.function}({args});"})
         headers.update([call.kernel, *call.extra_kernels])
         sources.update(call.c_sources)
+    inputs, outputs = _io(program, program.graph.inputs), _io(program, program.graph.outputs)
+    _io_notes(program, inputs, outputs)
     context = {
         "model_name": program.graph.name, "arena_bytes": max(program.plan.arena_bytes, 1),
-        "inputs": _io(program, program.graph.inputs), "outputs": _io(program, program.graph.outputs),
+        "inputs": inputs, "outputs": outputs, "io_buffers": _io_buffers(program),
+        "separate_io": program.graph.io_outside_arena, **names(program.options.prefix),
         "arrays": printer.arrays, "structs": printer.structs, "steps": steps,
         "kernel_headers": sorted(headers),
     }
@@ -184,14 +210,31 @@ def render(program: Program, out_dir: Path, host_build: BuildNeeds | None = None
         path = out_dir / name
         path.write_text(env.get_template(template).render(**context))
         written.append(path)
-    written += copy_kernels(headers, sources, out_dir / "kernels")
+    written += copy_kernels(headers, sources, out_dir / "kernels", program.options.prefix)
     return written
 
 
-def copy_kernels(headers, sources, dest: Path) -> list[Path]:
-    """The kernels' files the calls need (and the headers those include) into one folder."""
+def write_serve_files(program: Program, dest: Path) -> list[Path]:
+    """The serial protocol's C files (templates/app/) for this program's prefix into dest."""
+    header, source = dest / "tinygen_serve.h", dest / "tinygen_serve.c"
+    shutil.copyfile(templates_dir() / "app" / header.name, header)
+    source.write_text(_environment().get_template("app/tinygen_serve.c.j2").render(**names(program.options.prefix)))
+    return [header, source]
+
+
+def copy_kernels(headers, sources, dest: Path, prefix: str) -> list[Path]:
+    """The kernels' files the calls need (and the headers those include) into one folder, each
+    including first the tg_names.h written beside them, which gives their functions the prefix."""
     dest.mkdir(parents=True, exist_ok=True)
     files = kernel_files(headers, sources)
     for p in files:
-        shutil.copyfile(p, dest / p.name)
-    return [dest / p.name for p in files]
+        (dest / p.name).write_text(f'#include "{NAMES_HEADER}"\n' + p.read_text())
+    names_header = dest / NAMES_HEADER
+    names_header.write_text(_environment().get_template("kernel_names.h.j2").render(
+        functions=external_functions(files), **names(prefix)))
+    return [dest / p.name for p in files] + [names_header]
+
+
+def names(prefix: str) -> dict:
+    """The templates' names: `prefix` of C symbols, `PREFIX` of macros."""
+    return {"prefix": prefix, "PREFIX": prefix.upper()}

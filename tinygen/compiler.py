@@ -1,7 +1,7 @@
 """From a .tflite file to a `Program`: the IR after passes, one kernel call per op, and the arena plan."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, NamedTuple
 from pathlib import Path
 
@@ -31,7 +31,10 @@ class Program:
     graph: Graph
     steps: list[Step]
     plan: Plan
-    offsets: dict  # id(tensor) or id(Scratch) -> arena offset
+    offsets: dict  # id(tensor) or id(Scratch) -> offset in its home (the arena, or its own I/O buffer)
+    # id(tensor) -> the I/O buffer outside the arena that holds it ("input0", "output1", ...), with
+    # --io-buffers separate; every other tensor is in the arena
+    homes: dict = field(default_factory=dict)
     patch: dict | None = None  # the patch-based stages, when used: {"stages": [...], "mac_overhead", ...}
     patch_note: str | None = None  # with patch auto and no stage: why not
     options: CompileOptions = DEFAULT  # how it was compiled
@@ -39,6 +42,39 @@ class Program:
 
     def offset(self, item) -> int:
         return self.offsets[id(item)]
+
+    def home(self, item) -> str:
+        """"arena", or the I/O buffer of its own that holds this tensor."""
+        return self.homes.get(id(item), "arena")
+
+    def overwritten_by_invoke(self, t: Tensor) -> bool:
+        """Whether invoke writes over a model input's bytes: some buffer written during invoke
+        (first written at step 0 or later) shares them."""
+        return self.home(t) == "arena" and any(
+            buffer.first >= 0 and self._intersects(t, offset, buffer.nbytes)
+            for buffer, offset in self.plan.offsets.items())
+
+    def inputs_sharing_bytes(self, t: Tensor) -> list[int]:
+        """The model inputs whose bytes a model output shares (writing them overwrites it)."""
+        return [i for i, x in enumerate(self.graph.inputs)
+                if self.home(x) == self.home(t) and self._intersects(t, self.offset(x), x.nbytes)]
+
+    def _intersects(self, t: Tensor, offset: int, nbytes: int) -> bool:
+        return offset < self.offset(t) + t.nbytes and self.offset(t) < offset + nbytes
+
+    @property
+    def io_buffer_bytes(self) -> int:
+        """RAM of the inputs' and outputs' own buffers (0 when they are in the arena)."""
+        return sum(self.io_buffer_sizes().values())
+
+    def io_buffer_sizes(self) -> dict[str, int]:
+        """Each I/O buffer outside the arena and its bytes."""
+        sizes: dict[str, int] = {}
+        for t in self.graph.inputs + self.graph.outputs:
+            if id(t) in self.homes:
+                home = self.homes[id(t)]
+                sizes[home] = max(sizes.get(home, 0), t.nbytes)
+        return sizes
 
     @property
     def stages(self) -> list[Stage]:
@@ -94,6 +130,7 @@ def lower_graph(graph: Graph, options: CompileOptions, lower_op) -> list[Step]:
     run_passes(graph)
     if options.io == "int8":
         drop_boundary_quantization(graph)
+    graph.io_outside_arena = options.io_buffers == "separate"
     return [Step(op, lower_op(op)) for op in graph.ops]
 
 
@@ -265,10 +302,10 @@ class _StagedBound:
         self.orders = []
         for order in orders:
             ordered = [staged[i] for i in order]
-            buffers, overlaps = lifetimes(_uses(ordered, root), sizes, inputs, outputs, names)
+            buffers, overlaps = arena_lifetimes(graph, _uses(ordered, root), sizes, inputs, outputs, names)
             at = next(i for i, s in enumerate(ordered) if s.call is ideal)
             bounds = step_bounds(list(buffers.values()), overlaps)
-            pair = (buffers[id(root(sub.input))], buffers[id(root(sub.output))])
+            pair = (buffers.get(id(root(sub.input))), buffers.get(id(root(sub.output))))
             elsewhere = max((b for s, b in bounds.items() if s != at), default=0)
             self.orders.append((elsewhere, bounds[at], pair if pair in overlaps else None))
         self.elsewhere = min(order[0] for order in self.orders)  # what no stage ending here can lower
@@ -314,7 +351,7 @@ def _leaner_at(graph: Graph, program: Program, i: int) -> Program | None:
         steps = program.steps[:i] + [Step(step.op, call)] + program.steps[i + 1:]
         planned = plan_memory(graph, steps, bar=best.plan.arena_bytes)
         if planned is not None and planned[1].arena_bytes < best.plan.arena_bytes:
-            best = replace(program, steps=planned[0], plan=planned[1], offsets=planned[2])
+            best = replace(program, steps=planned[0], plan=planned[1], offsets=planned[2], homes=planned[3])
     return None if best is program else best
 
 
@@ -403,8 +440,34 @@ def schedules(graph: Graph, steps: list[Step]) -> Schedules:
     return Schedules(root, tensors, sizes, names, [id(root(t)) for t in graph.inputs], outputs, orders)
 
 
-def plan_memory(graph: Graph, steps: list[Step], bar: int | None = None) -> tuple[list[Step], Plan, dict] | None:
-    """Choose the execution order, then lifetimes and placement of every activation and scratch buffer.
+def io_homes(graph: Graph, inputs: list, outputs: list) -> dict:
+    """With --io-buffers separate: the alias root of each model input and output -> the name of
+    its own buffer outside the arena ("input0", "output0", ...); empty otherwise."""
+    if not graph.io_outside_arena:
+        return {}
+    homes: dict = {}
+    for kind, keys in (("input", inputs), ("output", outputs)):
+        for i, key in enumerate(keys):
+            homes.setdefault(key, f"{kind}{i}")
+    return homes
+
+
+def arena_lifetimes(graph: Graph, uses: list[StepUse], sizes: dict, inputs: list, outputs: list, names: dict):
+    """lifetimes() of the buffers that go into the arena: without the model's inputs and outputs
+    (and any in-place pair with them) when they have buffers of their own."""
+    buffers, overlaps = lifetimes(uses, sizes, inputs, outputs, names)
+    outside = io_homes(graph, inputs, outputs)
+    if not outside:
+        return buffers, overlaps
+    kept = {key: b for key, b in buffers.items() if key not in outside}
+    members = {id(b) for b in kept.values()}
+    return kept, {(a, b): where for (a, b), where in overlaps.items() if id(a) in members and id(b) in members}
+
+
+def plan_memory(graph: Graph, steps: list[Step], bar: int | None = None
+                ) -> tuple[list[Step], Plan, dict, dict] | None:
+    """Choose the execution order, then lifetimes and placement of every activation and scratch
+    buffer: the steps in order, the plan, offsets and homes (as Program holds them).
 
     A schedule whose lower bound shows it cannot be placed below `bar` (nor below the best placed
     so far) is not placed; None when no schedule can."""
@@ -412,7 +475,7 @@ def plan_memory(graph: Graph, steps: list[Step], bar: int | None = None) -> tupl
     best = None
     for order in orders:
         ordered = [steps[i] for i in order]
-        buffers, overlaps = lifetimes(_uses(ordered, root), sizes, inputs, outputs, names)
+        buffers, overlaps = arena_lifetimes(graph, _uses(ordered, root), sizes, inputs, outputs, names)
         bars = [b for b in (bar, best and best[1].arena_bytes) if b is not None]
         if bars and lower_bound(list(buffers.values()), overlaps) >= min(bars):
             continue
@@ -422,14 +485,19 @@ def plan_memory(graph: Graph, steps: list[Step], bar: int | None = None) -> tupl
     if best is None:
         return None
     ordered, plan, buffers = best
+    outside = io_homes(graph, inputs, outputs)
     offsets = {key: plan.offsets[buf] for key, buf in buffers.items()}
+    offsets.update((key, 0) for key in outside)
+    homes = {}
     for t in tensors:
         offsets[id(t)] = offsets[id(root(t))]
+        if id(root(t)) in outside:
+            homes[id(t)] = outside[id(root(t))]
     for step in ordered:
         if step.call.kind == "patch_stage":
             base = offsets[id(step.call)]
             offsets.update({key: base + rel for key, rel in step.call.tile_offsets.items()})
-    return ordered, plan, offsets
+    return ordered, plan, offsets, homes
 
 
 def choose_directions(program: Program) -> Program:
@@ -443,7 +511,8 @@ def choose_directions(program: Program) -> Program:
         call.args[0].fields["reverse"] = 0
         for i in call.inplace:
             d = program.offset(output) - program.offset(i.input)
-            overlapping = d < i.input.nbytes and -d < output.nbytes
+            same_buffer = program.home(output) == program.home(i.input)
+            overlapping = same_buffer and d < i.input.nbytes and -d < output.nbytes
             if overlapping and not (i.forward is not None and d <= i.forward):
                 assert i.backward is not None and d >= i.backward, "the planner only overlaps where it is safe"
                 call.args[0].fields["reverse"] = 1

@@ -84,6 +84,8 @@ class Graph:
     # With --io int8: id(the int8 input/output tensor) -> the boundary QUANTIZE/DEQUANTIZE dropped
     # (tinygen.passes.int8_io), whose other side is the model's own input or output.
     dropped_io: dict = field(default_factory=dict)
+    # With --io-buffers separate: the inputs and outputs have buffers of their own, outside the arena.
+    io_outside_arena: bool = False
 
     def consumers(self, tensor: Tensor) -> list[Op]:
         return [op for op in self.ops if any(t is tensor for t in op.inputs)]

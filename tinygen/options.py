@@ -1,12 +1,13 @@
 """How a model is compiled: one value that every command, the search and the demo pass along.
 
 The defaults are the command line's: tinygen's optimized kernels, patch-based stages where they
-lower peak SRAM, the fastest kernels that fit the target's SRAM, and the model's own input/output
-types.
+lower peak SRAM, the fastest kernels that fit the target's SRAM, the model's own input/output
+types kept in the arena, and C symbols that start with `tinygen_`.
 """
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 
 from tinygen.errors import TinygenError
@@ -15,6 +16,9 @@ KERNELS = ("builtin", "reference", "cmsis-nn")
 PATCH_MODES = ("auto", "off")
 OPTIMIZE = ("auto", "memory", "speed")
 IO_MODES = ("model", "int8")
+IO_BUFFERS = ("arena", "separate")
+DEFAULT_PREFIX = "tinygen"
+_C_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -30,16 +34,23 @@ class CompileOptions:
     optimize: str = "auto"
     io: str = "model"  # "int8": the boundary QUANTIZE/DEQUANTIZE are dropped (tinygen.passes.int8_io)
     cmsis_nn: str | None = None  # a CMSIS-NN checkout, for kernels="cmsis-nn"
+    # "arena": inputs and outputs are arena buffers like any other (invoke may overwrite them);
+    # "separate": they have buffers of their own outside the arena and survive invoke
+    io_buffers: str = "arena"
+    prefix: str = DEFAULT_PREFIX  # of every C symbol the generated library exports (kernels included)
 
     def __post_init__(self):
         if self.patch not in PATCH_MODES and not isinstance(self.patch, tuple):
             raise TinygenError(f"--patch must be one of {', '.join(PATCH_MODES)}, not {self.patch!r}")
         for name, value, allowed in (("kernels", self.kernels, KERNELS), ("optimize", self.optimize, OPTIMIZE),
-                                     ("io", self.io, IO_MODES)):
+                                     ("io", self.io, IO_MODES), ("io-buffers", self.io_buffers, IO_BUFFERS)):
             if value not in allowed:
                 raise TinygenError(f"--{name} must be one of {', '.join(allowed)}, not {value!r}")
         if not math.isfinite(self.max_mac_overhead) or self.max_mac_overhead < 0:
             raise TinygenError(f"--max-mac-overhead must be a fraction >= 0, not {self.max_mac_overhead}")
+        if not _C_IDENTIFIER.fullmatch(self.prefix):
+            raise TinygenError(f"--prefix must be a C identifier (letters, digits, '_'; not first a digit), "
+                               f"not {self.prefix!r}")
 
     def arena_goal(self, limit: int | None) -> int | None:
         """Leaner kernels are taken at the peak until the arena is at most this (0: as small as

@@ -30,8 +30,9 @@ from tinygen.plain import plain
 from tinygen.toolchain import (ARM_GCC, HOST_FLAGS, compile_objects, cortex_m_flags, host_compiler,
                                include_flags, model_link_flags)
 
-# Kept by the linker although nothing in the model itself calls them: the application does.
-_ENTRY_POINTS = ("tinygen_invoke", "tinygen_input", "tinygen_output", "tinygen_input_info", "tinygen_output_info")
+# Kept by the linker although nothing in the model itself calls them: the application does
+# (each with the program's prefix).
+_ENTRY_POINTS = ("invoke", "input", "output", "input_info", "output_info")
 
 
 # --------------------------------------------------------------------------- SRAM, step by step
@@ -152,12 +153,13 @@ def _sources(src: Path, needs: BuildNeeds) -> list[str]:
     return ["model.c", *sorted(str(p.relative_to(src)) for p in (src / "kernels").glob("*.c")), *needs.sources]
 
 
-def _arm_flash(src: Path, board: Board, gcc: str, size_tool: str, needs: BuildNeeds) -> FlashUse:
+def _arm_flash(src: Path, board: Board, gcc: str, size_tool: str, needs: BuildNeeds, prefix: str) -> FlashUse:
     """Compiled as the firmware is (tinygen.toolchain), linked with its C library and unused
-    sections dropped, from tinygen_invoke and the other entry points."""
+    sections dropped, from <prefix>_invoke and the other entry points."""
     flags = [*cortex_m_flags(board), *include_flags(needs)]
     method = f"arm-none-eabi-gcc -O2 {' '.join(board.gcc_flags())}, linked with --gc-sections"
-    link = [gcc, *flags, *_sources(src, needs), *model_link_flags("tinygen_invoke", _ENTRY_POINTS), "-o", "model.elf"]
+    entry_points = [f"{prefix}_{name}" for name in _ENTRY_POINTS]
+    link = [gcc, *flags, *_sources(src, needs), *model_link_flags(entry_points[0], entry_points), "-o", "model.elf"]
     result = subprocess.run(link, cwd=src, capture_output=True, text=True)
     if result.returncode == 0:
         return FlashUse.of(_classify(_sections(size_tool, src / "model.elf")), False, method)
@@ -227,7 +229,7 @@ def flash_use(program: Program, board: Board) -> FlashUse:
         src = Path(tmp)
         codegen.render(program, src)
         if board.is_cortex_m and gcc and size_tool:
-            return _arm_flash(src, board, gcc, size_tool, needs)
+            return _arm_flash(src, board, gcc, size_tool, needs, program.options.prefix)
         reason = ("the board is not a Cortex-M" if not board.is_cortex_m
                   else "arm-none-eabi-gcc is not installed")
         return _host_flash(src, reason, needs) or _counted_flash(program, reason + ", and no host C compiler either")
@@ -280,10 +282,11 @@ def fit(sram_bytes: int, flash_bytes: int, board: Board, sample_bytes: int = 0) 
 def fit_of(program: Program) -> dict:
     """fit() for a program on its target, its flash measured as simulate measures it."""
     target = program.target
+    sram = program.plan.arena_bytes + program.io_buffer_bytes
     if target.link is None:
-        return fit(program.plan.arena_bytes, 0, target)
+        return fit(sram, 0, target)
     flash = flash_use(program, target)
-    return fit(program.plan.arena_bytes, flash.flash_bytes, target, sample_input_bytes(program, target))
+    return fit(sram, flash.flash_bytes, target, sample_input_bytes(program, target))
 
 
 def simulate(model: str | Path, program: Program) -> dict:
@@ -294,6 +297,7 @@ def simulate(model: str | Path, program: Program) -> dict:
         raise AssertionError(f"step-by-step peak {peak_bytes} differs from the plan's arena {program.plan.arena_bytes}")
     layers = layer_rows(program)
     flash = flash_use(program, target)
+    io_bytes = program.io_buffer_bytes  # with --io-buffers separate: RAM beside the arena
     where = ("the model input, before the first layer" if peak_step < 0
              else "the model outputs, after the last layer" if peak_step >= len(program.steps)
              else f"step {peak_step} ({layers[peak_step]['op']})")
@@ -302,11 +306,12 @@ def simulate(model: str | Path, program: Program) -> dict:
         "patch_mode": program.options.patch, "max_mac_overhead": program.options.max_mac_overhead,
         "patch": None if program.patch is None else plain(program.patch),
         "patch_note": program.patch_note,
-        "peak_sram_bytes": peak_bytes, "peak_step": peak_step, "peak_at": where,
-        "lower_bound_bytes": program.plan.lower_bound_bytes,
+        "io_buffers": program.options.io_buffers, "arena_bytes": peak_bytes, "io_buffer_bytes": io_bytes,
+        "peak_sram_bytes": peak_bytes + io_bytes, "peak_step": peak_step, "peak_at": where,
+        "lower_bound_bytes": program.plan.lower_bound_bytes + io_bytes,
         "flash_bytes": flash.flash_bytes, "flash_is_estimate": flash.is_estimate, "flash": flash.to_dict(),
         "flash_notes": flash.notes,
-        **fit(peak_bytes, flash.flash_bytes, target, sample_input_bytes(program, target)),
+        **fit(peak_bytes + io_bytes, flash.flash_bytes, target, sample_input_bytes(program, target)),
         "total_macs": sum(row["macs"] for row in layers),
         "layers": layers,
     }

@@ -227,13 +227,13 @@ def test_client_probes_a_board_whose_banner_it_missed_and_refuses_others():
 @pytest.mark.parametrize("board", ["qemu_mps2_an500", "qemu_mps2_an386", "qemu_netduinoplus2"])
 def test_serial_protocol_end_to_end_on_the_emulated_uart(board, tmp_path):
     """The serving firmware on QEMU's UART (a TCP socket) answers the client bit-exact, and counts
-    the same instructions for the same input however the bytes arrive."""
+    the same instructions for the same input however the bytes arrive (with a prefix of its own)."""
     from tinygen.firmware.serial_client import open_url
     from tinygen.firmware import build_firmware
     from tinygen.firmware.qemu import serve_qemu
 
     target = get_board(board)
-    program = compile_model(EXAMPLE, DEFAULT, target)
+    program = compile_model(EXAMPLE, DEFAULT.but(prefix="served"), target)
     samples = random_inputs(program.graph, 3, seed=11)
     reference = run_tflm(EXAMPLE, samples, 1)
     elf = build_firmware(program, target, tmp_path, app="serve")

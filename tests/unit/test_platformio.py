@@ -61,12 +61,14 @@ def _build_app_on_host(project: Path, out: Path) -> Path:
 
 
 def test_app_answers_the_serial_protocol_bit_exact(tmp_path):
+    """With a prefix of its own and separate I/O buffers, as a firmware with several models has."""
     model = shared_or_skip("models/mlperf_kws_dscnn_int8.tflite")
-    program = compile_model(model, DEFAULT)
+    program = compile_model(model, DEFAULT.but(prefix="kws", io_buffers="separate"))
     samples = random_inputs(program.graph, 3, seed=5)
     write_platformio_project(program, next(b for b in REAL_BOARDS if b.name == "disco_f746ng"), tmp_path / "p",
                              samples[0])
     exe = _build_app_on_host(tmp_path / "p", tmp_path)
+    assert "kws_invoke()" in (tmp_path / "p" / "lib" / "tinygen_model" / "tinygen_serve.c").read_text()
     requests = b"".join(b"I" + s[0].astype(np.int8).tobytes() for s in samples)
     lines = subprocess.run([str(exe)], input=requests, capture_output=True, check=True).stdout.decode().splitlines()
     assert lines[0].startswith("# ") and any(line.startswith("# cycles ") for line in lines)

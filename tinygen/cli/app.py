@@ -20,18 +20,28 @@ MODEL = click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 
 
 def planning_options(fn):
-    """--patch, --max-mac-overhead, --kernels, --optimize, --io and --cmsis-nn: how the model is
-    compiled, shared by every command that compiles; the command gets them as one
-    tinygen.options.CompileOptions, `compile_options`."""
+    """--patch, --max-mac-overhead, --kernels, --optimize, --io, --io-buffers, --prefix and
+    --cmsis-nn: how the model is compiled, shared by every command that compiles; the command gets
+    them as one tinygen.options.CompileOptions, `compile_options`."""
     @functools.wraps(fn)
-    def command(*args, patch_mode, max_mac_overhead, kernels, optimize, io, cmsis_nn, **kwargs):
+    def command(*args, patch_mode, max_mac_overhead, kernels, optimize, io, io_buffers, prefix, cmsis_nn, **kwargs):
         if given("cmsis_nn") and kernels != "cmsis-nn":
             raise TinygenError("--cmsis-nn applies to --kernels cmsis-nn only")
         if given("max_mac_overhead") and patch_mode == "off":
             raise TinygenError("--max-mac-overhead applies to --patch auto only")
         options = CompileOptions(patch=patch_mode, max_mac_overhead=max_mac_overhead, kernels=kernels,
-                                 optimize=optimize, io=io, cmsis_nn=cmsis_nn)
+                                 optimize=optimize, io=io, io_buffers=io_buffers, prefix=prefix, cmsis_nn=cmsis_nn)
         return fn(*args, compile_options=options, **kwargs)
+
+    command = click.option("--prefix", default=defaults.DEFAULT.prefix, show_default=True, metavar="NAME",
+                           help="Prefix of every C symbol of the generated library (NAME_invoke, NAME_input, "
+                           "..., the kernels' too; macros in upper case), so that several models link into "
+                           "one firmware.")(command)
+    command = click.option("--io-buffers", type=click.Choice(defaults.IO_BUFFERS),
+                           default=defaults.DEFAULT.io_buffers, show_default=True,
+                           help="arena: inputs and outputs live in the arena, and invoke may overwrite them; "
+                           "separate: they have buffers of their own outside it, invoke leaves the inputs as "
+                           "they are, and the arena holds nothing between invokes.")(command)
 
     command = click.option("--io", type=click.Choice(defaults.IO_MODES), default=defaults.DEFAULT.io,
                            show_default=True, help="model: the C API takes and returns the model's own input "

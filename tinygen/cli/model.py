@@ -91,11 +91,13 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
     require_fit(model, program, force)
     files, next_step = write_project(program, target, out_dir, input_file, force, preprocess)
     summary = {"model": str(model), "board": target.name, "output": str(out_dir),
-               "arena_bytes": program.plan.arena_bytes, "patch": program.patch, "files": [str(f) for f in files]}
+               "arena_bytes": program.plan.arena_bytes, "io_buffer_bytes": program.io_buffer_bytes,
+               "patch": program.patch, "files": [str(f) for f in files]}
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
-        click.echo(f"wrote {len(files)} files to {out_dir} (arena {program.plan.arena_bytes:,} bytes); "
+        io = f", input and output buffers {program.io_buffer_bytes:,} bytes" if program.io_buffer_bytes else ""
+        click.echo(f"wrote {len(files)} files to {out_dir} (arena {program.plan.arena_bytes:,} bytes{io}); "
                    f"next: {next_step}")
 
 
@@ -261,6 +263,9 @@ def _print_simulation(r: dict) -> None:
     lb = r["lower_bound_bytes"]
     click.echo(f"\npeak SRAM    {r['peak_sram_bytes']:>11,} bytes at {r['peak_at']}; lower bound {lb:,}"
                + (f" (+{100 * (r['peak_sram_bytes'] - lb) / lb:.1f}%)" if lb else ""))
+    if r["io_buffers"] == "separate":
+        click.echo(f"  of which     arena {r['arena_bytes']:,} bytes, input and output buffers {r['io_buffer_bytes']:,} "
+                   "bytes (--io-buffers separate: outside the arena, they survive invoke)")
     flash = r["flash"]
     label = "flash (estimate)" if r["flash_is_estimate"] else "flash"
     click.echo(f"{label:16} {r['flash_bytes']:>7,} bytes: code {flash['code_bytes']:,}, constant data "

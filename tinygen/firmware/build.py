@@ -22,7 +22,6 @@ from tinygen.toolchain import ARM_GCC, ARM_INSTALL_HINT, arm_gcc, cortex_m_flags
 DEFAULT_STACK_BYTES = 8192
 FIRMWARE_FILES = ("semihost.h", "startup.c")  # copied as they are; the rest are Jinja templates
 APPS = ("semihosting", "serve")
-SERVE_FILES = ("tinygen_serve.c", "tinygen_serve.h")  # templates/app/: the protocol real boards speak too
 # The UART that QEMU connects its first -serial to, per emulated machine: our driver and its base address.
 SERIAL_UARTS = {
     "mps2-an385": ("uart_cmsdk.h", 0x40004000),
@@ -133,8 +132,7 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
     if app == "serve":
         uart_header, uart_base = serial_uart(board)
         shutil.copyfile(templates / uart_header, out / uart_header)
-        for name in SERVE_FILES:
-            shutil.copyfile(codegen.templates_dir() / "app" / name, out / name)
+        codegen.write_serve_files(program, out)  # the protocol real boards speak too
         serve = {"uart_header": uart_header, "uart_base": uart_base, "uart_clock_hz": board.clock_hz or 25_000_000,
                  **instruction_counter(board)}
     qemu = shlex.join(qemu_command(board)) if board.emulator else "echo 'no emulator for this board'; false"
@@ -152,6 +150,7 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
         "ram_name": ram.name, "ram_origin": ram.origin, "ram_bytes": ram.bytes, "stack_bytes": stack_bytes,
         "cflags": shlex.join(cflags), "ldflags": shlex.join(ldflags), "sources": " ".join(sources),
         "qemu": qemu, "serve": bool(serve), "serve_port": SERVE_QEMU_PORT, **serve,
+        **codegen.names(program.options.prefix),
     }
     app_template = "serve_app.c.j2" if serve else "app.c.j2"
     for template, name in [(app_template, "app.c"), ("link.ld.j2", "link.ld"), ("Makefile.j2", "Makefile")]:

@@ -22,7 +22,6 @@ from tinygen.compiler import Program
 from tinygen.errors import TinygenError
 
 LIBRARY = Path("lib") / "tinygen_model"
-APP_FILES = ("tinygen_serve.c", "tinygen_serve.h")
 
 
 def write_platformio_project(program: Program, board: Board, out_dir: Path, sample: list[np.ndarray],
@@ -33,15 +32,13 @@ def write_platformio_project(program: Program, board: Board, out_dir: Path, samp
         raise TinygenError(f"board {board.name} has no PlatformIO settings; use an emulated board's Makefile build")
     library = out_dir / LIBRARY
     written = codegen.render(program, library)
-    for name in APP_FILES:
-        shutil.copyfile(codegen.templates_dir() / "app" / name, library / name)
-        written.append(library / name)
+    written += codegen.write_serve_files(program, library)
     written += _write_sample(program, library, sample)
     env = codegen._environment()
     cmsis_nn = build_needs(program).platformio  # the CMSIS-NN library, when the program calls it
     context = {"model_name": program.graph.name, "board_name": board.name, "mcu": board.mcu,
                "platformio": board.platformio, "clock_hz": board.clock_hz or 0, "cmsis_nn": cmsis_nn,
-               "profile": profile}
+               "profile": profile, **codegen.names(program.options.prefix)}
     if cmsis_nn:
         script = out_dir / cmsis_nn["extra_script"]
         shutil.copyfile(codegen.templates_dir() / "platformio" / cmsis_nn["extra_script"], script)

@@ -2,7 +2,9 @@
 (tinygen's optimized ones), cmsis_nn/ (the glue to Arm's CMSIS-NN), common/ (headers they share).
 
 Generated code gets the ones it calls in one flat kernels/ folder, so they include each other by
-file name.
+file name. There every file starts by including tg_names.h, which the generated code writes: it
+renames each external kernel function to the model's prefix (`#define opt_conv_s8
+kws_opt_conv_s8`), so that the kernels of several models link into one firmware.
 """
 from __future__ import annotations
 
@@ -12,6 +14,11 @@ from pathlib import Path
 
 FOLDERS = ("common", "reference", "builtin", "cmsis_nn")
 _INCLUDE = re.compile(r'^#include "([\w.]+)"', re.MULTILINE)
+# A function declaration at file level: `type name(parameters);`, perhaps over several lines (static
+# and inline functions have no external name, so no rename).
+_DECLARATION = re.compile(
+    r"^(?!static\b|typedef\b|TG_ALWAYS_INLINE\b)[A-Za-z_][\w \t*]*?\b([A-Za-z_]\w*)\s*\([^;{}]*\)\s*;", re.MULTILINE)
+NAMES_HEADER = "tg_names.h"
 
 
 @cache
@@ -36,3 +43,8 @@ def kernel_files(headers, sources) -> list[Path]:
         found[name] = _index()[name]
         wanted += _INCLUDE.findall(found[name].read_text())
     return [found[name] for name in sorted(found)]
+
+
+def external_functions(files) -> list[str]:
+    """The external functions the headers among these kernel files declare, sorted."""
+    return sorted({name for p in files if p.suffix == ".h" for name in _DECLARATION.findall(Path(p).read_text())})

@@ -11,6 +11,13 @@
 
 #include "tg_common.h"
 
+/* Leading zero bits of x, 32 for 0 (a loop: __builtin_clz is undefined at 0). */
+static inline int32_t tg_clz32(uint32_t x) {
+  int32_t n = 0;
+  for (; n < 32 && !(x & 0x80000000u); ++n) x <<= 1;
+  return n;
+}
+
 /* Qa * Qb -> Q(a+b). */
 static inline int32_t tg_fp_mul(int32_t a, int32_t b) { return tg_sat_doubling_high_mul(a, b); }
 

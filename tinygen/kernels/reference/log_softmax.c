@@ -7,12 +7,6 @@
 
 enum { kDiffIntegerBits = 5, kSumIntegerBits = 12, kOutputIntegerBits = 4, kLogAccumIntegerBits = 6 };
 
-static int32_t count_leading_zeros(uint32_t x) {
-  int32_t n = 0;
-  for (; n < 32 && !(x & 0x80000000u); ++n) x <<= 1;
-  return n;
-}
-
 /* log(x) as Q5 for a Q12 value x in [1, 4096), TFLM's log_x_for_x_greater_than_or_equal_to_1.
  * x = 2^(e + 1/4) * r with r in [sqrt(1/2), 1), so log(x) = e * log(2) + log(r * 2^(1/4)), the
  * last term a rational function of r - 2^(-1/4). x is normalised twice, by its own leading bit
@@ -24,12 +18,12 @@ static int32_t log_of_sum(int32_t x) {
   const int32_t quarter = tg_fp_mul_by_pot(1 << 29, -kLogAccumIntegerBits); /* Q6 */
   const int q6_from_integer = 31 - kLogAccumIntegerBits;
 
-  const int32_t leading_zeros = count_leading_zeros((uint32_t)x);
+  const int32_t leading_zeros = tg_clz32((uint32_t)x);
   const int32_t r_a = tg_fp_mul_by_pot(tg_fp_mul(tg_fp_mul_by_pot(x, leading_zeros - 1), sqrt_half), 1);
   /* No overflow below: the exponents are small integers for x in [1, 4096). */
   const int32_t e_a = tg_fp_mul_by_pot(kSumIntegerBits - leading_zeros, q6_from_integer) + quarter;
 
-  const int32_t headroom_b = count_leading_zeros((uint32_t)tg_fp_mul(x, sqrt_half)) - 1;
+  const int32_t headroom_b = tg_clz32((uint32_t)tg_fp_mul(x, sqrt_half)) - 1;
   const int32_t r_b = tg_fp_mul_by_pot(x, headroom_b);
   const int32_t e_b = tg_fp_mul_by_pot(kSumIntegerBits - headroom_b, q6_from_integer) - quarter;
 

@@ -13,12 +13,6 @@ static int32_t exp_of_diff(const tg_softmax_params *p, int32_t diff) {
   return tg_fp_exp_on_negative_values(scaled_diff, kDiffIntegerBits);
 }
 
-static int32_t count_leading_zeros(uint32_t x) {
-  int32_t n = 0;
-  for (; n < 32 && !(x & 0x80000000u); ++n) x <<= 1;
-  return n;
-}
-
 static void softmax_row(const tg_softmax_params *p, const int8_t *input, int8_t *output) {
   int32_t max = INT8_MIN;
   for (int32_t c = 0; c < p->depth; ++c) max = tg_max_i32(max, input[c]);
@@ -31,7 +25,7 @@ static void softmax_row(const tg_softmax_params *p, const int8_t *input, int8_t 
   }
 
   /* 1 / sum as a Q0 significand of 1 / (1 + x) with x in [0, 1), and its power of two. */
-  int32_t headroom_plus_one = count_leading_zeros(sum);
+  int32_t headroom_plus_one = tg_clz32(sum);
   int32_t bits_over_unit = kSumIntegerBits - headroom_plus_one;
   int32_t sum_minus_one = (int32_t)((sum << headroom_plus_one) - 0x80000000u);
   int32_t reciprocal = tg_fp_one_over_one_plus_x(sum_minus_one);
