@@ -29,7 +29,7 @@ import numpy as np
 from tinygen.backends.builtin_quant import Requant, accumulator_range, requant
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, Record, Scratch
-from tinygen.ops.inplace import window_inplace
+from tinygen.ops.inplace import InPlace, window_inplace
 from tinygen.quant import multiply_by_quantized_multiplier
 
 OPT_ADD_PARAMS = Record("opt_add_params", """
@@ -51,6 +51,11 @@ OPT_DWCONV_PARAMS = Record("opt_dwconv_params", """
     const int32_t *weights, *bias, *rq;
     int32_t reverse;
 """)
+OPT_DWCONV_ROWS_PARAMS = Record("opt_dwconv_rows_params", """
+    int32_t batches, in_h, in_w, channels, out_h, out_w, kernel_h, kernel_w, stride_h, pad_top, pad_left,
+        input_offset, band_w, pair_words, exact, sign_fix, output_offset, act_min, act_max;
+    const int32_t *weights, *bias, *rq;
+""")
 OPT_FC_PARAMS = Record("opt_fc_params", """
     int32_t batches, depth, units, rq_stride, exact, sign_fix, output_offset, act_min, act_max;
     const int32_t *weights, *bias, *rq;
@@ -63,13 +68,17 @@ WIDE_MIN_PIXELS = 64
 DIRECT_STACK_WORDS = 64  # OPT_CONV_DIRECT_STACK_WORDS in opt_conv.h
 RQ_WORDS = 3  # requantization constants per channel (opt_common.h)
 DWCONV_WINDOWS = (3, 5)  # square windows with their own out-of-line variant in opt_dwconv.c
+DWCONV_ROWS_MIN_WIDTH = 6  # output row width from which opt_dwconv_rows beats opt_dwconv (measured)
 
 
 def specialize(op: Op, call: Call, options, target) -> Call:
     """The optimized call for `op`, or `call` (its reference call) when none applies. The kernels
-    pick SIMD or portable code at compile time, so the board does not change the choice."""
-    handler = {"conv2d": _conv, "depthwise_conv2d": _depthwise, "fully_connected": _fully_connected,
-               "binary": _add}.get(call.kernel)
+    pick SIMD or portable code at compile time, so the board does not change the choice; --optimize
+    memory keeps depthwise convolutions off opt_dwconv_rows, whose band would move the memory plan
+    (its patch stages and peak) before the peak's leaner variants are tried."""
+    if call.kernel == "depthwise_conv2d":
+        return _depthwise(op, call, rows=options.optimize != "memory") or call
+    handler = {"conv2d": _conv, "fully_connected": _fully_connected, "binary": _add}.get(call.kernel)
     return (handler(op, call) if handler else None) or call
 
 
@@ -172,8 +181,11 @@ def leaner(op: Op, reference: Call, call: Call) -> Call | None:
     """A variant of an optimized call that needs less memory (scratch, in-place slack) and runs
     slower, for a call at the arena's peak: the compiler may try it and keep it where the arena
     shrinks; asked again, it goes further (4 pixels per pass, then 2, 1, and direct mode with the
-    reference kernel's memory); None when there is none. `reference` is the op's reference call,
-    `call` what specialize() or an earlier leaner() made of it."""
+    reference kernel's memory; a depthwise convolution by rows of planes gives up its band for
+    opt_dwconv); None when there is none. `reference` is the op's reference call, `call` what
+    specialize() or an earlier leaner() made of it."""
+    if call.kernel == "opt_dwconv_rows":
+        return _depthwise(op, reference, rows=False)
     if call.function != "opt_conv_s8_inline" or call.args[0].fields["group"] == 0:
         return None
     group = call.args[0].fields["group"] // 2
@@ -265,13 +277,16 @@ def _inner(out_size: int, in_size: int, stride: int, pad: int, kernel: int, dila
     return (inside[0], inside[-1] + 1) if inside else (0, 0)
 
 
-def _depthwise(op: Op, call: Call) -> Call | None:
+def _depthwise(op: Op, call: Call, rows: bool = True) -> Call | None:
+    """opt_dwconv_rows where it applies (`rows`), else opt_dwconv."""
     f = call.args[0].fields
     w = f["weights"].data  # [1, kh, kw, out_c]
     if f["in_c"] == 1:
         return _conv_call(op, call, f, f["weights"], np.transpose(w, (3, 1, 2, 0)))
     if f["depth_multiplier"] != 1:
         return None
+    if rows and _rows_apply(op, f, w.shape):
+        return _dwconv_rows_call(op, call, f, w)
     x, out = op.inputs[0], op.outputs[0]
     _, kh, kw, c = w.shape
     layer = _cached((f["weights"], f["bias"]), ("dwconv", _requant_values(f)), lambda: _dwconv_layer(f, w))
@@ -290,6 +305,56 @@ def _depthwise(op: Op, call: Call) -> Call | None:
     function = _function(op, "opt_dwconv_s8", _plain(rq), f"{kh}x{kw}" if square else "")
     return Call("opt_dwconv", function, [OPT_DWCONV_PARAMS(fields), x, out],
                 macs=call.macs, extra_kernels=["opt_common"], inplace=inplace, sources=_out_of_line(function))
+
+
+def _rows_apply(op: Op, f: dict, shape: tuple) -> bool:
+    """opt_dwconv_rows: layer-based calls with rows of at least DWCONV_ROWS_MIN_WIDTH outputs (a
+    tile's or a narrow layer's few would not repay the band), whole groups of 4 channels, undilated
+    windows, horizontal stride 1."""
+    _, kh, kw, c = shape
+    return (not _repeated(op) and c % 4 == 0 and f["dilation_h"] == f["dilation_w"] == 1 and f["stride_w"] == 1
+            and f["out_w"] >= DWCONV_ROWS_MIN_WIDTH)
+
+
+def _dwconv_rows_call(op: Op, call: Call, f: dict, w: np.ndarray) -> Call:
+    x, out = op.inputs[0], op.outputs[0]
+    _, kh, kw, c = w.shape
+    layer = _cached((f["weights"], f["bias"]), ("dwconv_rows", _requant_values(f)), lambda: _dwconv_rows_layer(f, w))
+    out_w = f["out_w"]
+    pair_words = kw // 2 + 1
+    band_words = -(-out_w // 2) - 1 + pair_words  # the last pair reads from word pairs - 1 on
+    fields = {name: f[name] for name in ("batches", "in_h", "in_w", "out_h", "out_w", "kernel_h", "kernel_w",
+                                         "stride_h", "pad_top", "pad_left", "input_offset")}
+    fields.update({"channels": c, "band_w": 2 * band_words, "pair_words": pair_words, **layer["rq"].fields(),
+                   "weights": layer["weights"], "bias": layer["bias"], "rq": layer["table"]})
+    # A row's windows are all read before any of its outputs is written; rows go front to back only.
+    inplace = [InPlace(i.input, i.forward) for i in
+               window_inplace(x, out, f["stride_h"], 1, f["pad_top"], f["pad_left"], kh, kw, block=out_w)]
+    scratch = Scratch(c * 2 * kh * band_words * 4)  # every band row twice (opt_dwconv_rows.h)
+    return Call("opt_dwconv_rows", "opt_dwconv_rows_s8_inline", [OPT_DWCONV_ROWS_PARAMS(fields), x, out, scratch],
+                macs=call.macs, extra_kernels=["opt_common"], inplace=inplace, sources=())
+
+
+def _dwconv_rows_layer(f: dict, w: np.ndarray) -> dict:
+    """Per channel and kernel row, the 16-bit weight pairs opt_dwconv_rows reads (see its params)."""
+    _, kh, kw, c = w.shape
+    taps = w.reshape(kh * kw, c).astype(np.int64)
+    bias = _bias(f)
+    rq = _requant(f, taps.T, bias)
+    scale = 2 if rq.doubled else 1
+    pair_words = kw // 2 + 1
+    # Taps -1 .. 2 * pair_words, zero outside the window: [channel][ky][tap + 1].
+    padded = np.zeros((c, kh, 2 * pair_words + 2), np.int64)
+    padded[:, :, 1:kw + 1] = np.transpose(w[0], (2, 0, 1)).astype(np.int64) * scale
+    j = np.arange(pair_words)
+    words = np.stack([_lanes(padded[:, :, 2 * j + 1], padded[:, :, 2 * j + 2]),  # (w[2j], w[2j+1])
+                      _lanes(padded[:, :, 2 * j], padded[:, :, 2 * j + 1])], axis=-1)  # (w[2j-1], w[2j])
+    bias = np.zeros(c, np.int64) if bias is None else np.asarray(bias, np.int64)
+    if not rq.exact:
+        bias[rq.table[:, 0] == 0] = 0  # constant channels: the accumulator is not looked at
+    return {"rq": rq, "weights": Array(np.ascontiguousarray(words).reshape(-1).astype(np.int32), "int32_t"),
+            "bias": Array((bias * scale).astype(np.int32), "int32_t"),
+            "table": Array(rq.table.reshape(-1), "int32_t")}
 
 
 def _dwconv_layer(f: dict, w: np.ndarray) -> dict:
