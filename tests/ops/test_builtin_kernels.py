@@ -421,12 +421,13 @@ def _emulated_exactly(path, program):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("zoo", ["conv", "depthwise"])
-def test_zoo_is_bit_exact_on_an_emulated_cortex_m7(zoo, zoo_models):
-    """The SIMD code of the convolutions (pre-widened weights or not) and of the depthwise kernels,
-    odd widths, strides and windows included."""
+def test_zoo_is_bit_exact_on_an_emulated_cortex_m7(zoo, zoo_models, monkeypatch):
+    """The SIMD code of the convolutions (pre-widened weights or not: the zoo's layers are smaller
+    than the default threshold) and of the depthwise kernels, odd widths, strides and windows."""
     _needs_arm_tools()
+    monkeypatch.setattr(builtin, "WIDE_MIN_PIXELS", 100)
     path = zoo_models(zoo)
-    program = compiled_builtin(path, memory_first=False)
+    program = compile_builtin(path, memory_first=False)
     if zoo == "conv":
         assert {call.args[0].fields["wide"] for _, call in program.calls if call.kernel == "opt_conv"} == {0, 1}
     else:
