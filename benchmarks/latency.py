@@ -2,7 +2,8 @@
 
     python benchmarks/latency.py [MODELS_DIR] [--cmsis-nn PATH] [--patch off|auto] [--layers] [--json]
 
-MODELS_DIR defaults to ../shared/models (beside the repo). Each model is compiled for
+MODELS_DIR defaults to ../shared/models (beside the repo); TINYGEN_TFLM_MODELS (a tflite-micro
+checkout) adds its LSTM and SVDF models. Each model is compiled for
 qemu_mps2_an500 (Cortex-M7 with the DSP extension) with tinygen's `builtin` kernels, the
 `reference` kernels and, given a CMSIS-NN checkout (--cmsis-nn PATH or TINYGEN_CMSIS_NN), Arm's
 `cmsis-nn`; each firmware runs one random sample in QEMU. The table gives the instruction count
@@ -31,7 +32,7 @@ import os
 import sys
 from pathlib import Path
 
-from models import REPO, add_models_argument, find_models  # noqa: E402  (beside this script)
+from models import REPO, add_models_argument, find_models, tflm_stateful_models  # noqa: E402  (beside this script)
 
 sys.path.insert(0, str(REPO))
 
@@ -164,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the random sample (default 0)")
     args = parser.parse_args(argv)
 
-    models = find_models(args.models)
+    models = find_models(args.models) + tflm_stateful_models()
     if not models:
         return 1
     checkout = args.cmsis_nn or os.environ.get(cmsis_nn.ENV)

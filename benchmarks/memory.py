@@ -3,13 +3,16 @@
     python benchmarks/memory.py [MODELS_DIR] [--plot DIR] [--target BOARD] [--io-buffers]
                                 [--tinyengine CHECKOUT --tinyengine-python PYTHON]
 
-MODELS_DIR defaults to ../shared/models (beside the repo). For each .tflite file it prints:
+MODELS_DIR defaults to ../shared/models (beside the repo); with TINYGEN_TFLM_MODELS set to a
+tensorflow/tflite-micro checkout, its LSTM and SVDF models are measured too. For each .tflite file it prints:
 TFLM's arena total as its RecordingMicroAllocator reports it after one invoke (run in a child
 process by tinygen.oracle); tinygen's arena layer by layer and with patch-based stages (`--patch
 auto`, at most 20% extra MACs), each with the model's own I/O and with `--io int8` (the boundary
 QUANTIZE/DEQUANTIZE dropped: the caller's buffers are int8); the lower bound of the layer-based
 schedule (the most bytes live at one step); TFLM/ours; then the geometric means, and per model
-the patch stages chosen. Every tinygen figure counts the model input and output buffers.
+the patch stages chosen. Every tinygen figure counts the model input and output buffers, and the
+persistent state of a model with LSTM or SVDF layers (its own column too: TFLM keeps variable
+tensors in its arena).
 
 With --tinyengine (a checkout of mit-han-lab/tinyengine) and --tinyengine-python (an interpreter
 with numpy < 2, flatbuffers, tqdm and matplotlib, as TinyEngine needs), TinyEngine's own memory
@@ -30,7 +33,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from models import REPO, add_models_argument, find_models  # noqa: E402  (beside this script)
+from models import REPO, add_models_argument, find_models, tflm_stateful_models  # noqa: E402  (beside this script)
 
 sys.path.insert(0, str(REPO))
 
@@ -57,7 +60,14 @@ def measure(model: Path, max_mac_overhead: float, kernels: str, target: str) -> 
     row = {"model": model.stem, "tflm": tflm_arena_bytes(model)["total"], "programs": {}}
     for io in ("model", "int8"):
         options = CompileOptions(max_mac_overhead=max_mac_overhead, kernels=kernels, io=io, optimize="memory")
-        layer = compile_model(model, options.but(patch="off"), board)
+        try:
+            layer = compile_model(model, options.but(patch="off"), board)
+        except TinygenError as e:
+            if io == "model":
+                raise
+            row["int8_refused"] = str(e).rsplit(": ", 1)[-1]  # e.g. an int32 output no int8 tensor feeds
+            row["programs"][io] = None
+            continue
         if io == "int8" and not layer.graph.dropped_io:
             row["programs"][io] = None  # int8 input and output already: the same as --io model
             continue
@@ -115,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.tinyengine and not args.tinyengine_python:
         parser.error("--tinyengine needs --tinyengine-python (TinyEngine runs with numpy < 2)")
 
-    models = find_models(args.models)
+    models = find_models(args.models) + tflm_stateful_models()
     if not models:
         return 1
     rows, failed, io_rows = [], [], []
@@ -136,8 +146,9 @@ def main(argv: list[str] | None = None) -> int:
             plot(model, args.plot / f"{model.stem}.png", rows[-1]["programs"]["model"])
     print_table(rows, bool(args.tinyengine))
     print(f"(kernels: {args.kernels} for {args.target}; bytes; TFLM: RecordingMicroAllocator total after one invoke; "
-          f"ours: the static arena with the input and output buffers, patch-based where stages lower it within "
-          f"{100 * args.max_mac_overhead:g}% extra MACs; int8: --io int8, '=' where the model's I/O is int8 already)")
+          f"ours: the static arena with the input and output buffers, plus the state, patch-based where stages lower "
+          f"it within {100 * args.max_mac_overhead:g}% extra MACs; int8: --io int8, '=' where the model's I/O is int8 "
+          "already, '-' where --io int8 does not apply)")
     if io_rows:
         print_io_buffer_table(io_rows)
     for line in failed:
@@ -148,22 +159,24 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _arena(row: dict, io: str, mode: str) -> int:
+    """The program's RAM: its arena and its persistent state."""
     programs = row["programs"][io] or row["programs"]["model"]
-    return programs[mode].plan.arena_bytes
+    return programs[mode].plan.arena_bytes + programs[mode].state_bytes
 
 
 def print_table(rows: list[dict], with_tinyengine: bool) -> None:
-    header = ["model", "TFLM arena", "ours layer", "ours patch", "int8 layer", "int8 patch", "lower bound",
+    header = ["model", "TFLM arena", "ours layer", "ours patch", "int8 layer", "int8 patch", "lower bound", "state",
               "TFLM/layer", "TFLM/patch"]
     if with_tinyengine:
         header += ["TinyEngine layer", "TinyEngine patch 2x2 (split)"]
     print("| " + " | ".join(header) + " |")
     print("|---|" + "---:|" * (len(header) - 1))
     for r in rows:
-        same = r["programs"]["int8"] is None
+        same = "-" if "int8_refused" in r else "=" if r["programs"]["int8"] is None else None
         cells = [r["model"], f"{r['tflm']:,}", f"{_arena(r, 'model', 'off'):,}", f"{_arena(r, 'model', 'auto'):,}",
-                 "=" if same else f"{_arena(r, 'int8', 'off'):,}", "=" if same else f"{_arena(r, 'int8', 'auto'):,}",
+                 same or f"{_arena(r, 'int8', 'off'):,}", same or f"{_arena(r, 'int8', 'auto'):,}",
                  f"{r['programs']['model']['off'].plan.lower_bound_bytes:,}",
+                 f"{r['programs']['model']['off'].state_bytes:,}",
                  f"{r['tflm'] / _arena(r, 'model', 'off'):.2f}", f"{r['tflm'] / _arena(r, 'model', 'auto'):.2f}"]
         if with_tinyengine:
             te = r.get("tinyengine", {})
@@ -173,6 +186,9 @@ def print_table(rows: list[dict], with_tinyengine: bool) -> None:
     print(f"\ngeometric mean of TFLM/ours over {len(rows)} models: layer-based "
           f"{geomean([r['tflm'] / _arena(r, 'model', 'off') for r in rows]):.2f}x, patch-based "
           f"{geomean([r['tflm'] / _arena(r, 'model', 'auto') for r in rows]):.2f}x")
+    for r in rows:
+        if "int8_refused" in r:
+            print(f"{r['model']}: no --io int8 column ('-'): {r['int8_refused']}")
     print("\npatch stages chosen (patch auto):")
     for r in rows:
         for io, programs in r["programs"].items():

@@ -30,6 +30,25 @@ SOME = settings(max_examples=8, deadline=None, suppress_health_check=list(Health
 EVERY_INT8 = np.arange(-128, 128, dtype=np.int8)
 
 
+# The real models with state in a tflite-micro checkout (TINYGEN_TFLM_MODELS=/path/to/tflite-micro).
+TFLM_CHECKOUT = os.environ.get("TINYGEN_TFLM_MODELS")
+TFLM_STATEFUL_MODELS = ("tensorflow/lite/micro/examples/mnist_lstm/trained_lstm_int8.tflite",
+                        "tensorflow/lite/micro/examples/dtln/dtln_noise_suppression.tflite",
+                        "third_party/xtensa/examples/micro_speech_lstm/micro_speech_lstm.tflite",
+                        "tensorflow/lite/micro/models/keyword_scrambled.tflite",
+                        "tensorflow/lite/micro/models/keyword_scrambled_8bit.tflite")
+
+
+def tflm_model_or_skip(relative: str) -> Path:
+    if not TFLM_CHECKOUT:
+        pytest.skip("TINYGEN_TFLM_MODELS is unset (point it at a tensorflow/tflite-micro checkout for its "
+                    "LSTM and SVDF models)")
+    path = Path(TFLM_CHECKOUT) / relative
+    if not path.exists():
+        pytest.skip(f"{path} is absent from the tflite-micro checkout at TINYGEN_TFLM_MODELS")
+    return path
+
+
 def shared_or_skip(relative: str) -> Path:
     path = SHARED / relative
     if not path.exists():
@@ -146,16 +165,22 @@ def quantize(model, path: Path, input_shapes=None, samples: int = 32, seed: int 
     io_dtype "int8" gives int8 model inputs/outputs; "float32" keeps float I/O (QUANTIZE/DEQUANTIZE
     ops at the boundary); "uint8" gives uint8 I/O.
     """
+    shapes = input_shapes or [tuple(i.shape) for i in model.inputs]
+    converter = tf().lite.TFLiteConverter.from_keras_model(model)
+    return convert_int8(converter, shapes, path, samples, seed, io_dtype, low, high)
+
+
+def convert_int8(converter, shapes, path: Path, samples: int = 32, seed: int = 0, io_dtype: str = "int8",
+                 low: float = -1.0, high: float = 1.0) -> Path:
+    """quantize() for any TFLiteConverter (its inputs' shapes given, the batch fixed to 1)."""
     tensorflow = tf()
     rng = np.random.default_rng(seed)
-    shapes = input_shapes or [tuple(i.shape) for i in model.inputs]
     shapes = [(1,) + tuple(s[1:]) for s in shapes]
 
     def representative():
         for _ in range(samples):
             yield [rng.uniform(low, high, s).astype(np.float32) for s in shapes]
 
-    converter = tensorflow.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tensorflow.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative
     converter.target_spec.supported_ops = [tensorflow.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -164,6 +189,49 @@ def quantize(model, path: Path, input_shapes=None, samples: int = 32, seed: int 
         converter.inference_output_type = getattr(tensorflow, io_dtype)
     path.write_bytes(converter.convert())
     return path
+
+
+def fused_lstm_model(path: Path, time_steps: int, features: int, units: int, return_sequences: bool,
+                     dense: int | None = None, seed: int = 0) -> Path:
+    """An int8 UNIDIRECTIONAL_SEQUENCE_LSTM through TFLiteConverter. Keras 3's LSTM layer converts
+    to a WHILE loop (and int8 calibration of that crashes the converter), so the LSTM is a
+    tf.function marked the way the converter's Keras-LSTM fusion recognises (api_implements
+    "lstm_...", Keras's argument order and five results), exported as a SavedModel. Weights are
+    random, the states start at zero; `dense` adds a fully connected layer after it."""
+    tensorflow = tf()
+    rng = np.random.default_rng(seed)
+
+    def constant(*shape, scale=0.5):
+        return tensorflow.constant(rng.uniform(-scale, scale, shape).astype(np.float32))
+
+    kernel, recurrent, bias = constant(features, 4 * units), constant(units, 4 * units), constant(4 * units, scale=0.1)
+    head = constant(units, dense) if dense else None
+
+    @tensorflow.function(experimental_attributes={"api_implements": "lstm_tinygen_test", "time_major": False,
+                                                  "go_backwards": False})
+    def lstm(inputs, init_h, init_c, kernel, recurrent_kernel, bias):
+        h, c, outputs = init_h, init_c, []
+        for t in range(time_steps):
+            z = tensorflow.matmul(inputs[:, t], kernel) + tensorflow.matmul(h, recurrent_kernel) + bias
+            i, f, g, o = tensorflow.split(z, 4, axis=1)  # Keras's gate order
+            c = tensorflow.sigmoid(f) * c + tensorflow.sigmoid(i) * tensorflow.tanh(g)
+            h = tensorflow.sigmoid(o) * tensorflow.tanh(c)
+            outputs.append(h)
+        return h, tensorflow.stack(outputs, axis=1), h, c, tensorflow.constant(0.0)
+
+    @tensorflow.function(input_signature=[tensorflow.TensorSpec([1, time_steps, features], tensorflow.float32)])
+    def model(x):
+        zeros = tensorflow.zeros([1, units])
+        last, sequence, _, _, _ = lstm(x, zeros, zeros, kernel, recurrent, bias)
+        y = sequence if return_sequences else last
+        return tensorflow.matmul(y, head) if dense else y
+
+    module = tensorflow.Module()
+    module.model = model
+    saved = path.with_suffix(".savedmodel")
+    tensorflow.saved_model.save(module, str(saved), signatures=model.get_concrete_function())
+    converter = tensorflow.lite.TFLiteConverter.from_saved_model(str(saved))
+    return convert_int8(converter, [(1, time_steps, features)], path, seed=seed)
 
 
 def assert_bit_exact(path: Path, samples: int = 10):
@@ -207,13 +275,17 @@ class Spec:
     scale: float | list | None = None  # a list: per channel, along axis 0
     zp: int = 0
     data: np.ndarray | None = None  # a constant
+    variable: bool = False  # a variable tensor (an op's state), neither a constant nor a model input
 
 
-ACTIVATIONS = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3}
+ACTIVATIONS = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3, "TANH": 4}
 OPTION_TABLES = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "LEAKY_RELU": "LeakyReluOptions",
                  "SUM": "ReducerOptions", "REDUCE_MAX": "ReducerOptions", "TRANSPOSE_CONV": "TransposeConvOptions",
-                 "BATCH_MATMUL": "BatchMatMulOptions", "L2_NORMALIZATION": "L2NormOptions"}
-FUSED_ACTIVATION_TABLES = ("AddOptions", "SubOptions", "MulOptions")
+                 "BATCH_MATMUL": "BatchMatMulOptions", "L2_NORMALIZATION": "L2NormOptions", "SVDF": "SVDFOptions",
+                 "SOFTMAX": "SoftmaxOptions",
+                 "UNIDIRECTIONAL_SEQUENCE_LSTM": "UnidirectionalSequenceLSTMOptions"}
+FUSED_ACTIVATION_TABLES = ("AddOptions", "SubOptions", "MulOptions", "SVDFOptions",
+                           "UnidirectionalSequenceLSTMOptions")
 
 
 def write_model(model, path: Path) -> Path:
@@ -228,17 +300,21 @@ def write_model(model, path: Path) -> Path:
 
 def single_op_model(path: Path, kind: str, inputs: list, output: Spec, **options) -> Path:
     """A one-op .tflite; non-constant inputs become model inputs. An input may be an int32 array
-    (a constant), a Spec with a list of scales (per channel, along axis 0); keyword arguments set
-    the op's option table (activation= for ADD/SUB/MUL, others named as in the schema classes,
-    e.g. keepDims)."""
+    (a constant), a Spec with a list of scales (per channel, along axis 0), or None (an optional
+    input left out); keyword arguments set the op's option table (activation= for ops with a
+    fused activation, others named as in the schema classes, e.g. keepDims)."""
     s = schema()
     types = {"int8": s.TensorType.INT8, "uint8": s.TensorType.UINT8, "float32": s.TensorType.FLOAT32,
-             "int32": s.TensorType.INT32}
-    specs = [Spec(x.shape, "int32", data=x) if isinstance(x, np.ndarray) else x for x in inputs]
+             "int32": s.TensorType.INT32, "int16": s.TensorType.INT16, "int64": s.TensorType.INT64}
+    given = [Spec(x.shape, "int32", data=x) if isinstance(x, np.ndarray) else x for x in inputs]
+    specs = [x for x in given if x is not None]
+    positions = iter(range(len(specs)))
+    op_inputs = [-1 if x is None else next(positions) for x in given]
     buffers, tensors = [s.BufferT()], []
     for i, spec in enumerate(specs + [output]):
         t = s.TensorT()
         t.shape, t.type, t.name, t.buffer = list(spec.shape), types[spec.dtype], f"t{i}", 0
+        t.isVariable = spec.variable
         if spec.scale is not None:
             scales = spec.scale if isinstance(spec.scale, list) else [spec.scale]
             zero_points = [0] * len(scales) if isinstance(spec.scale, list) else [int(spec.zp)]
@@ -251,7 +327,7 @@ def single_op_model(path: Path, kind: str, inputs: list, output: Spec, **options
             t.buffer = len(buffers) - 1
         tensors.append(t)
     op = s.OperatorT()
-    op.opcodeIndex, op.inputs, op.outputs = 0, list(range(len(specs))), [len(specs)]
+    op.opcodeIndex, op.inputs, op.outputs = 0, op_inputs, [len(specs)]
     table = OPTION_TABLES.get(kind)
     if table:
         op.builtinOptionsType, op.builtinOptions = getattr(s.BuiltinOptions, table), getattr(s, table + "T")()
@@ -261,7 +337,7 @@ def single_op_model(path: Path, kind: str, inputs: list, output: Spec, **options
             setattr(op.builtinOptions, name, value)
     graph = s.SubGraphT()
     graph.tensors, graph.operators = tensors, [op]
-    graph.inputs = [i for i, spec in enumerate(specs) if spec.data is None]
+    graph.inputs = [i for i, spec in enumerate(specs) if spec.data is None and not spec.variable]
     graph.outputs = [len(specs)]
     code = s.OperatorCodeT()
     code.builtinCode = getattr(s.BuiltinOperator, kind)
@@ -269,6 +345,69 @@ def single_op_model(path: Path, kind: str, inputs: list, output: Spec, **options
     model = s.ModelT()
     model.version, model.operatorCodes, model.subgraphs, model.buffers = 3, [code], [graph], buffers
     return write_model(model, path)
+
+
+# The state's bits a feature projection uses: most of an int16 state, most of an int8 one.
+STATE_BITS = {"int16": 13, "int8": 6}
+
+
+def svdf_model(path, batches=1, input_size=6, units=3, rank=1, memory=4, state_dtype="int16", seed=0,
+               input_zp=3, state_zp=0, output_zp=-5, variable=True):
+    """An SVDF whose scales put typical values inside the state's and the output's range."""
+    rng = np.random.default_rng(seed)
+    filters = units * rank
+    time_max = 32767 if state_dtype == "int16" else 127
+    s_in, s_feature, s_time = 0.05, 0.01, 1.0 / time_max
+    # a feature dot product of ~ input_size * 64 * 64 in input x weight units fills STATE_BITS bits
+    s_state = s_in * s_feature * input_size * 64 * 64 / 2 ** STATE_BITS[state_dtype]
+    # memory x rank products of time weights (up to time_max) and state values (~ 2^STATE_BITS)
+    # add up like a random walk: an output of ~ +-100 LSB
+    s_out = s_state * s_time * time_max * 2 ** STATE_BITS[state_dtype] * np.sqrt(memory * rank) / 300
+    bias_scale = s_state * s_time
+    inputs = [
+        Spec((batches, input_size), "int8", s_in, input_zp),
+        Spec((filters, input_size), "int8", s_feature, 0, rng.integers(-127, 128, (filters, input_size))),
+        Spec((filters, memory), state_dtype, s_time, 0, rng.integers(-time_max, time_max + 1, (filters, memory))),
+        Spec((units,), "int32", bias_scale, 0, rng.integers(-2 ** 14, 2 ** 14, units)),
+        Spec((batches, filters * memory), state_dtype, s_state, state_zp, variable=variable),
+    ]
+    return single_op_model(path, "SVDF", inputs, Spec((batches, units), "int8", s_out, output_zp), rank=rank)
+
+
+def lstm_model(path: Path, batches=1, steps=3, input_size=4, units=5, time_major=False, cell_clip=0.0, seed=0,
+               cell_scale=2.0 ** -11, input_zp=-3, hidden_zp=4, variable=True, peephole=False,
+               activation="TANH", input_dtype="int8", bias_dtype=None) -> Path:
+    """A one-op LSTM whose weight scales put the gates' pre-activations around +-2: int8 input and
+    hidden state with int32 biases, or (input_dtype "int16") the 16x8 LSTM, int16 input and hidden
+    state (zero points 0) with int64 biases."""
+    rng = np.random.default_rng(seed)
+    wide = input_dtype == "int16"
+    typical = 73 * (256 if wide else 1)  # the typical magnitude of a uniformly random activation
+    s_x, s_h = (0.04 / 256, 2.0 ** -15) if wide else (0.04, 1.0 / 128)
+    input_zp, hidden_zp = (0, 0) if wide else (input_zp, hidden_zp)
+    s_w = 2.0 / (s_x * np.sqrt(input_size) * typical * 73)
+    s_rw = 2.0 / (s_h * np.sqrt(units) * typical * 73)
+
+    def weights(shape, scale):
+        return Spec(shape, "int8", float(np.float32(scale)), 0, rng.integers(-127, 128, shape))
+
+    def bias():
+        values = rng.integers(-3000, 3000, units) * (typical // 73)
+        return Spec((units,), bias_dtype or ("int64" if wide else "int32"), float(np.float32(s_x * s_w)), 0, values)
+
+    leading = (steps, batches) if time_major else (batches, steps)
+    inputs = ([Spec((*leading, input_size), input_dtype, s_x, input_zp)]
+              + [weights((units, input_size), s_w) for _ in range(4)]
+              + [weights((units, units), s_rw) for _ in range(4)]
+              + [Spec((units,), "int16", 0.01, 0, rng.integers(-99, 99, units)) if peephole else None
+                 for _ in range(3)]
+              + [bias() for _ in range(4)] + [None, None]
+              + [Spec((batches, units), input_dtype, s_h, hidden_zp, variable=variable),
+                 Spec((batches, units), "int16", cell_scale, 0, variable=variable)]
+              + [None] * 4)
+    return single_op_model(path, "UNIDIRECTIONAL_SEQUENCE_LSTM", inputs,
+                           Spec((*leading, units), input_dtype, s_h, hidden_zp), activation=activation,
+                           cellClip=cell_clip, timeMajor=time_major)
 
 
 RANGES = st.sampled_from([(-1.0, 1.0), (0.0, 1.0), (-3.0, 0.5)])  # representative data: zero points mid, -128, high

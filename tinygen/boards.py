@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from tinygen.errors import TinygenError
+from tinygen.resources import data_dir
 
 CORES = ("cortex-m0plus", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "host")
 FIELDS = ("name", "description", "mcu", "core", "fpu", "dsp", "clock_hz", "sram_regions", "flash",
@@ -149,13 +149,7 @@ def _contiguous_spans(regions) -> list[tuple[int, int]]:
 
 
 def boards_dir() -> Path:
-    try:
-        installed = Path(str(resources.files("tinygen.board_files")))
-        if installed.is_dir():
-            return installed
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "boards"
+    return data_dir("boards", "board_files")
 
 
 def _address(value, where: str) -> int:

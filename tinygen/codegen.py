@@ -95,6 +95,8 @@ class _Printer:
                 self.arrays.append(ConstArray(name, ctype, c_array_body(t.data), max(t.size, 1),
                                               f"'{t.name}' {'x'.join(map(str, t.shape))}"))
             return name
+        if t.is_variable:
+            return f"(({ctype} *)({self.program.options.prefix}_state + {self.program.state_offsets[id(t)]}))"
         return f"(({ctype} *)({self.buffer(t)} + {self.program.offset(t)}))"
 
     def array(self, a: Array, hint: str) -> str:
@@ -163,6 +165,17 @@ def _io(program: Program, tensors: list[Tensor]) -> list[dict]:
     return out
 
 
+def reset_value(t: Tensor) -> int:
+    """The byte a variable tensor is filled with at start-up and by <prefix>_reset(): TFLM's
+    ResetVariableTensors writes the zero point of an int8 variable, 0 into any other."""
+    return t.quant.zp if t.dtype == "int8" and t.quant is not None else 0
+
+
+def _state(program: Program) -> list[dict]:
+    return [{"name": t.name, "dtype": t.dtype, "shape": "x".join(map(str, t.shape)), "bytes": t.nbytes,
+             "offset": program.state_offsets[id(t)], "value": reset_value(t)} for t in program.state]
+
+
 def _io_buffers(program: Program) -> list[dict]:
     """The inputs' and outputs' own buffers (with --io-buffers separate) for model.c."""
     return [{"name": buffer_name(program, home), "bytes": nbytes} for home, nbytes in program.io_buffer_sizes().items()]
@@ -199,6 +212,7 @@ def render(program: Program, out_dir: Path, host_build: BuildNeeds | None = None
         "separate_io": program.graph.io_outside_arena, **names(program.options.prefix),
         "arrays": printer.arrays, "structs": printer.structs, "steps": steps,
         "kernel_headers": sorted(headers),
+        "state": _state(program), "state_bytes": program.state_bytes,
     }
     if host_build is not None:  # the Makefile builds a kernel library too, when the program calls one
         context.update(extra_sources=host_build.sources, extra_include_dirs=host_build.include_dirs,

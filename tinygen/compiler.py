@@ -39,6 +39,10 @@ class Program:
     patch_note: str | None = None  # with patch auto and no stage: why not
     options: CompileOptions = DEFAULT  # how it was compiled
     target: Board | None = None  # for which board (the host board for host code)
+    # Persistent state (variable tensors): id(tensor) -> offset in its own static region, outside
+    # the arena, kept from one invoke to the next (place_state).
+    state_offsets: dict = field(default_factory=dict)
+    state_bytes: int = 0
 
     def offset(self, item) -> int:
         return self.offsets[id(item)]
@@ -75,6 +79,11 @@ class Program:
                 home = self.homes[id(t)]
                 sizes[home] = max(sizes.get(home, 0), t.nbytes)
         return sizes
+
+    @property
+    def state(self) -> list[Tensor]:
+        """The variable tensors, in the order of their offsets."""
+        return self.graph.state_tensors()
 
     @property
     def stages(self) -> list[Stage]:
@@ -122,7 +131,18 @@ def compile_graph(graph: Graph, options: CompileOptions = DEFAULT, target: Board
     if goal is not None:
         program = relieve_peak(graph, program, goal)
     program.options, program.target = options, target
+    program.state_offsets, program.state_bytes = place_state(graph)
     return choose_directions(program)
+
+
+def place_state(graph: Graph) -> tuple[dict, int]:
+    """Offsets of the variable tensors one after another in the state region, and its size: state
+    lives as long as the program, so nothing shares its bytes."""
+    offsets, end = {}, 0
+    for t in graph.state_tensors():
+        offsets[id(t)] = end
+        end += aligned(t.nbytes)
+    return offsets, end
 
 
 def lower_graph(graph: Graph, options: CompileOptions, lower_op) -> list[Step]:
@@ -400,7 +420,7 @@ def _alias_roots(steps: list[Step]):
 def _uses(steps: list[Step], root) -> list[StepUse]:
     """What each step reads, writes, needs as scratch and may overlap, by alias root."""
     def live(tensors) -> list:
-        return [id(root(t)) for t in tensors if t is not None and not t.is_const]
+        return [id(root(t)) for t in tensors if t is not None and t.in_arena]
 
     return [StepUse(live(s.call.reads(s.op)), live(s.call.writes(s.op)),
                     [(id(item), nbytes) for item, nbytes in s.call.scratch()],
@@ -414,7 +434,7 @@ def _step_tensors(graph: Graph, steps: list[Step]) -> list[Tensor]:
     for step in steps:
         touched = step.call.reads(step.op) + (step.call.writes(step.op) if step.call.kind == "patch_stage"
                                                else step.op.outputs)
-        found.update((id(t), t) for t in touched if t is not None and not t.is_const)
+        found.update((id(t), t) for t in touched if t is not None and t.in_arena)
     return list(found.values())
 
 

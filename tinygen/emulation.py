@@ -22,12 +22,14 @@ def require_emulated(board: Board) -> None:
 
 
 def run_emulated(program: Program, board: Board, samples: list[list[np.ndarray]], profile: bool = True,
-                 progress=None) -> tuple[list[list[np.ndarray]], dict]:
+                 progress=None, sequence: int = 0) -> tuple[list[list[np.ndarray]], dict]:
+    """The samples through one model instance in order; sequence > 0: its state reset before
+    every sequence-th sample (tinygen.firmware.build_firmware)."""
     from tinygen.firmware import build_firmware, run_qemu
 
     require_emulated(board)
     with tempfile.TemporaryDirectory(prefix="tinygen-fw-") as tmp:
-        elf = build_firmware(program, board, Path(tmp), profile=profile)
+        elf = build_firmware(program, board, Path(tmp), profile=profile, sequence=sequence)
         return run_qemu(elf, board, samples, program, progress=progress)
 
 

@@ -37,10 +37,18 @@ class Tensor:
     quant: Quant | None = None
     data: np.ndarray | None = None  # set for constants
     index: int = -1  # index in the source model, for messages
+    # A variable (stateful) tensor: an op's state that persists from one invoke to the next
+    # (LSTM hidden and cell state, SVDF activation state); kept outside the arena.
+    is_variable: bool = False
 
     @property
     def is_const(self) -> bool:
         return self.data is not None
+
+    @property
+    def in_arena(self) -> bool:
+        """An activation the arena planner places: neither a constant nor persistent state."""
+        return self.data is None and not self.is_variable
 
     @property
     def size(self) -> int:
@@ -97,10 +105,19 @@ class Graph:
         return any(t is tensor for t in self.inputs + self.outputs)
 
     def live_tensors(self) -> list[Tensor]:
-        """Every non-constant tensor the ops read or write, in first-use order."""
+        """Every activation the ops read or write (neither constant nor state), in first-use order."""
         seen: dict[int, Tensor] = {id(t): t for t in self.inputs}
         for op in self.ops:
             for t in op.inputs + op.outputs:
-                if t is not None and not t.is_const:
+                if t is not None and t.in_arena:
+                    seen.setdefault(id(t), t)
+        return list(seen.values())
+
+    def state_tensors(self) -> list[Tensor]:
+        """The variable tensors the ops keep from one invoke to the next, in first-use order."""
+        seen: dict[int, Tensor] = {}
+        for op in self.ops:
+            for t in op.inputs:
+                if t is not None and t.is_variable:
                     seen.setdefault(id(t), t)
         return list(seen.values())

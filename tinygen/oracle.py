@@ -2,6 +2,10 @@
 
 It runs in a child process: TFLM aborts the whole process on some inputs (a failed check inside
 a kernel), and that must become a clear error rather than kill the caller.
+
+All samples go through ONE interpreter, in order, as the generated code runs them: its variable
+tensors (LSTM and SVDF state) carry over from one invoke to the next, and with `steps` > 0 the
+interpreter is reset (variables back to their start-up values) before every steps-th sample.
 """
 from __future__ import annotations
 
@@ -17,13 +21,14 @@ from tinygen.errors import TinygenError
 ORACLE_ARENA_BYTES = 64 << 20
 
 
-def run_tflm(model: Path, samples: list[list[np.ndarray]], num_outputs: int) -> list[list[np.ndarray]]:
-    """Outputs of TFLM for each sample (a list with one array per model input)."""
+def run_tflm(model: Path, samples: list[list[np.ndarray]], num_outputs: int, steps: int = 0) -> list[list[np.ndarray]]:
+    """Outputs of TFLM for each sample (a list with one array per model input), every sample an
+    invoke of one interpreter, reset before every `steps`-th sample (never with 0)."""
     with tempfile.TemporaryDirectory(prefix="tinygen-oracle-") as tmp:
         inputs, outputs = Path(tmp) / "inputs.npz", Path(tmp) / "outputs.npz"
         np.savez(inputs, **{f"s{s}_i{i}": x for s, sample in enumerate(samples) for i, x in enumerate(sample)})
         result = subprocess.run([sys.executable, "-m", "tinygen.oracle", str(model), str(inputs), str(outputs),
-                                 str(len(samples)), str(num_outputs)], capture_output=True, text=True)
+                                 str(len(samples)), str(num_outputs), str(steps)], capture_output=True, text=True)
         if result.returncode != 0:
             last = (result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
             raise TinygenError(f"{model}: the TFLite Micro reference failed ({last})")
@@ -31,7 +36,7 @@ def run_tflm(model: Path, samples: list[list[np.ndarray]], num_outputs: int) -> 
             return [[data[f"s{s}_o{o}"] for o in range(num_outputs)] for s in range(len(samples))]
 
 
-def _serve(model: str, inputs: str, outputs: str, count: int, num_outputs: int) -> None:
+def _serve(model: str, inputs: str, outputs: str, count: int, num_outputs: int, steps: int) -> None:
     try:
         from tflite_micro.python.tflite_micro import runtime
     except ImportError:
@@ -40,6 +45,8 @@ def _serve(model: str, inputs: str, outputs: str, count: int, num_outputs: int) 
     results = {}
     with np.load(inputs) as data:
         for s in range(count):
+            if steps > 0 and s > 0 and s % steps == 0:
+                interpreter.reset()
             i = 0
             while f"s{s}_i{i}" in data:
                 interpreter.set_input(data[f"s{s}_i{i}"], i)
@@ -51,7 +58,7 @@ def _serve(model: str, inputs: str, outputs: str, count: int, num_outputs: int) 
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    _serve(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]))
 
 
 def tflm_arena_bytes(model: Path) -> dict:

@@ -153,12 +153,19 @@ def _sources(src: Path, needs: BuildNeeds) -> list[str]:
     return ["model.c", *sorted(str(p.relative_to(src)) for p in (src / "kernels").glob("*.c")), *needs.sources]
 
 
-def _arm_flash(src: Path, board: Board, gcc: str, size_tool: str, needs: BuildNeeds, prefix: str) -> FlashUse:
+def _entry_points(program: Program) -> tuple[str, ...]:
+    """What an application calls, with the program's prefix: a model with state is also reset
+    between sequences."""
+    names = _ENTRY_POINTS + (("reset",) if program.state_bytes else ())
+    return tuple(f"{program.options.prefix}_{name}" for name in names)
+
+
+def _arm_flash(program: Program, src: Path, board: Board, gcc: str, size_tool: str, needs: BuildNeeds) -> FlashUse:
     """Compiled as the firmware is (tinygen.toolchain), linked with its C library and unused
     sections dropped, from <prefix>_invoke and the other entry points."""
     flags = [*cortex_m_flags(board), *include_flags(needs)]
     method = f"arm-none-eabi-gcc -O2 {' '.join(board.gcc_flags())}, linked with --gc-sections"
-    entry_points = [f"{prefix}_{name}" for name in _ENTRY_POINTS]
+    entry_points = _entry_points(program)
     link = [gcc, *flags, *_sources(src, needs), *model_link_flags(entry_points[0], entry_points), "-o", "model.elf"]
     result = subprocess.run(link, cwd=src, capture_output=True, text=True)
     if result.returncode == 0:
@@ -229,7 +236,7 @@ def flash_use(program: Program, board: Board) -> FlashUse:
         src = Path(tmp)
         codegen.render(program, src)
         if board.is_cortex_m and gcc and size_tool:
-            return _arm_flash(src, board, gcc, size_tool, needs, program.options.prefix)
+            return _arm_flash(program, src, board, gcc, size_tool, needs)
         reason = ("the board is not a Cortex-M" if not board.is_cortex_m
                   else "arm-none-eabi-gcc is not installed")
         return _host_flash(src, reason, needs) or _counted_flash(program, reason + ", and no host C compiler either")
@@ -279,14 +286,24 @@ def fit(sram_bytes: int, flash_bytes: int, board: Board, sample_bytes: int = 0) 
             "fits": sram_fits and flash_fits, "fit_note": note}
 
 
+def sram_bytes(program: Program) -> int:
+    """The RAM the model needs: its arena, its own input and output buffers (--io-buffers
+    separate) and its persistent state (both outside the arena)."""
+    return program.plan.arena_bytes + program.io_buffer_bytes + program.state_bytes
+
+
+def persistent_state(program: Program) -> list[dict]:
+    """The variable tensors, the RAM kept from one invoke to the next."""
+    return [{"name": t.name, "dtype": t.dtype, "shape": list(t.shape), "bytes": t.nbytes} for t in program.state]
+
+
 def fit_of(program: Program) -> dict:
     """fit() for a program on its target, its flash measured as simulate measures it."""
     target = program.target
-    sram = program.plan.arena_bytes + program.io_buffer_bytes
     if target.link is None:
-        return fit(sram, 0, target)
+        return fit(sram_bytes(program), 0, target)
     flash = flash_use(program, target)
-    return fit(sram, flash.flash_bytes, target, sample_input_bytes(program, target))
+    return fit(sram_bytes(program), flash.flash_bytes, target, sample_input_bytes(program, target))
 
 
 def simulate(model: str | Path, program: Program) -> dict:
@@ -309,9 +326,12 @@ def simulate(model: str | Path, program: Program) -> dict:
         "io_buffers": program.options.io_buffers, "arena_bytes": peak_bytes, "io_buffer_bytes": io_bytes,
         "peak_sram_bytes": peak_bytes + io_bytes, "peak_step": peak_step, "peak_at": where,
         "lower_bound_bytes": program.plan.lower_bound_bytes + io_bytes,
+        "persistent_state_bytes": program.state_bytes, "persistent_state": persistent_state(program),
+        "sram_bytes": peak_bytes + io_bytes + program.state_bytes,
         "flash_bytes": flash.flash_bytes, "flash_is_estimate": flash.is_estimate, "flash": flash.to_dict(),
         "flash_notes": flash.notes,
-        **fit(peak_bytes + io_bytes, flash.flash_bytes, target, sample_input_bytes(program, target)),
+        **fit(peak_bytes + io_bytes + program.state_bytes, flash.flash_bytes, target,
+              sample_input_bytes(program, target)),
         "total_macs": sum(row["macs"] for row in layers),
         "layers": layers,
     }

@@ -135,8 +135,9 @@ def test_example_model_with_and_without_profiling(board, tmp_path):
 
 def _small(board: str, ram: int | None = None, flash: int | None = None):
     b = get_board(board)
-    if ram is not None:
-        b = dataclasses.replace(b, sram_regions=(Region("tiny SRAM", 0x20000000, ram, True),))
+    if ram is not None:  # the firmware takes its RAM from the board's link
+        region = Region("tiny SRAM", 0x20000000, ram, True)
+        b = dataclasses.replace(b, sram_regions=(region,), link=dataclasses.replace(b.link, ram=region))
     if flash is not None:
         b = dataclasses.replace(b, flash_bytes=flash)
     return b

@@ -413,3 +413,25 @@ def test_platformio_project_pins_cmsis_nn_and_its_sources_build_for_the_board(tm
                                "-I", str(library), str(library / "kernels" / "cmsis_nn_glue.c"), *map(str, kept)],
                               cwd=objects, capture_output=True, text=True, check=False)
     assert compiled.returncode == 0, compiled.stderr
+
+
+@needs_cmsis_nn
+@pytest.mark.parametrize("board", [None, BOARD])
+@pytest.mark.parametrize("rank, batches", [(1, 1), (2, 2)])
+def test_svdf_int16_state_through_cmsis_nn_over_sequences(tmp_path, board, rank, batches):
+    """arm_svdf_state_s16_s8 for an SVDF with an int16 state: bit-exact over sequences of
+    invokes on the host and the emulated M7; an int8 state keeps the reference kernel."""
+    from helpers import svdf_model
+    from tinygen.validate import validate
+
+    if board and _MISSING:
+        pytest.skip(f"{' and '.join(_MISSING)} not installed")
+    path = svdf_model(tmp_path / "svdf.tflite", batches=batches, units=4, rank=rank, memory=5, seed=rank)
+    # speed: alone in its model the SVDF sets the peak, where memory-first keeps the scratch-free reference
+    options = CompileOptions(kernels="cmsis-nn", cmsis_nn=CHECKOUT, optimize="speed")
+    program = compile_model(path, options, get_board(board) if board else None)
+    assert [call.function for _, call in _glue_calls(program)] == ["tg_cmsis_svdf_s8_s16"]
+    report = validate(path, program, samples=12, steps=4)
+    assert report.max_abs_diff == 0, report
+    int8_state = svdf_model(tmp_path / "svdf8.tflite", state_dtype="int8", seed=rank)
+    assert not _glue_calls(compile_model(int8_state, options))

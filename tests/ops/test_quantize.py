@@ -55,3 +55,13 @@ def test_quantize_float_to_uint8_is_rejected(tmp_path):
     path = single_op_model(tmp_path / "qu.tflite", "QUANTIZE", [Spec((4,), "float32")], Spec((4,), "uint8", 0.1, 128))
     with pytest.raises(TinygenError, match="float32 -> uint8"):
         compile_model(path, REFERENCE)
+
+
+@SOME
+@given(st.sampled_from(["int8", "int32"]), scales, st.floats(-4, 4), zero_points)
+def test_requantize_from_int16(tmp_path, out_dtype, in_scale, log_ratio, out_zp):
+    """int16 model inputs (the keyword models with SVDF) to int8 for the next op, or int32 out."""
+    out_scale = float(np.float32(in_scale * 2.0 ** log_ratio))
+    x = Spec((2, 40), "int16", in_scale, 0)
+    out = Spec((2, 40), out_dtype, out_scale, out_zp if out_dtype == "int8" else 0)
+    assert_bit_exact(single_op_model(tmp_path / "rq16.tflite", "QUANTIZE", [x], out), samples=4)

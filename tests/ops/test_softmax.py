@@ -5,7 +5,7 @@ from tinygen.compiler import compile_model
 from tinygen.errors import TinygenError
 from tinygen.options import REFERENCE
 import pytest
-from helpers import SOME, assert_bit_exact, input_ranges, keras_model, layers, quantize
+from helpers import SOME, Spec, assert_bit_exact, input_ranges, keras_model, layers, quantize, single_op_model
 
 
 def with_beta(path: Path, beta: float) -> Path:
@@ -48,3 +48,11 @@ def test_softmax_beta(softmax_model, beta):
 def test_softmax_beta_too_small_is_rejected(softmax_model):
     with pytest.raises(TinygenError, match="too small"):
         compile_model(with_beta(softmax_model, 1e-8), REFERENCE)
+
+
+@pytest.mark.parametrize("input_scale, depth", [(0.02, 2), (0.1, 10), (0.5, 33)])
+def test_softmax_int16_output(tmp_path, input_scale, depth):
+    """int8 in, int16 out (scale 1/65536, zero point -32768), as the keyword models end."""
+    path = single_op_model(tmp_path / "sm16.tflite", "SOFTMAX", [Spec((3, depth), "int8", input_scale, 7)],
+                           Spec((3, depth), "int16", 1.0 / 65536, -32768), beta=1.0)
+    assert_bit_exact(path, samples=6)

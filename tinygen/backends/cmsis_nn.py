@@ -10,8 +10,9 @@ reference call for one keeps the outputs bit-exact. Where CMSIS-NN has the op:
     FULLY_CONNECTED    arm_fully_connected_s8, arm_fully_connected_per_channel_s8
     AVERAGE_POOL_2D    arm_avgpool_s8
     MAX_POOL_2D        arm_max_pool_s8
-    SOFTMAX            arm_softmax_s8
+    SOFTMAX            arm_softmax_s8, arm_softmax_s8_s16 (int16 output)
     ADD, MUL           arm_elementwise_add_s8, arm_elementwise_mul_s8 (operands of one size)
+    SVDF               arm_svdf_state_s16_s8 (an int16 state of zero point 0)
 
 the call goes to a small wrapper in tinygen/kernels/cmsis_nn/cmsis_nn_glue.c; every other op, and a
 layer CMSIS-NN would not take as it is (negative padding inside a patch-based tile, broadcasting,
@@ -74,6 +75,13 @@ POOL_PARAMS = Record("tg_cmsis_pool_params", """
 """)
 SOFTMAX_PARAMS = Record("tg_cmsis_softmax_params", """
     int32_t rows, depth, input_multiplier, input_left_shift, diff_min;
+""")
+SVDF_PARAMS = Record("tg_cmsis_svdf_params", """
+    int32_t batches, input_size, filters, units, rank, memory, input_zero_point, output_zero_point,
+        feature_multiplier, feature_shift, output_multiplier, output_shift;
+    const int8_t *weights_feature;
+    const int16_t *weights_time;
+    const int32_t *bias;
 """)
 ELEMENTWISE_PARAMS = Record("tg_cmsis_elementwise_params", """
     int32_t size, a_offset, b_offset, output_offset, act_min, act_max, left_shift, a_multiplier,
@@ -323,8 +331,8 @@ def _softmax(op: Op, call: Call, dsp: bool) -> Call | None:
     if not 0 <= f["input_left_shift"] <= 31:
         return None
     # Each row is read three times (maximum, sum of exponentials, outputs): no overlap.
-    return Call(GLUE, "tg_cmsis_softmax_s8", [SOFTMAX_PARAMS(dict(f)), op.inputs[0],
-                                              op.outputs[0]], macs=call.macs)
+    function = {"tg_softmax_s8": "tg_cmsis_softmax_s8", "tg_softmax_s8_s16": "tg_cmsis_softmax_s8_s16"}[call.function]
+    return Call(GLUE, function, [SOFTMAX_PARAMS(dict(f)), op.inputs[0], op.outputs[0]], macs=call.macs)
 
 
 def _elementwise(op: Op, call: Call, dsp: bool) -> Call | None:
@@ -346,8 +354,23 @@ def _elementwise(op: Op, call: Call, dsp: bool) -> Call | None:
                 inplace=inplace)
 
 
+def _svdf(op: Op, call: Call, dsp: bool) -> Call | None:
+    f = call.args[0].fields
+    if call.function != "tg_svdf_s8_s16" or f["state_zero_point"] != 0:
+        return None  # CMSIS-NN's int8-state SVDF wants a kernel-sum buffer; its int16 one assumes zero point 0
+    fields = {k: f[k] for k in ("batches", "input_size", "filters", "units", "rank", "memory", "feature_multiplier",
+                                "feature_shift", "output_multiplier", "output_shift", "weights_feature",
+                                "weights_time", "bias")}
+    fields.update(input_zero_point=-f["input_offset"], output_zero_point=f["output_offset"])
+    scratch = 4 * f["batches"] * (f["filters"] + f["units"])
+    # The output is written after the whole input is read (into the state): no overlap.
+    _, x, state, out = call.args
+    return Call(GLUE, "tg_cmsis_svdf_s8_s16", [SVDF_PARAMS(fields), x, state, out, Scratch(scratch)],
+                macs=call.macs)
+
+
 _SWAPS = {"conv2d": _conv, "depthwise_conv2d": _depthwise, "fully_connected": _fully_connected,
-          "avg_pool2d": _pool, "max_pool2d": _pool, "softmax": _softmax, "binary": _elementwise}
+          "avg_pool2d": _pool, "max_pool2d": _pool, "softmax": _softmax, "binary": _elementwise, "svdf": _svdf}
 
 
 # ---------------------------------------------------------------------------------------------

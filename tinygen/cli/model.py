@@ -92,12 +92,13 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
     files, next_step = write_project(program, target, out_dir, input_file, force, preprocess)
     summary = {"model": str(model), "board": target.name, "output": str(out_dir),
                "arena_bytes": program.plan.arena_bytes, "io_buffer_bytes": program.io_buffer_bytes,
-               "patch": program.patch, "files": [str(f) for f in files]}
+               "state_bytes": program.state_bytes, "patch": program.patch, "files": [str(f) for f in files]}
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
         io = f", input and output buffers {program.io_buffer_bytes:,} bytes" if program.io_buffer_bytes else ""
-        click.echo(f"wrote {len(files)} files to {out_dir} (arena {program.plan.arena_bytes:,} bytes{io}); "
+        state = f", persistent state {program.state_bytes:,} bytes" if program.state_bytes else ""
+        click.echo(f"wrote {len(files)} files to {out_dir} (arena {program.plan.arena_bytes:,} bytes{io}{state}); "
                    f"next: {next_step}")
 
 
@@ -109,6 +110,10 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
               help="Also run this input: .npy with the input's shape and dtype, or an image "
                    "(preprocessed as inferred from the model, or by --preprocess). Repeatable.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
+@click.option("--steps", type=click.IntRange(1, None), default=None,
+              help="Invokes in a row through one model instance, from its reset state: the inputs run in "
+                   "sequences of this many steps, every step compared. [default: 10 for a model with state "
+                   "(LSTM, SVDF), 1 otherwise]")
 @click.option("--float-model", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="The float original of MODEL: also run it in TFLite Micro on the same real-valued inputs "
                    "and report how far MODEL's outputs are from it (RMSE, MAE, L2 relative error, cosine; "
@@ -122,17 +127,21 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
 @preprocess_option
 @planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def validate(model: Path, samples: int, input_files: tuple, seed: int, float_model: Path | None, data: Path | None,
-             board: str | None, link, preprocess: dict, compile_options: CompileOptions, as_json: bool) -> None:
+def validate(model: Path, samples: int, input_files: tuple, seed: int, steps: int | None, float_model: Path | None,
+             data: Path | None, board: str | None, link, preprocess: dict, compile_options: CompileOptions,
+             as_json: bool) -> None:
     """Check the generated C bit-exact against the TFLite Micro interpreter.
 
     Builds the generated code with the host C compiler ($CC, default cc), or
     with arm-none-eabi-gcc for an emulated --board and runs it in QEMU, or for
     a real --board builds and flashes its PlatformIO project and sends the
     inputs over the serial port; runs tflite-micro on the same inputs, and reports the largest absolute
-    difference per output. Exit 0 only when every output is identical, 1 when
-    any differs. With --float-model, also the quantization error against the
-    float original (which does not change the exit code).
+    difference per output. A model with state (variable tensors) keeps it
+    from one invoke to the next on both sides: the inputs (random ones, then
+    --input files in order) run in sequences of --steps invokes, each from the
+    reset state, and every step is compared. Exit 0 only when every output is
+    identical, 1 when any differs. With --float-model, also the quantization
+    error against the float original (which does not change the exit code).
     """
     if float_model is None and data is not None:
         raise TinygenError("--data gives the inputs of --float-model; without one, use --input FILE")
@@ -143,7 +152,8 @@ def validate(model: Path, samples: int, input_files: tuple, seed: int, float_mod
     refuse_link_unless_real(board_named(board) if board else None)
     require_images_for(preprocess, [*input_files, *(_images_in(data) if data else [])])
     program = compile_for(model, compile_options, board)
-    report, comparison = _validate(model, program, samples, input_files, seed, float_model, data, preprocess, link)
+    report, comparison = _validate(model, program, samples, input_files, seed, float_model, data, preprocess, link,
+                                   steps)
     if as_json:
         click.echo(json.dumps(plain({**asdict(report), "float_comparison": comparison and asdict(comparison)}),
                               indent=2))
@@ -158,18 +168,19 @@ def _images_in(data: Path) -> list[Path]:
     return [p for p in data.rglob("*") if p.is_file()] if data.is_dir() else []
 
 
-def _validate(model, program, samples, input_files, seed, float_model, data, preprocess, link):
+def _validate(model, program, samples, input_files, seed, float_model, data, preprocess, link, steps):
     from tinygen import accuracy
     from tinygen.validate import validate as run_validation, validate_on
 
     progress_line = progress("emulated inferences")
     if float_model is None:
-        return run_validation(model, program, samples, input_files, seed, progress_line, preprocess, link), None
+        return (run_validation(model, program, samples, input_files, seed, progress_line, preprocess, link, steps),
+                None)
     graph = program.graph
     original = accuracy.float_model_graph(float_model, graph)
     real = accuracy.real_data(graph, data, samples, seed, preprocess)
     report, ours = validate_on(model, program, [accuracy.to_model_inputs(graph, s) for s in real.samples],
-                               progress_line, link)
+                               progress_line, link, steps)
     comparison = accuracy.compare_with_float(float_model, original, real,
                                              [accuracy.real_outputs(graph, o) for o in ours])
     return report, comparison
@@ -184,8 +195,19 @@ def _print_validation(model: Path, program, report) -> None:
     if program.graph.dropped_io:
         click.echo("--io int8: the C code reads and writes int8; its values went through the model's own "
                    "QUANTIZE/DEQUANTIZE to meet TFLite Micro's")
+    if report.state_bytes:
+        click.echo(f"persistent state {report.state_bytes:,} bytes, carried from step to step on both sides")
     verdict = "bit-exact with TFLite Micro" if report.exact else "DIFFERS from TFLite Micro"
-    click.echo(f"{model}: {verdict} on {report.samples} inputs")
+    click.echo(f"{model}: {verdict} on {report.samples} inputs{_sequences(report)}")
+
+
+def _sequences(report) -> str:
+    """How the inputs ran, for a model validated in sequences of more than one step."""
+    if report.steps == 1:
+        return ""
+    rest = report.samples % report.steps
+    return (f" ({report.sequences} sequence{'s' * (report.sequences != 1)} of {report.steps} steps"
+            + (f", the last of {rest}" if rest else "") + ", each from the reset state, every step compared)")
 
 
 def _print_float_comparison(c) -> None:
@@ -266,6 +288,9 @@ def _print_simulation(r: dict) -> None:
     if r["io_buffers"] == "separate":
         click.echo(f"  of which     arena {r['arena_bytes']:,} bytes, input and output buffers {r['io_buffer_bytes']:,} "
                    "bytes (--io-buffers separate: outside the arena, they survive invoke)")
+    if r["persistent_state_bytes"]:
+        click.echo(f"persistent state {r['persistent_state_bytes']:>7,} bytes outside the arena, kept from one invoke to "
+                   f"the next ({len(r['persistent_state'])} variable tensors); SRAM {r['sram_bytes']:,} bytes in all")
     flash = r["flash"]
     label = "flash (estimate)" if r["flash_is_estimate"] else "flash"
     click.echo(f"{label:16} {r['flash_bytes']:>7,} bytes: code {flash['code_bytes']:,}, constant data "

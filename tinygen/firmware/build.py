@@ -103,11 +103,12 @@ def _sources(out_dir: Path, written: list[Path], app: str = "semihosting") -> li
 
 def write_firmware(program: Program, board: str | Board, out_dir: str | Path, profile: bool = True,
                    opt: str = "-O2", stack_bytes: int = DEFAULT_STACK_BYTES,
-                   app: str = "semihosting") -> tuple[Board, list[str], list[str]]:
+                   app: str = "semihosting", sequence: int = 0) -> tuple[Board, list[str], list[str]]:
     """Render the model (its kernels were chosen by compile_model) and the firmware sources, linker
     script and Makefile into out_dir (created if needed; files there are overwritten).
     app: "semihosting" (samples from inputs.bin) or "serve" (the serial protocol on the board's
-    UART; profiled, it answers 'P' requests with each step's cycles).
+    UART; profiled, it answers 'P' requests with each step's cycles). sequence > 0: the semihosting
+    firmware calls <prefix>_reset() before every sequence-th sample (0: the samples are one sequence).
     Returns the board, the compiler flags and the sources, relative to out_dir."""
     if app not in APPS:
         raise TinygenError(f"app must be one of {', '.join(APPS)}, not {app!r}")
@@ -119,7 +120,7 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
     if not re.fullmatch(r"-O[0123sgz]|-Ofast", opt):
         raise TinygenError(f"opt must be an optimisation flag such as -O2 or -Os, not {opt!r}")
     ram = ram_region(board)
-    arena = program.plan.arena_bytes
+    arena = program.plan.arena_bytes + program.state_bytes
     if arena + stack_bytes > ram.bytes:
         raise TinygenError(_ram_message(arena, ram, stack_bytes))
     out = Path(out_dir)
@@ -145,7 +146,7 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
     env = codegen._environment()
     context = {
         "model_name": program.graph.name, "model_name_c": _c_string(program.graph.name), "board_name": board.name,
-        "steps": len(program.calls) if profile and not serve else 0,
+        "steps": len(program.calls) if profile and not serve else 0, "sequence": int(sequence),
         "flash_name": "flash", "flash_origin": board.flash_origin, "flash_bytes": board.flash_bytes,
         "ram_name": ram.name, "ram_origin": ram.origin, "ram_bytes": ram.bytes, "stack_bytes": stack_bytes,
         "cflags": shlex.join(cflags), "ldflags": shlex.join(ldflags), "sources": " ".join(sources),
@@ -159,22 +160,23 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
 
 
 def build_firmware(program: Program, board: str | Board, out_dir: str | Path, profile: bool = True,
-                   opt: str = "-O2", stack_bytes: int = DEFAULT_STACK_BYTES, app: str = "semihosting") -> Path:
+                   opt: str = "-O2", stack_bytes: int = DEFAULT_STACK_BYTES, app: str = "semihosting",
+                   sequence: int = 0) -> Path:
     """write_firmware(), then compile with arm-none-eabi-gcc; returns the path of fw.elf.
 
     profile=True also times every step (TINYGEN_PROFILE): run_qemu() then reports cycles per layer.
     opt is the optimisation flag (-O2 for speed, -Os where flash is tight). app="serve" builds the
     serial-protocol firmware instead (run it with qemu.serve_qemu())."""
     gcc = arm_gcc()
-    board, cflags, sources = write_firmware(program, board, out_dir, profile, opt, stack_bytes, app)
+    board, cflags, sources = write_firmware(program, board, out_dir, profile, opt, stack_bytes, app, sequence)
     out = Path(out_dir)
     elf = out / "fw.elf"
     elf.unlink(missing_ok=True)
     result = subprocess.run([gcc, *cflags, *sources, *firmware_link_flags(), "-o", elf.name], cwd=out, check=False,
                             capture_output=True, text=True)
     if result.returncode != 0:
-        raise TinygenError(_link_error(result.stderr, board, ram_region(board), program.plan.arena_bytes,
-                                       stack_bytes))
+        raise TinygenError(_link_error(result.stderr, board, ram_region(board),
+                                       program.plan.arena_bytes + program.state_bytes, stack_bytes))
     return elf
 
 

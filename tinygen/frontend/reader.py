@@ -88,10 +88,12 @@ def _read_tensor(table: Table, index: int, buffers: list[Table], buf: bytes) -> 
                            "tinygen needs static shapes (fix the batch size before converting)")
     if table.table(schema.TENSOR_SPARSITY) is not None:
         raise TinygenError(f"tensor {index} '{name}' is sparse; tinygen needs dense tensors")
-    if table.scalar(schema.TENSOR_IS_VARIABLE, "?", False):
-        raise TinygenError(f"tensor {index} '{name}' is a variable (stateful model); not supported")
-    tensor = Tensor(name, shape, dtype, _read_quant(table.table(schema.TENSOR_QUANT)), index=index)
-    tensor.data = _read_data(table.scalar(schema.TENSOR_BUFFER, "I"), buffers, buf, tensor)
+    variable = table.scalar(schema.TENSOR_IS_VARIABLE, "?", False)
+    tensor = Tensor(name, shape, dtype, _read_quant(table.table(schema.TENSOR_QUANT)), index=index,
+                    is_variable=bool(variable))
+    # A variable's buffer, if any, is not its value: TFLM resets variables at start-up (to zero, or
+    # the zero point of an int8 one) whatever the file holds.
+    tensor.data = None if variable else _read_data(table.scalar(schema.TENSOR_BUFFER, "I"), buffers, buf, tensor)
     return tensor
 
 

@@ -121,7 +121,7 @@ class Call:
     kind = "call"
 
     def reads(self, op: Op) -> list[Tensor]:
-        return [t for t in op.inputs if t is not None and not t.is_const]
+        return [t for t in op.inputs if t is not None and t.in_arena]
 
     def writes(self, op: Op) -> list[Tensor]:
         return list(op.outputs)
@@ -189,6 +189,7 @@ class OpDef:
     takes_padding: bool = False  # a zero PAD before it may become its padding (passes/fold_pad)
     tiling: Callable[[Op], str | None] | None = None  # how it runs on a patch tile (tinygen.ops.tiling)
     cost: str | Callable[[Op], str] = "other"  # the latency model's kind: conv, pointwise, depthwise, other
+    state_inputs: tuple = ()  # input positions that are variable tensors, the op's state across invokes
 
 
 ACTIVATION = ("activation", "b", 0)  # an option field: a fused activation, as every op with one stores it

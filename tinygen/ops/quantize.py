@@ -24,6 +24,8 @@ QUANTIZE_PARAMS = Record("tg_quantize_params", """
 EIGHT_BIT_RANGE = {"int8": (-128, 127), "uint8": (0, 255)}
 # The integer pairs TFLM's QUANTIZE accepts among those tinygen has 8-bit kernels for.
 REQUANTIZE_PAIRS = {("int8", "int8"), ("int8", "uint8"), ("uint8", "int8")}
+# From an int16 model input (keyword models with SVDF take int16 and return int32).
+FROM_INT16 = {"int8": ("tg_requantize_s16_s8", (-128, 127)), "int32": ("tg_requantize_s16_s32", (-(1 << 31), (1 << 31) - 1))}
 
 
 def per_tensor(op: Op, t: Tensor) -> None:
@@ -62,9 +64,15 @@ def _lower_quantize(op: Op) -> Call:
         params = QUANTIZE_PARAMS({"rows": 1, "cols": out.size, "input_row_stride": out.size,
                                                 "scale": out.quant.s, "zero_point": out.quant.zp})
         return Call("quantize", "tg_quantize_f32_s8", [params, x, out])
+    if x.dtype == "int16" and out.dtype in FROM_INT16:
+        per_tensor(op, x)
+        function, (lo, hi) = FROM_INT16[out.dtype]
+        multiplier, shift = quantize_multiplier(float(x.quant.s) / float(out.quant.s))
+        return Call("requantize", function, [requantize_params(x, out, multiplier, shift, lo, hi), x, out])
     if (x.dtype, out.dtype) not in REQUANTIZE_PAIRS:
+        pairs = sorted(REQUANTIZE_PAIRS) + [("int16", b) for b in FROM_INT16]
         raise TinygenError(f"{op.describe()}: {x.dtype} -> {out.dtype} is not supported (supported: float32 -> int8, "
-                           + ", ".join(f"{a} -> {b}" for a, b in sorted(REQUANTIZE_PAIRS)) + ")")
+                           + ", ".join(f"{a} -> {b}" for a, b in pairs) + ")")
     per_tensor(op, x)
     multiplier, shift = quantize_multiplier(float(x.quant.s) / float(out.quant.s))
     lo, hi = EIGHT_BIT_RANGE[out.dtype]

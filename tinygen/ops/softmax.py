@@ -1,4 +1,5 @@
-"""SOFTMAX over the last axis: int8 input, int8 output (scale 1/256, zero point -128)."""
+"""SOFTMAX over the last axis: int8 input, int8 output (scale 1/256, zero point -128) or int16
+output (scale 1/65536, zero point -32768)."""
 from __future__ import annotations
 
 import math
@@ -40,10 +41,14 @@ def input_radius(integer_bits: int, left_shift: int) -> int:
 @define("SOFTMAX", options=(("beta", "f", 1.0),), output_shape=same_as_input)
 def lower_softmax(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
-    require_int8(op, x, out)
+    wide = out.dtype == "int16" and out.quant is not None
+    require_int8(op, x, *(() if wide else (out,)))
     if not x.shape:
         raise TinygenError(f"{op.describe()}: the input must have at least one dimension")
-    if out.quant.zp != -128 or out.quant.s != np.float32(1.0 / 256):
+    if wide and (out.quant.zp != -32768 or abs(float(out.quant.s) - 1.0 / 65536) > 0.001 / 65536):
+        raise TinygenError(f"{op.describe()}: the int16 output of an int8 softmax must have scale 1/65536 and zero "
+                           f"point -32768 (got {float(out.quant.s):g}, {out.quant.zp})")
+    if not wide and (out.quant.zp != -128 or out.quant.s != np.float32(1.0 / 256)):
         raise TinygenError(f"{op.describe()}: the int8 output must have scale 1/256 and zero point -128 "
                            f"(got {float(out.quant.s):g}, {out.quant.zp})")
     beta = float(np.float32(op.options.get("beta", 1.0)))
@@ -54,4 +59,4 @@ def lower_softmax(op: Op) -> Call:
         "input_multiplier": multiplier, "input_left_shift": shift,
         "diff_min": -input_radius(SCALED_DIFF_INTEGER_BITS, shift),
     })
-    return Call("softmax", "tg_softmax_s8", [params, x, out])
+    return Call("softmax", "tg_softmax_s8_s16" if wide else "tg_softmax_s8", [params, x, out])

@@ -134,6 +134,10 @@ void tg_cmsis_softmax_s8(const tg_cmsis_softmax_params *p, const int8_t *input, 
   arm_softmax_s8(input, p->rows, p->depth, p->input_multiplier, p->input_left_shift, p->diff_min, output);
 }
 
+void tg_cmsis_softmax_s8_s16(const tg_cmsis_softmax_params *p, const int8_t *input, int16_t *output) {
+  arm_softmax_s8_s16(input, p->rows, p->depth, p->input_multiplier, p->input_left_shift, p->diff_min, output);
+}
+
 void tg_cmsis_add_s8(const tg_cmsis_elementwise_params *p, const int8_t *a, const int8_t *b, int8_t *output) {
   tg_cmsis_check(arm_elementwise_add_s8(a, b, p->a_offset, p->a_multiplier, p->a_shift, p->b_offset, p->b_multiplier,
                                         p->b_shift, p->left_shift, output, p->output_offset, p->multiplier, p->shift,
@@ -143,4 +147,33 @@ void tg_cmsis_add_s8(const tg_cmsis_elementwise_params *p, const int8_t *a, cons
 void tg_cmsis_mul_s8(const tg_cmsis_elementwise_params *p, const int8_t *a, const int8_t *b, int8_t *output) {
   tg_cmsis_check(arm_elementwise_mul_s8(a, b, p->a_offset, p->b_offset, output, p->output_offset, p->multiplier,
                                         p->shift, p->act_min, p->act_max, p->size));
+}
+
+void tg_cmsis_svdf_s8_s16(const tg_cmsis_svdf_params *p, const int8_t *input, int16_t *state, int8_t *output,
+                          void *scratch) {
+  cmsis_nn_context products, sums;
+  cmsis_nn_svdf_params svdf;
+  cmsis_nn_per_tensor_quant_params feature, time;
+  const cmsis_nn_dims input_dims = tg_cmsis_dims(p->batches, p->input_size, 1, 1);
+  const cmsis_nn_dims state_dims = tg_cmsis_dims(p->batches, p->filters * p->memory, 1, 1);
+  const cmsis_nn_dims feature_dims = tg_cmsis_dims(p->filters, p->input_size, 1, 1);
+  const cmsis_nn_dims time_dims = tg_cmsis_dims(p->filters, p->memory, 1, 1);
+  const cmsis_nn_dims bias_dims = tg_cmsis_dims(p->units, 1, 1, 1);
+  const cmsis_nn_dims output_dims = tg_cmsis_dims(p->batches, p->units, 1, 1);
+  products.buf = scratch;
+  products.size = p->batches * p->filters * (int32_t)sizeof(int32_t);
+  sums.buf = (int32_t *)scratch + p->batches * p->filters;
+  sums.size = p->batches * p->units * (int32_t)sizeof(int32_t);
+  svdf.rank = p->rank;
+  svdf.input_offset = p->input_zero_point; /* arm_svdf_state_s16_s8 negates it itself */
+  svdf.output_offset = p->output_zero_point;
+  svdf.input_activation = tg_cmsis_activation(INT16_MIN, INT16_MAX);
+  svdf.output_activation = tg_cmsis_activation(INT8_MIN, INT8_MAX);
+  feature.multiplier = p->feature_multiplier;
+  feature.shift = p->feature_shift;
+  time.multiplier = p->output_multiplier;
+  time.shift = p->output_shift;
+  tg_cmsis_check(arm_svdf_state_s16_s8(&products, &sums, &svdf, &feature, &time, &input_dims, input, &state_dims,
+                                       state, &feature_dims, p->weights_feature, &time_dims, p->weights_time,
+                                       &bias_dims, p->bias, &output_dims, output));
 }

@@ -83,6 +83,8 @@ typedef struct {
 
 /* SOFTMAX over the last axis through arm_softmax_s8 (output scale 1/256, zero point -128). */
 void tg_cmsis_softmax_s8(const tg_cmsis_softmax_params *p, const int8_t *input, int8_t *output);
+/* The same through arm_softmax_s8_s16 (int16 output, scale 1/65536, zero point -32768). */
+void tg_cmsis_softmax_s8_s16(const tg_cmsis_softmax_params *p, const int8_t *input, int16_t *output);
 
 typedef struct {
   int32_t size;
@@ -95,5 +97,19 @@ typedef struct {
  * arm_elementwise_mul_s8. */
 void tg_cmsis_add_s8(const tg_cmsis_elementwise_params *p, const int8_t *a, const int8_t *b, int8_t *output);
 void tg_cmsis_mul_s8(const tg_cmsis_elementwise_params *p, const int8_t *a, const int8_t *b, int8_t *output);
+
+typedef struct {
+  int32_t batches, input_size, filters, units, rank, memory;
+  int32_t input_zero_point, output_zero_point;
+  int32_t feature_multiplier, feature_shift, output_multiplier, output_shift;
+  const int8_t *weights_feature;
+  const int16_t *weights_time;
+  const int32_t *bias;
+} tg_cmsis_svdf_params;
+
+/* SVDF with an int16 state of zero point 0 through arm_svdf_state_s16_s8; the scratch holds its
+ * two int32 buffers, batches x filters then batches x units. */
+void tg_cmsis_svdf_s8_s16(const tg_cmsis_svdf_params *p, const int8_t *input, int16_t *state, int8_t *output,
+                          void *scratch);
 
 #endif

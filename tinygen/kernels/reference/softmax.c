@@ -13,7 +13,9 @@ static int32_t exp_of_diff(const tg_softmax_params *p, int32_t diff) {
   return tg_fp_exp_on_negative_values(scaled_diff, kDiffIntegerBits);
 }
 
-static void softmax_row(const tg_softmax_params *p, const int8_t *input, int8_t *output) {
+/* One row; the output is int8 (output_bits 8) or int16 (16), its zero point the type's minimum. */
+static void softmax_row(const tg_softmax_params *p, const int8_t *input, int output_bits, void *output) {
+  const int32_t out_min = -(1 << (output_bits - 1)), out_max = (1 << (output_bits - 1)) - 1;
   int32_t max = INT8_MIN;
   for (int32_t c = 0; c < p->depth; ++c) max = tg_max_i32(max, input[c]);
 
@@ -31,19 +33,27 @@ static void softmax_row(const tg_softmax_params *p, const int8_t *input, int8_t 
   int32_t reciprocal = tg_fp_one_over_one_plus_x(sum_minus_one);
   /* The reference aborts past 31 (a sum of 256 or more, where every output rounds to 0);
    * clamping keeps the shift defined. */
-  int32_t exponent = tg_min_i32(bits_over_unit + 31 - 8, 31);
+  int32_t exponent = tg_min_i32(bits_over_unit + 31 - output_bits, 31);
 
   for (int32_t c = 0; c < p->depth; ++c) {
     int32_t diff = input[c] - max;
-    int32_t out = INT8_MIN;
+    int32_t out = out_min;
     if (diff >= p->diff_min) {
       int32_t scaled = tg_rounding_divide_by_pot(tg_fp_mul(reciprocal, exp_of_diff(p, diff)), exponent);
-      out = tg_clamp_i32(scaled + INT8_MIN, INT8_MIN, INT8_MAX);
+      out = tg_clamp_i32(scaled + out_min, out_min, out_max);
     }
-    output[c] = (int8_t)out;
+    if (output_bits == 8) {
+      ((int8_t *)output)[c] = (int8_t)out;
+    } else {
+      ((int16_t *)output)[c] = (int16_t)out;
+    }
   }
 }
 
 void tg_softmax_s8(const tg_softmax_params *p, const int8_t *input, int8_t *output) {
-  for (int32_t r = 0; r < p->rows; ++r) softmax_row(p, input + r * p->depth, output + r * p->depth);
+  for (int32_t r = 0; r < p->rows; ++r) softmax_row(p, input + r * p->depth, 8, output + r * p->depth);
+}
+
+void tg_softmax_s8_s16(const tg_softmax_params *p, const int8_t *input, int16_t *output) {
+  for (int32_t r = 0; r < p->rows; ++r) softmax_row(p, input + r * p->depth, 16, output + r * p->depth);
 }

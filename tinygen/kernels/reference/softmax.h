@@ -12,5 +12,7 @@ typedef struct {
 
 /* int8 input, int8 output with scale 1/256 and zero point -128. */
 void tg_softmax_s8(const tg_softmax_params *p, const int8_t *input, int8_t *output);
+/* int8 input, int16 output with scale 1/65536 and zero point -32768. */
+void tg_softmax_s8_s16(const tg_softmax_params *p, const int8_t *input, int16_t *output);
 
 #endif
