@@ -6,15 +6,17 @@
  * window reaches past the input (so every output pixel, border or not, runs the same code). Each
  * row is stored twice, in slots t % kernel_h and t % kernel_h + kernel_h, so that any output row's
  * kernel rows lie one after another, at fixed offsets from one pointer. Every input row is widened
- * once; the band costs 4 * kernel_h bytes per input column and channel of scratch, which is why
- * --optimize memory keeps opt_dwconv. A word
- * of a plane row is two horizontally adjacent taps of one channel, which is what SMLAD wants; the
- * weights are stored per channel and kernel row as the matching pairs (prepared at generation time).
- * Output pixels go two at a time (horizontal stride 1), ox and ox + 1, reading the same words: the
- * second pixel's pairs are the first's shifted by one tap, so it has weight words of its own,
- * (w[2j-1], w[2j]). Per output pair and kernel row of a 3-wide window: two data words, four weight
- * words, four SMLAD for six multiply-accumulates. The band costs a pass over the input per channel
- * group, which wide rows repay (narrow ones and stride 2 keep opt_dwconv).
+ * once; the band costs 4 * kernel_h bytes of scratch per input column and channel, which is why
+ * --optimize memory keeps opt_dwconv.
+ *
+ * A word of a plane row is two horizontally adjacent taps of one channel, which is what SMLAD
+ * wants; the weights are stored per channel and kernel row as the matching pairs (prepared at
+ * generation time). Output pixels go two at a time (horizontal stride 1), ox and ox + 1, reading
+ * the same words: the second pixel's pairs are the first's shifted by one tap, so it has weight
+ * words of its own, (w[2j-1], w[2j]). Per output pair and kernel row of a 3-wide window: two data
+ * words, four weight words, four SMLAD for six multiply-accumulates. Filling the band and setting
+ * up each channel's row cost about as much as a few output pairs, which wide rows repay (narrow
+ * ones and stride 2 keep opt_dwconv).
  *
  * A row's windows are all read (into the band) before any of its outputs is written, which is the
  * in-place bound the generator declares (a block of one output row). Rows go front to back only.
@@ -114,21 +116,29 @@ TG_ALWAYS_INLINE void opt_dwconv_rows_row(const opt_dwconv_rows_params *p, const
   int32_t a0 = *acc0, a1 = *acc1;
 #if TG_DSP && defined(__OPTIMIZE__)
   /* GCC neither merges the loads nor keeps the pointers in registers on its own: the two-word rows
-   * (windows 2 or 3 wide) written out, each row at a constant offset from one pointer. */
+   * (windows 2 or 3 wide) written out, each row at a constant offset from one pointer where the
+   * build unrolled the kernel rows (else, -Og, at its own pointer). */
+#define OPT_DWCONV_ROWS_PAIR(address, ...)                                                         \
+  __asm__("ldrd %[d0], %[d1], " address "\n\t"                                                    \
+          "ldmia %[w]!, {r0, r1, r2, r3}\n\t"                                                     \
+          "smlad %[a0], %[d0], r0, %[a0]\n\t"                                                     \
+          "smlad %[a1], %[d0], r1, %[a1]\n\t"                                                     \
+          "smlad %[a0], %[d1], r2, %[a0]\n\t"                                                     \
+          "smlad %[a1], %[d1], r3, %[a1]\n\t"                                                     \
+          : [a0] "+r"(a0), [a1] "+r"(a1), [w] "+r"(*w), [d0] "=&r"(d0), [d1] "=&r"(d1)             \
+          : __VA_ARGS__                                                                          \
+          : "r0", "r1", "r2", "r3", "memory")
   if (p->pair_words == 2) {
     uint32_t d0, d1;
-    __asm__("ldrd %[d0], %[d1], [%[d], %[offset]]\n\t"
-            "ldmia %[w]!, {r0, r1, r2, r3}\n\t"
-            "smlad %[a0], %[d0], r0, %[a0]\n\t"
-            "smlad %[a1], %[d0], r1, %[a1]\n\t"
-            "smlad %[a0], %[d1], r2, %[a0]\n\t"
-            "smlad %[a1], %[d1], r3, %[a1]\n\t"
-            : [a0] "+r"(a0), [a1] "+r"(a1), [w] "+r"(*w), [d0] "=&r"(d0), [d1] "=&r"(d1)
-            : [d] "r"(rows), [offset] "i"(4 * ky * row_words)
-            : "r0", "r1", "r2", "r3", "memory");
+    if (__builtin_constant_p(4 * ky * row_words)) {
+      OPT_DWCONV_ROWS_PAIR("[%[d], %[offset]]", [d] "r"(rows), [offset] "i"(4 * ky * row_words));
+    } else {
+      OPT_DWCONV_ROWS_PAIR("[%[d]]", [d] "r"(rows + ky * row_words));
+    }
     *acc0 = a0, *acc1 = a1;
     return;
   }
+#undef OPT_DWCONV_ROWS_PAIR
 #endif
   const uint32_t *d = rows + ky * row_words;
   const int32_t *wr = *w;
