@@ -31,11 +31,13 @@ SAMPLES = 5
 _cache: dict = {}
 
 
-def _case(model: Path, patch: str = "off"):
-    """The program, its random samples and TFLM's outputs, shared by every board."""
-    key = (str(model), patch)
+def _case(model: Path, patch: str = "off", kernels: str = "reference"):
+    """The program, its random samples and TFLM's outputs, shared by every board; builtin kernels
+    with --optimize speed, the fastest variant at every layer."""
+    key = (str(model), patch, kernels)
     if key not in _cache:
-        program = compile_model(model, CompileOptions(patch=patch, kernels="reference"))
+        options = CompileOptions(patch=patch, kernels=kernels, optimize="speed" if kernels == "builtin" else "auto")
+        program = compile_model(model, options)
         samples = random_inputs(program.graph, SAMPLES, seed=7)
         _cache[key] = program, samples, run_tflm(model, samples, len(program.graph.outputs))
     return _cache[key]
@@ -66,10 +68,11 @@ def _assert_cycles(cycles, program, profiled=True, stack_bytes=DEFAULT_STACK_BYT
         assert 0 <= total - sum(layers) < 200
 
 
-def _run_twice(model: Path, board: str, tmp_path: Path, patch: str = "off", program=None):
+def _run_twice(model: Path, board: str, tmp_path: Path, patch: str = "off", kernels: str = "reference",
+               program=None):
     """Outputs bit-exact and counts repeated exactly; `program` (compiled for the board) replaces
-    the reference-kernel program shared by every board."""
-    shared, samples, reference = _case(model, patch)
+    the program of `kernels` shared by every board."""
+    shared, samples, reference = _case(model, patch, kernels)
     program = program or shared
     elf = build_firmware(program, board, tmp_path / board)
     done = []
@@ -86,9 +89,10 @@ def _run_twice(model: Path, board: str, tmp_path: Path, patch: str = "off", prog
 @needs_tools
 @pytest.mark.parametrize("board", ["qemu_mps2_an386", "qemu_mps2_an500"])
 @pytest.mark.parametrize("name", MODEL_NAMES)
-def test_shared_model_on_qemu(name, board, tmp_path):
+@pytest.mark.parametrize("kernels", ["reference", "builtin"])
+def test_shared_model_on_qemu(name, board, kernels, tmp_path):
     model = shared_or_skip(f"models/{name}.tflite")
-    _run_twice(model, board, tmp_path)
+    _run_twice(model, board, tmp_path, kernels=kernels)
 
 
 @needs_tools

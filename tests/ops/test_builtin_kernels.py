@@ -380,6 +380,16 @@ def test_zoo_is_bit_exact(zoo, zoo_models, tmp_path):
 
 
 @pytest.mark.slow
+def test_depthwise_zoo_by_rows_is_bit_exact(zoo_models, tmp_path):
+    """--optimize speed (and auto where the arena fits) takes opt_dwconv_rows where it applies:
+    here windows 3x3, 7x7 and 3x2 with vertical stride 2, the others keep opt_dwconv."""
+    path = zoo_models("depthwise")
+    program = compiled_builtin(path, memory_first=False)
+    assert {"opt_dwconv_rows_s8_inline", "opt_dwconv_s8_inline"} <= functions(program)
+    assert_exact_on_host(path, program, tmp_path)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("zoo", ["conv", "depthwise"])
 def test_zoo_is_bit_exact_run_back_to_front(zoo, zoo_models, tmp_path):
     """`reverse` (set when the plan puts an output above its input) through every kernel that has it,
@@ -398,6 +408,45 @@ def test_zoo_is_bit_exact_run_back_to_front(zoo, zoo_models, tmp_path):
             reversed_calls += 1
     assert reversed_calls >= 5
     assert_exact_on_host(path, program, tmp_path)
+
+
+def _emulated_exactly(path, program):
+    from tinygen.emulation import run_emulated
+
+    inputs = random_inputs(program.graph, 2, 1)
+    ours, _ = run_emulated(program, get_board(BOARD), inputs, profile=False)
+    reports = compare(program, ours, run_tflm(path, inputs, len(program.graph.outputs)))
+    assert all(r.max_abs_diff == 0 for r in reports), reports
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("zoo", ["conv", "depthwise"])
+def test_zoo_is_bit_exact_on_an_emulated_cortex_m7(zoo, zoo_models, monkeypatch):
+    """The SIMD code of the convolutions (pre-widened weights or not: the zoo's layers are smaller
+    than the default threshold) and of the depthwise kernels, odd widths, strides and windows."""
+    _needs_arm_tools()
+    monkeypatch.setattr(builtin, "WIDE_MIN_PIXELS", 100)
+    path = zoo_models(zoo)
+    program = compile_builtin(path, memory_first=False)
+    if zoo == "conv":
+        assert {call.args[0].fields["wide"] for _, call in program.calls if call.kernel == "opt_conv"} == {0, 1}
+    else:
+        assert {"opt_dwconv_rows_s8_inline", "opt_dwconv_s8_inline"} <= functions(program)
+    _emulated_exactly(path, program)
+
+
+@pytest.mark.slow
+def test_depthwise_by_rows_gives_way_at_a_peak(zoo_models):
+    """opt_dwconv_rows' leaner variant is opt_dwconv: no band, and in-place both ways."""
+    path = zoo_models("depthwise")
+    program = compile_builtin(path, memory_first=False)
+    rows = [s for s in program.steps if isinstance(s.call, Call) and s.call.kernel == "opt_dwconv_rows"]
+    assert len(rows) >= 2
+    for step in rows:
+        lean = builtin.leaner(step.op, lower(step.op), step.call)
+        assert lean.kernel == "opt_dwconv" and not call_scratches(lean)
+        assert all(i.backward is not None for i in lean.inplace)
+        assert all(i.backward is None for i in step.call.inplace)
 
 
 @pytest.mark.slow
@@ -435,6 +484,7 @@ def single_layer_models():
         "conv3x3": lambda: keras_model(lambda x: L.Conv2D(8, 3, padding="same")(x), [(9, 7, 8)]),
         "conv3x3_s2": lambda: keras_model(lambda x: L.Conv2D(4, 3, strides=2, padding="same")(x), [(9, 11, 3)]),
         "depthwise": lambda: keras_model(lambda x: L.DepthwiseConv2D(3, padding="same")(x), [(8, 9, 10)]),
+        "depthwise_rows": lambda: keras_model(lambda x: L.DepthwiseConv2D(3, padding="same")(x), [(8, 9, 12)]),
         "depthwise_s2": lambda: keras_model(lambda x: L.DepthwiseConv2D(5, strides=2, padding="same")(x),
                                             [(11, 9, 8)]),
     }
@@ -453,19 +503,22 @@ def _place_overlapping(program, d: int, reverse: bool):
             program.offsets[id(arg)] = (end + 15) // 16 * 16
             end = program.offsets[id(arg)] + arg.nbytes
     program.plan.arena_bytes = end + 16
-    call.args[0].fields["reverse"] = int(reverse)
+    if "reverse" in call.args[0].fields:
+        call.args[0].fields["reverse"] = int(reverse)
     return call
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["pointwise", "conv3x3", "conv3x3_s2", "depthwise", "depthwise_s2",
-                                  "pointwise_direct", "conv3x3_s2_direct"])
+                                  "depthwise_rows", "pointwise_direct", "conv3x3_s2_direct"])
 def test_in_place_at_the_declared_bounds(name, tmp_path_factory):
-    """An output overlapping its input by exactly the declared bound, front to back and back to
-    front; `_direct`: the convolution's direct mode (group 0), which the compiler uses at a peak."""
+    """An output overlapping its input by exactly the declared bound, front to back and (kernels
+    with `reverse`) back to front; `_direct`: the convolution's direct mode (group 0), which the
+    compiler uses at a peak."""
     layer, direct, _ = name.partition("_direct")
     path = quantize(single_layer_models()[layer](), tmp_path_factory.mktemp(name) / "m.tflite", seed=5)
-    for reverse in (False, True):
+    kernel = next(c.kernel for _, c in compile_builtin(path, memory_first=False).calls if c.kernel.startswith("opt_"))
+    for reverse in (False, True) if kernel != "opt_dwconv_rows" else (False,):
         program = compile_builtin(path, memory_first=False)  # the builtin kernel, whatever the arena
         if direct:
             step = next(s for s in program.steps if isinstance(s.call, Call))
@@ -484,17 +537,14 @@ def test_in_place_at_the_declared_bounds(name, tmp_path_factory):
 # ------------------------------------------------------------------------------------------------
 # The shared models
 
-@pytest.mark.parametrize("name,patch", [("mlperf_ic_resnet8_int8", "off"), ("tflm_person_detect_int8", "auto")])
-def test_shared_model_is_bit_exact_on_an_emulated_cortex_m7(name, patch):
+@pytest.mark.parametrize("name,patch,memory_first", [("mlperf_ic_resnet8_int8", "off", True),
+                                                     ("tflm_person_detect_int8", "auto", True),
+                                                     ("mlperf_vww_96_int8", "off", False)])
+def test_shared_model_is_bit_exact_on_an_emulated_cortex_m7(name, patch, memory_first):
+    """memory_first=False: the fastest kernels everywhere (opt_dwconv_rows included)."""
     _needs_arm_tools()
-    from tinygen.emulation import run_emulated
-
     path = shared_or_skip(f"models/{name}.tflite")
-    program = compiled_builtin(path, patch)
-    inputs = random_inputs(program.graph, 2, 1)
-    ours, _ = run_emulated(program, get_board(BOARD), inputs, profile=False)
-    reports = compare(program, ours, run_tflm(path, inputs, len(program.graph.outputs)))
-    assert all(r.max_abs_diff == 0 for r in reports), reports
+    _emulated_exactly(path, compiled_builtin(path, patch, memory_first))
 
 
 def test_builtin_arena_stays_close_to_the_reference_plan():

@@ -8,9 +8,10 @@ biases with the input zero point folded in, requantization constants (builtin_qu
 
 - CONV_2D, and DEPTHWISE_CONV_2D with one input channel (a convolution in disguise): opt_conv,
   im2col into 16-bit columns and four output pixels per pass over the weights (1x1 windows read
-  the input directly).
-- DEPTHWISE_CONV_2D with depth multiplier 1: opt_dwconv, four channels per pass, windows inside
-  the input unrolled into fixed offsets.
+  the input directly), weights pre-widened to 16 bits where they serve many pixels.
+- DEPTHWISE_CONV_2D with depth multiplier 1: opt_dwconv_rows for wide rows with horizontal
+  stride 1 (input rows widened once into per-channel planes, SMLAD over pairs of taps), else
+  opt_dwconv, four channels per pass, windows inside the input unrolled into fixed offsets.
 - FULLY_CONNECTED: opt_fc, four units per pass over the input.
 - ADD/SUB of same-shape tensors (or regions of them, row by row): opt_add, the input rescaling
   tabulated.
@@ -29,7 +30,7 @@ import numpy as np
 from tinygen.backends.builtin_quant import Requant, accumulator_range, requant
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, Record, Scratch
-from tinygen.ops.inplace import window_inplace
+from tinygen.ops.inplace import InPlace, window_inplace
 from tinygen.quant import multiply_by_quantized_multiplier
 
 OPT_ADD_PARAMS = Record("opt_add_params", """
@@ -39,7 +40,7 @@ OPT_ADD_PARAMS = Record("opt_add_params", """
 """)
 OPT_CONV_PARAMS = Record("opt_conv_params", """
     int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, kernel_h, kernel_w, stride_h, stride_w,
-        dilation_h, dilation_w, pad_top, pad_left, pointwise, k4, pad_value, doubled, group, exact,
+        dilation_h, dilation_w, pad_top, pad_left, pointwise, k4, pad_value, doubled, group, wide, exact,
         sign_fix, output_offset, act_min, act_max;
     const int32_t *channels;
     int32_t reverse;
@@ -51,22 +52,35 @@ OPT_DWCONV_PARAMS = Record("opt_dwconv_params", """
     const int32_t *weights, *bias, *rq;
     int32_t reverse;
 """)
+OPT_DWCONV_ROWS_PARAMS = Record("opt_dwconv_rows_params", """
+    int32_t batches, in_h, in_w, channels, out_h, out_w, kernel_h, kernel_w, stride_h, pad_top, pad_left,
+        input_offset, band_w, pair_words, exact, sign_fix, output_offset, act_min, act_max;
+    const int32_t *weights, *bias, *rq;
+""")
 OPT_FC_PARAMS = Record("opt_fc_params", """
     int32_t batches, depth, units, rq_stride, exact, sign_fix, output_offset, act_min, act_max;
     const int32_t *weights, *bias, *rq;
 """)
 
 CONV_GROUP = 4  # output pixels per pass in opt_conv.h
+# Pre-widened weights save two instructions per chunk of each group of 4 pixels and cost four bytes
+# of flash per chunk: here at least 32 instructions per extra byte (ic_resnet8: 8% fewer
+# instructions for 20% more flash; at 64 pixels it would be 11% for 78%).
+WIDE_MIN_PIXELS = 256
 DIRECT_STACK_WORDS = 64  # OPT_CONV_DIRECT_STACK_WORDS in opt_conv.h
 RQ_WORDS = 3  # requantization constants per channel (opt_common.h)
 DWCONV_WINDOWS = (3, 5)  # square windows with their own out-of-line variant in opt_dwconv.c
+DWCONV_ROWS_MIN_WIDTH = 6  # output row width from which opt_dwconv_rows beats opt_dwconv (measured)
 
 
 def specialize(op: Op, call: Call, options, target) -> Call:
     """The optimized call for `op`, or `call` (its reference call) when none applies. The kernels
-    pick SIMD or portable code at compile time, so the board does not change the choice."""
-    handler = {"conv2d": _conv, "depthwise_conv2d": _depthwise, "fully_connected": _fully_connected,
-               "binary": _add}.get(call.kernel)
+    pick SIMD or portable code at compile time, so the board does not change the choice; --optimize
+    memory keeps depthwise convolutions off opt_dwconv_rows, whose band would move the memory plan
+    (its patch stages and peak) before the peak's leaner variants are tried."""
+    if call.kernel == "depthwise_conv2d":
+        return _depthwise(op, call, rows=options.optimize != "memory") or call
+    handler = {"conv2d": _conv, "fully_connected": _fully_connected, "binary": _add}.get(call.kernel)
     return (handler(op, call) if handler else None) or call
 
 
@@ -169,8 +183,11 @@ def leaner(op: Op, reference: Call, call: Call) -> Call | None:
     """A variant of an optimized call that needs less memory (scratch, in-place slack) and runs
     slower, for a call at the arena's peak: the compiler may try it and keep it where the arena
     shrinks; asked again, it goes further (4 pixels per pass, then 2, 1, and direct mode with the
-    reference kernel's memory); None when there is none. `reference` is the op's reference call,
-    `call` what specialize() or an earlier leaner() made of it."""
+    reference kernel's memory; a depthwise convolution by rows of planes gives up its band for
+    opt_dwconv); None when there is none. `reference` is the op's reference call, `call` what
+    specialize() or an earlier leaner() made of it."""
+    if call.kernel == "opt_dwconv_rows":
+        return _depthwise(op, reference, rows=False)
     if call.function != "opt_conv_s8_inline" or call.args[0].fields["group"] == 0:
         return None
     group = call.args[0].fields["group"] // 2
@@ -194,8 +211,10 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
     rq = layer["rq"]
     # Doubling the columns costs two instructions per chunk of each pixel and saves one per output
     # (direct mode has no columns).
-    doubled = group > 0 and layer["doubled"] is not None and (_repeated(op) and _plain(rq) or out_c > 2 * k4)
-    channels = layer["doubled" if doubled else "plain"]
+    doubled = group > 0 and layer["can_double"] and (_repeated(op) and _plain(rq) or out_c > 2 * k4)
+    # A tile call is one of many covering a high-resolution stage: its weights serve the whole layer.
+    wide = group > 0 and (_repeated(op) or f["batches"] * f["out_h"] * f["out_w"] >= WIDE_MIN_PIXELS)
+    channels = layer["records"](2 if doubled else 1, wide)
     pointwise = (kh == kw == 1 and f["pad_top"] <= 0 and f["pad_left"] <= 0
                  and (f["out_h"] - 1) * f["stride_h"] - f["pad_top"] < x.shape[1]
                  and (f["out_w"] - 1) * f["stride_w"] - f["pad_left"] < x.shape[2])
@@ -203,7 +222,7 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
                                          "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w",
                                          "pad_top", "pad_left")}
     fields.update({"pointwise": int(pointwise), "k4": k4, "pad_value": -f["input_offset"], "doubled": int(doubled),
-                   "group": group, **rq.fields(), "channels": channels, "reverse": 0})
+                   "group": group, "wide": int(wide), **rq.fields(), "channels": channels, "reverse": 0})
     # Columns of a group of pixels, then (for windows not made of whole 4-byte chunks) the window's
     # bytes; direct mode keeps windows up to DIRECT_STACK_WORDS words on the stack.
     stage = 0 if pointwise or in_c % 4 == 0 or (group == 0 and k4 <= DIRECT_STACK_WORDS) else k4 * 4
@@ -218,7 +237,8 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
 
 
 def _conv_layer(f: dict, weights: np.ndarray) -> dict | None:
-    """Per output channel records (bias, weights, requantization), plain and (fast mode) doubled."""
+    """The requantization, whether the bias may be doubled (fast mode, no overflow), and
+    records(scale, wide): per output channel (bias * scale, weights, requantization), memoized."""
     out_c = weights.shape[0]
     bias = _bias(f)
     rq = _requant(f, weights, bias)
@@ -228,13 +248,24 @@ def _conv_layer(f: dict, weights: np.ndarray) -> dict | None:
     k = weights[0].size
     rows = np.zeros((out_c, -(-k // 4) * 4), np.int8)
     rows[:, :k] = weights.reshape(out_c, k)
-    words = _words(rows).reshape(out_c, -1)
+    forms: dict = {}
 
-    def records(scale: int) -> Array:
-        return Array(np.concatenate([(folded * scale)[:, None].astype(np.int32), words, rq.table], axis=1).reshape(-1),
-                     "int32_t")
+    def records(scale: int, wide: bool) -> Array:
+        if (scale, wide) not in forms:
+            weights = _wide_words(rows) if wide else _words(rows).reshape(out_c, -1)
+            forms[scale, wide] = Array(np.concatenate(
+                [(folded * scale)[:, None].astype(np.int32), weights, rq.table], axis=1).reshape(-1), "int32_t")
+        return forms[scale, wide]
 
-    return {"rq": rq, "plain": records(1), "doubled": records(2) if not rq.exact and _fits(folded, 2) else None}
+    return {"rq": rq, "can_double": not rq.exact and _fits(folded, 2), "records": records}
+
+
+def _wide_words(rows: np.ndarray) -> np.ndarray:
+    """Rows of int8 weights (a multiple of 4 each) as per chunk two words of 16-bit lanes, values
+    (4k, 4k+2) then (4k+1, 4k+3): what SXTB16 and SXTB16 ROR 8 make of the chunk's word."""
+    chunks = rows.reshape(rows.shape[0], -1, 4)
+    words = np.stack([_lanes(chunks[..., 0], chunks[..., 2]), _lanes(chunks[..., 1], chunks[..., 3])], axis=-1)
+    return words.reshape(rows.shape[0], -1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,13 +279,16 @@ def _inner(out_size: int, in_size: int, stride: int, pad: int, kernel: int, dila
     return (inside[0], inside[-1] + 1) if inside else (0, 0)
 
 
-def _depthwise(op: Op, call: Call) -> Call | None:
+def _depthwise(op: Op, call: Call, rows: bool = True) -> Call | None:
+    """opt_dwconv_rows where it applies (`rows`), else opt_dwconv."""
     f = call.args[0].fields
     w = f["weights"].data  # [1, kh, kw, out_c]
     if f["in_c"] == 1:
         return _conv_call(op, call, f, f["weights"], np.transpose(w, (3, 1, 2, 0)))
     if f["depth_multiplier"] != 1:
         return None
+    if rows and _rows_apply(op, f, w.shape):
+        return _dwconv_rows_call(op, call, f, w)
     x, out = op.inputs[0], op.outputs[0]
     _, kh, kw, c = w.shape
     layer = _cached((f["weights"], f["bias"]), ("dwconv", _requant_values(f)), lambda: _dwconv_layer(f, w))
@@ -273,6 +307,56 @@ def _depthwise(op: Op, call: Call) -> Call | None:
     function = _function(op, "opt_dwconv_s8", _plain(rq), f"{kh}x{kw}" if square else "")
     return Call("opt_dwconv", function, [OPT_DWCONV_PARAMS(fields), x, out],
                 macs=call.macs, extra_kernels=["opt_common"], inplace=inplace, sources=_out_of_line(function))
+
+
+def _rows_apply(op: Op, f: dict, shape: tuple) -> bool:
+    """opt_dwconv_rows: layer-based calls with rows of at least DWCONV_ROWS_MIN_WIDTH outputs (a
+    tile's or a narrow layer's few would not repay the band), whole groups of 4 channels, undilated
+    windows, horizontal stride 1."""
+    _, kh, kw, c = shape
+    return (not _repeated(op) and c % 4 == 0 and f["dilation_h"] == f["dilation_w"] == 1 and f["stride_w"] == 1
+            and f["out_w"] >= DWCONV_ROWS_MIN_WIDTH)
+
+
+def _dwconv_rows_call(op: Op, call: Call, f: dict, w: np.ndarray) -> Call:
+    x, out = op.inputs[0], op.outputs[0]
+    _, kh, kw, c = w.shape
+    layer = _cached((f["weights"], f["bias"]), ("dwconv_rows", _requant_values(f)), lambda: _dwconv_rows_layer(f, w))
+    out_w = f["out_w"]
+    pair_words = kw // 2 + 1
+    band_words = -(-out_w // 2) - 1 + pair_words  # the last pair reads from word pairs - 1 on
+    fields = {name: f[name] for name in ("batches", "in_h", "in_w", "out_h", "out_w", "kernel_h", "kernel_w",
+                                         "stride_h", "pad_top", "pad_left", "input_offset")}
+    fields.update({"channels": c, "band_w": 2 * band_words, "pair_words": pair_words, **layer["rq"].fields(),
+                   "weights": layer["weights"], "bias": layer["bias"], "rq": layer["table"]})
+    # A row's windows are all read before any of its outputs is written; rows go front to back only.
+    inplace = [InPlace(i.input, i.forward) for i in
+               window_inplace(x, out, f["stride_h"], 1, f["pad_top"], f["pad_left"], kh, kw, block=out_w)]
+    scratch = Scratch(c * 2 * kh * band_words * 4)  # every band row twice (opt_dwconv_rows.h)
+    return Call("opt_dwconv_rows", "opt_dwconv_rows_s8_inline", [OPT_DWCONV_ROWS_PARAMS(fields), x, out, scratch],
+                macs=call.macs, extra_kernels=["opt_common"], inplace=inplace, sources=())
+
+
+def _dwconv_rows_layer(f: dict, w: np.ndarray) -> dict:
+    """Per channel and kernel row, the 16-bit weight pairs opt_dwconv_rows reads (see its params)."""
+    _, kh, kw, c = w.shape
+    taps = w.reshape(kh * kw, c).astype(np.int64)
+    bias = _bias(f)
+    rq = _requant(f, taps.T, bias)
+    scale = 2 if rq.doubled else 1
+    pair_words = kw // 2 + 1
+    # Taps -1 .. 2 * pair_words, zero outside the window: [channel][ky][tap + 1].
+    padded = np.zeros((c, kh, 2 * pair_words + 2), np.int64)
+    padded[:, :, 1:kw + 1] = np.transpose(w[0], (2, 0, 1)).astype(np.int64) * scale
+    j = np.arange(pair_words)
+    words = np.stack([_lanes(padded[:, :, 2 * j + 1], padded[:, :, 2 * j + 2]),  # (w[2j], w[2j+1])
+                      _lanes(padded[:, :, 2 * j], padded[:, :, 2 * j + 1])], axis=-1)  # (w[2j-1], w[2j])
+    bias = np.zeros(c, np.int64) if bias is None else np.asarray(bias, np.int64)
+    if not rq.exact:
+        bias[rq.table[:, 0] == 0] = 0  # constant channels: the accumulator is not looked at
+    return {"rq": rq, "weights": Array(np.ascontiguousarray(words).reshape(-1).astype(np.int32), "int32_t"),
+            "bias": Array((bias * scale).astype(np.int32), "int32_t"),
+            "table": Array(rq.table.reshape(-1), "int32_t")}
 
 
 def _dwconv_layer(f: dict, w: np.ndarray) -> dict:

@@ -11,7 +11,9 @@
  * or one pixels at a time (`group`), with a half or a quarter of the scratch.
  *
  * Each output channel's data is one record (bias, weights, requantization constants) that the
- * inner loops walk with a single pointer. When the layer has many output channels for its window
+ * inner loops walk with a single pointer. Layers whose weights serve many pixels (`wide`) store
+ * them already sign-extended, two words per chunk in the columns' lane order, which takes the two
+ * SXTB16 out of every chunk for twice the weights' flash. When the layer has many output channels for its window
  * size, the columns hold twice the input values (and the records twice the bias), which gives the
  * doubled accumulator the requantization wants (opt_common.h) for free.
  *
@@ -35,9 +37,12 @@ typedef struct {
   int32_t pad_value;  /* the input zero point, read by taps outside the input */
   int32_t doubled;    /* 1: columns and biases hold twice their values */
   int32_t group;      /* pixels per pass: 4, or 2, 1, 0 (less scratch, for a layer at the arena's peak) */
+  int32_t wide;       /* 1: weights as 16-bit pairs, 2 words per chunk (never in direct mode, group 0) */
   int32_t exact, sign_fix, output_offset, act_min, act_max; /* requantization (opt_common.h) */
-  /* Per output channel, 1 + k4 + 3 words: the bias (bias - input zero point * sum(weights)), the
-   * weights (k4 words of 4 int8, window order, little-endian), the requantization constants. */
+  /* Per output channel, 1 + k4 + 3 words (wide: 1 + 2 * k4 + 3): the bias (bias - input zero
+   * point * sum(weights)), the weights (k4 words of 4 int8, window order, little-endian; wide: per
+   * chunk the words of values (4k, 4k+2) and (4k+1, 4k+3) as 16-bit lanes), the requantization
+   * constants. */
   const int32_t *channels;
   int32_t reverse;        /* 1: last group first, so the output may sit above its input */
 } opt_conv_params;
@@ -164,53 +169,56 @@ TG_ALWAYS_INLINE void opt_conv_fill(const opt_conv_params *p, const int8_t *imag
   }
 }
 
-/* The dot products of one output channel's weights w[0..k4) with the columns of `pixels` (4, 2 or
- * 1) pixels of a layout for `group` (4, 2 or 1) pixels; a0.. hold the bias on entry. Per chunk: one
- * weight word, two SXTB16, then for each column word of each pixel one SMLAD. */
+/* The dot products of one output channel's weights w[0..k4) (wide: w[0..2 * k4)) with the columns
+ * of `pixels` (4, 2 or 1) pixels of a layout for `group` (4, 2 or 1) pixels; a0.. hold the bias on
+ * entry. Per chunk: the even-lane weights (one word, SXTB16 unless wide) against each pixel's first
+ * column word (one SMLAD each), then the odd-lane weights against the second. */
 #if TG_DSP && defined(__OPTIMIZE__)
 /* GCC neither keeps the column loads as LDM/LDRD nor the loop tight on its own: written out. */
-#define OPT_CONV_WEIGHTS                                                                             \
+#define OPT_CONV_NARROW_EVEN                                                                         \
   "ldr %[word], [%[w]], #4\n\t"                                                                      \
   "sxtb16 %[word], %[word]\n\t"
 /* The other half of the weights: the word again, bytes 1 and 3 (reloading it saves a register). */
-#define OPT_CONV_ODD_WEIGHTS                                                                         \
+#define OPT_CONV_NARROW_ODD                                                                          \
   "ldr %[word], [%[w], #-4]\n\t"                                                                     \
   "sxtb16 %[word], %[word], ror #8\n\t"
-#define OPT_CONV_CHUNK4                                                                              \
-  OPT_CONV_WEIGHTS                                                                                   \
+#define OPT_CONV_WIDE_EVEN "ldr %[word], [%[w]], #8\n\t"
+#define OPT_CONV_WIDE_ODD "ldr %[word], [%[w], #-4]\n\t"
+#define OPT_CONV_CHUNK4(EVEN, ODD)                                                                   \
+  EVEN                                                                                               \
   "ldmia %[col]!, {r0, r1, r2, r3}\n\t"                                                              \
   "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
   "smlad %[a1], r1, %[word], %[a1]\n\t"                                                              \
   "smlad %[a2], r2, %[word], %[a2]\n\t"                                                              \
   "smlad %[a3], r3, %[word], %[a3]\n\t"                                                              \
-  OPT_CONV_ODD_WEIGHTS                                                                               \
+  ODD                                                                                                \
   "ldmia %[col]!, {r0, r1, r2, r3}\n\t"                                                              \
   "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
   "smlad %[a1], r1, %[word], %[a1]\n\t"                                                              \
   "smlad %[a2], r2, %[word], %[a2]\n\t"                                                              \
   "smlad %[a3], r3, %[word], %[a3]\n\t"
 /* Two or one pixels' column words, `stride` bytes apart (the group's pixels are side by side). */
-#define OPT_CONV_CHUNK2(stride)                                                                      \
-  OPT_CONV_WEIGHTS                                                                                   \
+#define OPT_CONV_CHUNK2(stride, EVEN, ODD)                                                           \
+  EVEN                                                                                               \
   "ldrd r0, r1, [%[col]], #" #stride "\n\t"                                                          \
   "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
   "smlad %[a1], r1, %[word], %[a1]\n\t"                                                              \
-  OPT_CONV_ODD_WEIGHTS                                                                               \
+  ODD                                                                                                \
   "ldrd r0, r1, [%[col]], #" #stride "\n\t"                                                          \
   "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
   "smlad %[a1], r1, %[word], %[a1]\n\t"
-#define OPT_CONV_CHUNK1(stride)                                                                      \
-  OPT_CONV_WEIGHTS                                                                                   \
+#define OPT_CONV_CHUNK1(stride, EVEN, ODD)                                                           \
+  EVEN                                                                                               \
   "ldr r0, [%[col]], #" #stride "\n\t"                                                               \
   "ldr r1, [%[col]], #" #stride "\n\t"                                                               \
   "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
-  OPT_CONV_ODD_WEIGHTS                                                                               \
+  ODD                                                                                                \
   "smlad %[a0], r1, %[word], %[a0]\n\t"
-#define OPT_CONV_CHUNK1_ALONE                                                                        \
-  OPT_CONV_WEIGHTS                                                                                   \
+#define OPT_CONV_CHUNK1_ALONE(EVEN, ODD)                                                             \
+  EVEN                                                                                               \
   "ldrd r0, r1, [%[col]], #8\n\t"                                                                    \
   "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
-  OPT_CONV_ODD_WEIGHTS                                                                               \
+  ODD                                                                                                \
   "smlad %[a0], r1, %[word], %[a0]\n\t"
 /* Eleven registers: GCC sometimes cannot find thirteen (frame-pointer builds, -Og), so the weight
  * word is read again for its second half and the loop's end comes in through `word`, is pushed,
@@ -220,53 +228,62 @@ TG_ALWAYS_INLINE void opt_conv_fill(const opt_conv_params *p, const int8_t *imag
     [word] word_constraint(word)                                                                     \
   :                                                                                                  \
   : "r0", "r1", "r2", "r3", "cc", "memory"
-#define OPT_CONV_DOT(CHUNK)                                                                          \
+/* k4 chunks of the asm string in __VA_ARGS__, each `step` weight words long. */
+#define OPT_CONV_DOT(step, ...)                                                                      \
   if (k4 & 1) {                                                                                      \
     uint32_t word;                                                                                   \
-    __asm__(CHUNK OPT_CONV_OPERANDS("=r"));                                                          \
+    __asm__(__VA_ARGS__ OPT_CONV_OPERANDS("=r"));                                                    \
   }                                                                                                  \
   if (k4 & 2) {                                                                                      \
     uint32_t word;                                                                                   \
-    __asm__(CHUNK CHUNK OPT_CONV_OPERANDS("=r"));                                                    \
+    __asm__(__VA_ARGS__ __VA_ARGS__ OPT_CONV_OPERANDS("=r"));                                        \
   }                                                                                                  \
   if (k4 >= 4) {                                                                                     \
-    uint32_t word = (uint32_t)(uintptr_t)(w + (k4 & ~3));                                           \
+    uint32_t word = (uint32_t)(uintptr_t)(w + (step) * (k4 & ~3));                                  \
     __asm__("str %[word], [sp, #-8]!\n\t"                                                            \
-            "1:\n\t" CHUNK CHUNK CHUNK CHUNK                                                          \
+            "1:\n\t" __VA_ARGS__ __VA_ARGS__ __VA_ARGS__ __VA_ARGS__                                  \
             "ldr r0, [sp]\n\t"                                                                        \
             "cmp %[w], r0\n\t"                                                                        \
             "bne 1b\n\t"                                                                              \
             "add sp, sp, #8\n\t" OPT_CONV_OPERANDS("+r"));                                          \
   }
-TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t *w, int32_t k4, int32_t group,
-                                             int32_t pixels, int32_t *acc0, int32_t *acc1, int32_t *acc2,
-                                             int32_t *acc3) {
+/* The group/pixels cases for one way of reading the weights. */
+#define OPT_CONV_DOT_CASES(step, EVEN, ODD)                                                          \
+  if (group == 4 && pixels == 4) {                                                                   \
+    OPT_CONV_DOT(step, OPT_CONV_CHUNK4(EVEN, ODD))                                                   \
+  } else if (group == 4 && pixels == 2) {                                                            \
+    OPT_CONV_DOT(step, OPT_CONV_CHUNK2(16, EVEN, ODD))                                               \
+  } else if (group == 4) {                                                                           \
+    OPT_CONV_DOT(step, OPT_CONV_CHUNK1(16, EVEN, ODD))                                               \
+  } else if (group == 2 && pixels == 2) {                                                            \
+    OPT_CONV_DOT(step, OPT_CONV_CHUNK2(8, EVEN, ODD))                                                \
+  } else if (group == 2) {                                                                           \
+    OPT_CONV_DOT(step, OPT_CONV_CHUNK1(8, EVEN, ODD))                                                \
+  } else {                                                                                           \
+    OPT_CONV_DOT(step, OPT_CONV_CHUNK1_ALONE(EVEN, ODD))                                             \
+  }
+TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t *w, int32_t k4, int32_t wide,
+                                             int32_t group, int32_t pixels, int32_t *acc0, int32_t *acc1,
+                                             int32_t *acc2, int32_t *acc3) {
   int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
-  if (group == 4 && pixels == 4) {
-    OPT_CONV_DOT(OPT_CONV_CHUNK4)
-  } else if (group == 4 && pixels == 2) {
-    OPT_CONV_DOT(OPT_CONV_CHUNK2(16))
-  } else if (group == 4) {
-    OPT_CONV_DOT(OPT_CONV_CHUNK1(16))
-  } else if (group == 2 && pixels == 2) {
-    OPT_CONV_DOT(OPT_CONV_CHUNK2(8))
-  } else if (group == 2) {
-    OPT_CONV_DOT(OPT_CONV_CHUNK1(8))
+  if (wide) {
+    OPT_CONV_DOT_CASES(2, OPT_CONV_WIDE_EVEN, OPT_CONV_WIDE_ODD)
   } else {
-    OPT_CONV_DOT(OPT_CONV_CHUNK1_ALONE)
+    OPT_CONV_DOT_CASES(1, OPT_CONV_NARROW_EVEN, OPT_CONV_NARROW_ODD)
   }
   *acc0 = a0, *acc1 = a1, *acc2 = a2, *acc3 = a3;
   return w;
 }
 #else
-TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t *w, int32_t k4, int32_t group,
-                                             int32_t pixels, int32_t *acc0, int32_t *acc1, int32_t *acc2,
-                                             int32_t *acc3) {
+TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t *w, int32_t k4, int32_t wide,
+                                             int32_t group, int32_t pixels, int32_t *acc0, int32_t *acc1,
+                                             int32_t *acc2, int32_t *acc3) {
   int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
 #if TG_DSP
   for (int32_t k = 0; k < k4; ++k) {
     const uint32_t word = (uint32_t)*w++;
-    const uint32_t even = tg_sxtb16(word), odd = tg_sxtb16_ror8(word);
+    const uint32_t even = wide ? word : tg_sxtb16(word);
+    const uint32_t odd = wide ? (uint32_t)*w++ : tg_sxtb16_ror8(word);
     a0 = tg_smlad(col[group], odd, tg_smlad(col[0], even, a0));
     if (pixels > 1) a1 = tg_smlad(col[group + 1], odd, tg_smlad(col[1], even, a1));
     if (pixels > 2) a2 = tg_smlad(col[group + 2], odd, tg_smlad(col[2], even, a2));
@@ -309,7 +326,7 @@ TG_ALWAYS_INLINE void opt_conv_group(const opt_conv_params *p, const int8_t *ima
   out[(g) * n + oc] = (int8_t)(p->doubled ? OPT_REQUANTIZE_X2(p, a, r) : OPT_REQUANTIZE(p, a, r))
   for (int32_t oc = 0; oc < n; ++oc) {
     int32_t a0 = ch[0], a1 = a0, a2 = a0, a3 = a0;
-    const int32_t *q = opt_conv_dot(col, ch + 1, p->k4, p->group, pixels, &a0, &a1, &a2, &a3);
+    const int32_t *q = opt_conv_dot(col, ch + 1, p->k4, p->wide, p->group, pixels, &a0, &a1, &a2, &a3);
     const opt_rq r = opt_rq_load(q);
     OPT_CONV_OUT(0, a0);
     if (valid > 1) OPT_CONV_OUT(1, a1);
@@ -350,7 +367,8 @@ TG_ALWAYS_INLINE void opt_conv_direct_run(const int8_t *src, int32_t n, const in
   }
 }
 
-/* One or two output channels (records ch and ch + record) of output pixel (oy, ox). */
+/* One or two output channels (records ch and ch + record, narrow: direct mode is never wide) of
+ * output pixel (oy, ox). */
 TG_ALWAYS_INLINE void opt_conv_direct_channels(const opt_conv_params *p, const int8_t *image, int32_t y0, int32_t x0,
                                                int32_t inside, const int8_t *run, const int32_t *ch, int32_t two,
                                                int8_t *out) {
