@@ -9,7 +9,7 @@ import click
 import numpy as np
 
 from tinygen.errors import TinygenError
-from tinygen.cli.app import (MODEL, board_named, board_option, cli, compile_for, emulated_board,
+from tinygen.cli.app import (MODEL, SEED, board_named, board_option, cli, compile_for, emulated_board,
                              planning_options, preprocess_option, progress, require_fit)
 
 FORCE = click.option("--force", is_flag=True, help="Build even when the model does not fit the board "
@@ -21,7 +21,7 @@ FORCE = click.option("--force", is_flag=True, help="Build even when the model do
 @board_option("Emulated board to run on")
 @click.option("--input", "input_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Input to run: .npy or an image (as for validate). Repeatable; without it, one random input.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the random input.")
 @preprocess_option
 @planning_options
 @FORCE
@@ -76,7 +76,7 @@ def _output_values(tensor, values) -> dict:
 @cli.command()
 @MODEL
 @board_option("Emulated board to profile on")
-@click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the random input.")
 @planning_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def profile(model: Path, board: str | None, seed: int, compile_options: dict, as_json: bool) -> None:

@@ -12,7 +12,7 @@ from tinygen.errors import TinygenError
 from tinygen.plain import plain
 from tinygen.options import CompileOptions
 from tinygen.patch import summary as patch_summary
-from tinygen.cli.app import (MODEL, board_named, board_option, cli, compile_for, emulated_board,
+from tinygen.cli.app import (MODEL, SEED, COUNT, board_named, board_option, cli, compile_for, emulated_board,
                              planning_options, preprocess_option, progress, require_fit)
 
 
@@ -99,12 +99,12 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
 
 @cli.command()
 @MODEL
-@click.option("--samples", default=20, show_default=True, type=click.IntRange(0, None),
+@click.option("--samples", default=20, show_default=True, type=COUNT,
               help="Random inputs to try.")
 @click.option("--input", "input_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Also run this input: .npy with the input's shape and dtype, or an image "
                    "(resized bilinearly, pixels/255, quantized with the input's scale). Repeatable.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the random inputs.")
 @board_option("Run on this emulated board in QEMU instead of the host")
 @preprocess_option
 @planning_options
