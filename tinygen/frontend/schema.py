@@ -18,7 +18,9 @@ TENSOR_TYPES = {
     14: None, 15: "uint32", 16: "uint16", 17: None,
 }
 
+TENSOR_TYPE_CODES = range(23)  # FLOAT32 to FLOAT8_E5M2: what TFLM's ConvertTensorType knows
 PADDING = {0: "SAME", 1: "VALID"}
+MIRROR_PAD_MODES = {0: "REFLECT", 1: "SYMMETRIC"}
 ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
 
 BUILTIN_OPS = [

@@ -8,6 +8,7 @@ from tinygen.ir import Op
 from tinygen.ops import ACTIVATION, Call, Record, View, define, exact, tiling
 from tinygen.ops.broadcast import binary_inplace, strided_walk, views, walk_struct
 from tinygen.ops.shapes import broadcast
+from tinygen.ops.operands import BINARY
 from tinygen.quant import activation_range, quantize_multiplier, require_per_tensor_int8
 
 BINARY_PARAMS = Record("tg_binary_params", """
@@ -56,7 +57,7 @@ OPERATIONS = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply}
 
 
 @define("ADD", "SUB", "MUL", options=(ACTIVATION,), output_shape=broadcast, takes_activation=True,
-        evaluate=exact(lambda op, a, b: OPERATIONS[op.kind](a, b)), tiling=tiling.binary)
+        evaluate=exact(lambda op, a, b: OPERATIONS[op.kind](a, b)), tiling=tiling.binary, operands=BINARY)
 def lower_binary(op: Op) -> Call:
     a, b, out = op.input(0), op.input(1), op.outputs[0]
     if a is None or b is None:

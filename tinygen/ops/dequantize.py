@@ -6,6 +6,7 @@ from tinygen.ir import Op
 from tinygen.ops import Call, Record, define
 from tinygen.ops.quantize import EIGHT_BIT_RANGE, per_tensor
 from tinygen.ops.shapes import same_as_input
+from tinygen.ops.operands import UNARY
 
 DEQUANTIZE_PARAMS = Record("tg_dequantize_params", """
     int32_t size, input_unsigned, zero_point;
@@ -13,7 +14,7 @@ DEQUANTIZE_PARAMS = Record("tg_dequantize_params", """
 """)
 
 
-@define("DEQUANTIZE", output_shape=same_as_input)
+@define("DEQUANTIZE", output_shape=same_as_input, operands=UNARY)
 def lower_dequantize(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     if x.dtype not in EIGHT_BIT_RANGE or out.dtype != "float32":

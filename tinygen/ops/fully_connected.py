@@ -6,6 +6,8 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import ACTIVATION, Array, Call, Record, define
+from tinygen.ops.operands import ANY, Operand, Signature, bias
+from tinygen.ops.shapes import refuse
 from tinygen.quant import activation_range, per_channel_multipliers, quantize_multiplier, require_int8
 
 FULLY_CONNECTED_PARAMS = Record("tg_fully_connected_params", """
@@ -29,14 +31,17 @@ def _multipliers(op: Op, units: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _output_shape(op: Op):
     x, w = op.inputs[0], op.inputs[1]
-    units = w.shape[0]
-    if op.options.get("keep_num_dims"):
+    units, depth = w.shape
+    if x.size % depth or (op.options["keep_num_dims"] and x.shape[-1:] != (depth,)):
+        raise refuse(op, f"an input of shape {x.shape} is not rows of the weights' depth {depth}")
+    if op.options["keep_num_dims"]:
         return tuple(x.shape[:-1]) + (units,)
-    return x.size // w.shape[1], units
+    return x.size // depth, units
 
 
 @define("FULLY_CONNECTED", options=(ACTIVATION, ("weights_format", "b", 0), ("keep_num_dims", "?", False)),
-        output_shape=_output_shape, takes_activation=True)
+        output_shape=_output_shape, takes_activation=True,
+        operands=Signature((ANY, Operand(ranks=(2,), constant=True, channel_axis=0), bias((1, 0)))))
 def lower_fully_connected(op: Op) -> Call:
     x, w, bias, out = op.input(0), op.input(1), op.input(2), op.outputs[0]
     require_int8(op, x, w, out)

@@ -7,6 +7,7 @@ from tinygen.ir import Op
 from tinygen.ops import Call, Record, define, tiling
 from tinygen.ops.inplace import elementwise_inplace
 from tinygen.ops.shapes import same_as_input
+from tinygen.ops.operands import UNARY
 from tinygen.quant import quantize_multiplier, require_per_tensor_int8
 
 LEAKY_RELU_PARAMS = Record("tg_leaky_relu_params", """
@@ -21,7 +22,8 @@ def require_activation(op: Op):
     return x, out
 
 
-@define("LEAKY_RELU", options=(("alpha", "f", 0.0),), output_shape=same_as_input, tiling=tiling.pointwise)
+@define("LEAKY_RELU", options=(("alpha", "f", 0.0),), output_shape=same_as_input, tiling=tiling.pointwise,
+        operands=UNARY)
 def lower_leaky_relu(op: Op) -> Call:
     x, out = require_activation(op)
     alpha = float(np.float32(op.options["alpha"]))

@@ -11,6 +11,7 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Record, define
+from tinygen.ops.operands import ANY, AXIS, Signature
 from tinygen.quant import quantize_multiplier, require_int8
 
 MEAN_PARAMS = Record("tg_mean_params", """
@@ -75,7 +76,7 @@ def mean_multiplier(input_scale: np.float32, output_scale: np.float32, count: in
     return (multiplier << extra) // count, shift - extra
 
 
-@define("MEAN", options=(("keep_dims", "?", False),))
+@define("MEAN", options=(("keep_dims", "?", False),), operands=Signature((ANY, AXIS)))
 def lower_mean(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     require_int8(op, x, out)
@@ -124,7 +125,7 @@ def reduction_walk(op: Op) -> tuple[dict, int]:
             "reduced_count": reduced_count, "reduced_stride": reduced_stride}, count
 
 
-@define("SUM", options=(("keep_dims", "?", False),))
+@define("SUM", options=(("keep_dims", "?", False),), operands=Signature((ANY, AXIS)))
 def lower_sum(op: Op) -> Call:
     walk, count = reduction_walk(op)
     if count >= MAX_SUM_COUNT:
