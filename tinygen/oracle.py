@@ -17,13 +17,19 @@ from tinygen.errors import TinygenError
 ORACLE_ARENA_BYTES = 64 << 20
 
 
-def run_tflm(model: Path, samples: list[list[np.ndarray]], num_outputs: int) -> list[list[np.ndarray]]:
-    """Outputs of TFLM for each sample (a list with one array per model input)."""
+def run_tflm(model: Path, samples: list[list[np.ndarray]], num_outputs: int,
+             timeout: float | None = None) -> list[list[np.ndarray]]:
+    """Outputs of TFLM for each sample (a list with one array per model input); a reference that
+    takes longer than `timeout` seconds (a hostile model can make it loop) is an error."""
     with tempfile.TemporaryDirectory(prefix="tinygen-oracle-") as tmp:
         inputs, outputs = Path(tmp) / "inputs.npz", Path(tmp) / "outputs.npz"
         np.savez(inputs, **{f"s{s}_i{i}": x for s, sample in enumerate(samples) for i, x in enumerate(sample)})
-        result = subprocess.run([sys.executable, "-m", "tinygen.oracle", str(model), str(inputs), str(outputs),
-                                 str(len(samples)), str(num_outputs)], capture_output=True, text=True)
+        try:
+            result = subprocess.run([sys.executable, "-m", "tinygen.oracle", str(model), str(inputs), str(outputs),
+                                     str(len(samples)), str(num_outputs)], capture_output=True, text=True,
+                                    timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TinygenError(f"{model}: the TFLite Micro reference did not finish within {timeout:g} s") from None
         if result.returncode != 0:
             last = (result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
             raise TinygenError(f"{model}: the TFLite Micro reference failed ({last})")
