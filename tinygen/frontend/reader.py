@@ -61,7 +61,7 @@ def _read_graph(buf: bytes, name: str) -> Graph:
         kind = op_names[code]
         ops.append(Op(kind, tensor_list(table.array(schema.OPERATOR_INPUTS, "<i4")),
                       tensor_list(table.array(schema.OPERATOR_OUTPUTS, "<i4")),
-                      _read_options(kind, table.table(schema.OPERATOR_OPTIONS)), index))
+                      _read_options(kind, _options_table(kind, table)), index))
 
     inputs = tensor_list(sub.array(schema.SUBGRAPH_INPUTS, "<i4"))
     outputs = tensor_list(sub.array(schema.SUBGRAPH_OUTPUTS, "<i4"))
@@ -130,6 +130,13 @@ def _read_data(buffer_index: int, buffers: list[Table], buf: bytes, tensor: Tens
     if len(raw) != expected:
         raise FlatbufferError(f"{tensor.describe()} holds {len(raw)} bytes, its shape needs {expected}")
     return raw.view(np.dtype(tensor.dtype).newbyteorder("<")).reshape(tensor.shape).astype(tensor.dtype)
+
+
+def _options_table(kind: str, op: Table) -> Table | None:
+    """The op's option table, or None where it has none or one of another type than its own."""
+    if op.scalar(schema.OPERATOR_OPTIONS_TYPE, "B") != schema.BUILTIN_OPTIONS.get(kind):
+        return None
+    return op.table(schema.OPERATOR_OPTIONS)
 
 
 def _read_options(kind: str, table: Table | None) -> dict:
