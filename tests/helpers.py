@@ -59,15 +59,16 @@ _BUILDS = tempfile.TemporaryDirectory(prefix="tinygen-test-builds-")
 
 
 @functools.cache
-def host_build(program) -> Path:
-    """The host runner of a program, built once."""
+def host_build(program, sanitize: bool = False) -> Path:
+    """The host runner of a program (with `sanitize`, under clang's ASan and UBSan), built once."""
     from tinygen.validate import build_host
 
-    return build_host(program, Path(tempfile.mkdtemp(dir=_BUILDS.name)))
+    return build_host(program, Path(tempfile.mkdtemp(dir=_BUILDS.name)), sanitize)
 
 
-def assert_exact(path: Path, program, samples: int = 4, seed: int = 1):
-    """The program's host runner against TFLite Micro on random inputs, bit for bit."""
+def assert_exact(path: Path, program, samples: int = 4, seed: int = 1, sanitize: bool = False):
+    """The program's host runner against TFLite Micro on random inputs, bit for bit (with
+    `sanitize`, built under the sanitizers, whose first report fails the run)."""
     from tinygen.inputs import random_inputs
     from tinygen.oracle import run_tflm
     from tinygen.passes.int8_io import to_model_outputs, to_program_inputs
@@ -75,7 +76,7 @@ def assert_exact(path: Path, program, samples: int = 4, seed: int = 1):
 
     inputs = random_inputs(program.graph, samples, seed)
     fed = [to_program_inputs(program.graph, sample) for sample in inputs]
-    ours = [to_model_outputs(program.graph, o) for o in run_host(host_build(program), program, fed)]
+    ours = [to_model_outputs(program.graph, o) for o in run_host(host_build(program, sanitize), program, fed)]
     reports = compare(program, ours, run_tflm(path, inputs, len(program.graph.outputs)))
     assert all(r.max_abs_diff == 0 for r in reports), reports
     return reports
