@@ -43,6 +43,16 @@ def run_cli(*args, cwd=REPO, env=None) -> subprocess.CompletedProcess:
                           cwd=cwd, env=env)
 
 
+def assert_one_line_error(result, *words):
+    """A refusal as users must see it: exit 2 and one line naming the problem (these words)."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tinygen: error:"), result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
 # --------------------------------------------------------------------------- compiled programs
 
 @functools.cache

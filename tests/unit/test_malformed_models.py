@@ -2,14 +2,14 @@
 in a traceback is one line naming the problem, exit 2, with nothing left behind; an internal error
 is one line, exit 3 (the traceback only with --debug)."""
 import re
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from helpers import EXAMPLE, run_cli, write_model
-from test_bad_input import assert_one_line_error
+from helpers import EXAMPLE, assert_one_line_error, run_cli, write_model
 
 # The example's ops: 0 CONV_2D, 1 DEPTHWISE_CONV_2D, 2 CONV_2D, 3 ADD, 4 MAX_POOL_2D, 5 CONV_2D,
 # 6 MEAN, 7 FULLY_CONNECTED, 8 SOFTMAX; tensor 11 is op 0's weights, 10 its bias, 12 its output.
@@ -188,7 +188,6 @@ def test_names_are_escaped_in_the_generated_c(tmp_path):
     out = tmp_path / "out"
     assert run_cli("generate", model, "-o", out).returncode == 0
     assert "odd\"*name? ?/." in (out / "model.c").read_text().splitlines()[0]
-    import subprocess
     assert subprocess.run(["make", "-s", "-C", str(out)], capture_output=True).returncode == 0
 
 
