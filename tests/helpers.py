@@ -68,12 +68,17 @@ def compiled(path: Path, options=None, target: str | None = None):
 _BUILDS = tempfile.TemporaryDirectory(prefix="tinygen-test-builds-")
 
 
-@functools.cache
+_HOST_BUILDS: dict = {}  # (id(program), sanitize) -> (the program, kept alive so its id stays its own, the runner)
+
+
 def host_build(program, sanitize: bool = False) -> Path:
     """The host runner of a program (with `sanitize`, under clang's ASan and UBSan), built once."""
     from tinygen.validate import build_host
 
-    return build_host(program, Path(tempfile.mkdtemp(dir=_BUILDS.name)), sanitize)
+    key = (id(program), sanitize)
+    if key not in _HOST_BUILDS:
+        _HOST_BUILDS[key] = program, build_host(program, Path(tempfile.mkdtemp(dir=_BUILDS.name)), sanitize)
+    return _HOST_BUILDS[key][1]
 
 
 def assert_exact(path: Path, program, samples: int = 4, seed: int = 1, sanitize: bool = False):
