@@ -127,7 +127,8 @@ def _lanes(bottom: np.ndarray, top: np.ndarray) -> np.ndarray:
 
 
 def _bias(f: dict):
-    return None if f["bias"] is None else f["bias"].data
+    """One value per channel, whatever the bias tensor's rank (TFLM reads it as flat data)."""
+    return None if f["bias"] is None else f["bias"].data.ravel()
 
 
 def _requant(f: dict, weights: np.ndarray, bias) -> Requant:
