@@ -39,6 +39,19 @@ def _output_shape(op: Op):
     return x.size // depth, units
 
 
+def _check_bias_scale(op: Op) -> None:
+    """TFLM's Prepare (GetQuantizedConvolutionMultipler) refuses a bias not quantized with about
+    the input scale times the weight scale: within 2% of the output scale."""
+    x, w, bias, out = op.inputs[0], op.inputs[1], op.input(2), op.outputs[0]
+    if bias is None or w.quant.per_channel:
+        return
+    product = float(np.float32(x.quant.s) * np.float32(w.quant.s))  # float32, as TFLM multiplies them
+    bias_scale = float(bias.quant.s) if bias.quant is not None else 0.0
+    if abs(product - bias_scale) / float(out.quant.s) > 0.02:
+        raise TinygenError(f"{op.describe()}: the bias scale {bias_scale:g} is not the input scale times the "
+                           f"weight scale ({product:g}); TFLM refuses it")
+
+
 @define("FULLY_CONNECTED", options=(ACTIVATION, ("weights_format", "b", 0), ("keep_num_dims", "?", False)),
         output_shape=_output_shape, takes_activation=True,
         operands=Signature((ANY, Operand(ranks=(2,), constant=True, channel_axis=0), bias((1, 0)))))
@@ -53,6 +66,7 @@ def lower_fully_connected(op: Op) -> Call:
         raise TinygenError(f"{op.describe()}: bias must be a constant int32 tensor (got {bias.dtype})")
     if any(int(z) != 0 for z in w.quant.zero_point):
         raise TinygenError(f"{op.describe()}: weights must be symmetric (zero point 0)")
+    _check_bias_scale(op)
     units, depth = w.shape
     multipliers, shifts = _multipliers(op, units)
     act_min, act_max = activation_range(op.options["activation"], out)
