@@ -4,13 +4,14 @@
 - ops: every op and kernel backend bit-exact with TFLite Micro on the host;
 - models: real and built models end to end on the host (validate, simulate, patch stages);
 - emulation: firmware under QEMU on the emulated Cortex-M boards;
-- nas: the architecture search (TensorFlow).
+- nas: the architecture search (TensorFlow);
+- fuzz: mutated models through every command, accepted ones under the sanitizers against TFLM.
 """
 from pathlib import Path
 
 import pytest
 
-TIERS = ("unit", "ops", "models", "emulation", "nas")
+TIERS = ("unit", "ops", "models", "emulation", "nas", "fuzz")
 
 
 def pytest_collection_modifyitems(items):

@@ -78,6 +78,16 @@ def run_cli(*args, cwd=REPO, env=None) -> subprocess.CompletedProcess:
                           cwd=cwd, env=env)
 
 
+def assert_one_line_error(result, *words):
+    """A refusal as users must see it: exit 2 and one line naming the problem (these words)."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tinygen: error:"), result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
 # --------------------------------------------------------------------------- compiled programs
 
 @functools.cache
@@ -93,12 +103,17 @@ def compiled(path: Path, options=None, target: str | None = None):
 _BUILDS = tempfile.TemporaryDirectory(prefix="tinygen-test-builds-")
 
 
-@functools.cache
-def host_build(program) -> Path:
-    """The host runner of a program, built once."""
+_HOST_BUILDS: dict = {}  # (id(program), sanitize) -> (the program, kept alive so its id stays its own, the runner)
+
+
+def host_build(program, sanitize: bool = False) -> Path:
+    """The host runner of a program (with `sanitize`, under clang's ASan and UBSan), built once."""
     from tinygen.validate import build_host
 
-    return build_host(program, Path(tempfile.mkdtemp(dir=_BUILDS.name)))
+    key = (id(program), sanitize)
+    if key not in _HOST_BUILDS:
+        _HOST_BUILDS[key] = program, build_host(program, Path(tempfile.mkdtemp(dir=_BUILDS.name)), sanitize)
+    return _HOST_BUILDS[key][1]
 
 
 STUBS = REPO / "tests" / "stubs"
@@ -138,8 +153,9 @@ def assert_side_by_side_exact(raw: bytes, programs: dict, paths: dict, samples: 
                 assert np.array_equal(ours, reference), f"model {name}, sample {s}, output {o} differs from TFLM"
 
 
-def assert_exact(path: Path, program, samples: int = 4, seed: int = 1):
-    """The program's host runner against TFLite Micro on random inputs, bit for bit."""
+def assert_exact(path: Path, program, samples: int = 4, seed: int = 1, sanitize: bool = False):
+    """The program's host runner against TFLite Micro on random inputs, bit for bit (with
+    `sanitize`, built under the sanitizers, whose first report fails the run)."""
     from tinygen.inputs import random_inputs
     from tinygen.oracle import run_tflm
     from tinygen.passes.int8_io import to_model_outputs, to_program_inputs
@@ -147,7 +163,7 @@ def assert_exact(path: Path, program, samples: int = 4, seed: int = 1):
 
     inputs = random_inputs(program.graph, samples, seed)
     fed = [to_program_inputs(program.graph, sample) for sample in inputs]
-    ours = [to_model_outputs(program.graph, o) for o in run_host(host_build(program), program, fed)]
+    ours = [to_model_outputs(program.graph, o) for o in run_host(host_build(program, sanitize), program, fed)]
     reports = compare(program, ours, run_tflm(path, inputs, len(program.graph.outputs)))
     assert all(r.max_abs_diff == 0 for r in reports), reports
     return reports

@@ -28,9 +28,24 @@ def templates_dir() -> Path:
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
-                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-                              undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
+                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+                             undefined=jinja2.StrictUndefined)
+    env.filters.update(c_string=c_string, c_comment=c_comment)
+    return env
+
+
+def c_string(text: str) -> str:
+    """The text's bytes as the inside of a C string literal (octal escapes for anything unusual:
+    names come from the model file)."""
+    return "".join(chr(b) if 32 <= b < 127 and chr(b) not in '"\\?' else f"\\{b:03o}" for b in text.encode())
+
+
+def c_comment(text: str) -> str:
+    """The text as it may stand in a C, C++ or Makefile comment: no line breaks or other control
+    characters, nothing that ends a block comment or forms a trigraph or a line continuation."""
+    printable = "".join(c if c.isprintable() else " " for c in text)
+    return printable.replace("*/", "* /").replace("??", "? ?").replace("\\", "/")
 
 
 def c_number(value) -> str:

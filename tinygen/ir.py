@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import math
+
 import numpy as np
 
 
@@ -52,7 +54,7 @@ class Tensor:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)  # Python ints: a hostile shape cannot wrap around
 
     @property
     def nbytes(self) -> int:
@@ -74,7 +76,8 @@ class Op:
     index: int = -1  # position in the source model, for messages
 
     def describe(self) -> str:
-        name = self.outputs[0].name if self.outputs else ""
+        written = self.outputs[0] if self.outputs else None  # None in a malformed op the verifier names
+        name = written.name if written is not None else ""
         out = f" -> '{name if len(name) <= 60 else name[:57] + '...'}'" if name else ""
         return f"op {self.index} ({self.kind}{out})"
 

@@ -21,14 +21,20 @@ from tinygen.errors import TinygenError
 ORACLE_ARENA_BYTES = 64 << 20
 
 
-def run_tflm(model: Path, samples: list[list[np.ndarray]], num_outputs: int, steps: int = 0) -> list[list[np.ndarray]]:
+def run_tflm(model: Path, samples: list[list[np.ndarray]], num_outputs: int, steps: int = 0,
+             timeout: float | None = None) -> list[list[np.ndarray]]:
     """Outputs of TFLM for each sample (a list with one array per model input), every sample an
-    invoke of one interpreter, reset before every `steps`-th sample (never with 0)."""
+    invoke of one interpreter, reset before every `steps`-th sample (never with 0); a reference
+    that takes longer than `timeout` seconds (a hostile model can make it loop) is an error."""
     with tempfile.TemporaryDirectory(prefix="tinygen-oracle-") as tmp:
         inputs, outputs = Path(tmp) / "inputs.npz", Path(tmp) / "outputs.npz"
         np.savez(inputs, **{f"s{s}_i{i}": x for s, sample in enumerate(samples) for i, x in enumerate(sample)})
-        result = subprocess.run([sys.executable, "-m", "tinygen.oracle", str(model), str(inputs), str(outputs),
-                                 str(len(samples)), str(num_outputs), str(steps)], capture_output=True, text=True)
+        try:
+            result = subprocess.run([sys.executable, "-m", "tinygen.oracle", str(model), str(inputs), str(outputs),
+                                     str(len(samples)), str(num_outputs), str(steps)], capture_output=True,
+                                    text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TinygenError(f"{model}: the TFLite Micro reference did not finish within {timeout:g} s") from None
         if result.returncode != 0:
             last = (result.stderr.strip().splitlines() or [f"exit code {result.returncode}"])[-1]
             raise TinygenError(f"{model}: the TFLite Micro reference failed ({last})")

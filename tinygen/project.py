@@ -1,37 +1,25 @@
 """A compiled program written out as a project directory for its target: C sources with a host
 runner, bare-metal firmware sources for an emulated board, or a PlatformIO project for a real one.
 
-The directory is written beside its final place and renamed into it at the end, so a failure
-leaves nothing behind, and an existing directory is only replaced when asked.
+The directory is staged (tinygen.staging): a failure leaves nothing behind, and an existing
+directory is only replaced when asked.
 """
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 from tinygen.backends import build_needs
 from tinygen.boards import Board
 from tinygen.compiler import Program
-from tinygen.errors import TinygenError
+from tinygen.staging import staged_directory
 
 
 def write_project(program: Program, board: Board, out_dir: Path, input_file: Path | None = None,
                   force: bool = False, preprocess: dict | None = None) -> tuple[list[Path], str]:
     """The files written (at their final paths) and the command that builds them."""
     out_dir = Path(out_dir)
-    if out_dir.exists() and not force:
-        raise TinygenError(f"{out_dir} exists; pass --force to replace it")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
+    with staged_directory(out_dir, force) as staging:
         files, next_step = _write(program, board, staging, input_file, preprocess)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return sorted(out_dir / Path(f).relative_to(staging) for f in files), next_step.format(dir=out_dir)
 
 

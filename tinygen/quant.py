@@ -29,6 +29,15 @@ def dtype_range(dtype: str) -> tuple[int, int]:
     return QUANTIZED_RANGES[dtype]
 
 
+MAX_LEFT_SHIFT = 31  # a Q31 multiplier shifted left further leaves int32 (undefined in TFLM's C++)
+
+
+class QuantizationRangeError(TinygenError):
+    """An op's scales are so far apart that TFLM's Prepare arithmetic overflows: a float becomes
+    infinite before it is rounded, or a multiplier needs a shift beyond int32. TFLM's result is
+    undefined there, so the op is refused (tinygen.ops.lower names it)."""
+
+
 def wrap32(x: int) -> int:
     """x as C's int32 arithmetic leaves it (two's complement wrap-around)."""
     return (x + (1 << 31)) % (1 << 32) - (1 << 31)
@@ -63,6 +72,8 @@ def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int
 
 def round_half_away(x: float) -> int:
     """C's round(): halves go away from zero (Python's round() goes to even)."""
+    if not math.isfinite(x):
+        raise QuantizationRangeError(f"a quantization constant overflows to {x} (the scales are too far apart)")
     return int(math.copysign(math.floor(abs(x) + 0.5), x))
 
 
@@ -77,6 +88,9 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
         shift += 1
     if shift < -31:
         return 0, 0
+    if shift > MAX_LEFT_SHIFT:
+        raise QuantizationRangeError(f"a rescale factor of {real:g} is beyond TFLM's fixed-point range "
+                                     "(the scales are too far apart)")
     return q_fixed, shift
 
 

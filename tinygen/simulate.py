@@ -27,6 +27,7 @@ from tinygen.compiler import Program
 from tinygen.errors import TinygenError
 from tinygen.patch import grid_text
 from tinygen.plain import plain
+from tinygen.staging import staged_file
 from tinygen.toolchain import (ARM_GCC, HOST_FLAGS, compile_objects, cortex_m_flags, host_compiler,
                                include_flags, model_link_flags)
 
@@ -390,7 +391,7 @@ def plot(model: str | Path, path: str | Path, modes: dict[str, Program]) -> Path
     fig.suptitle(f"{Path(model).name} on {where}: SRAM per layer", fontsize=13)
     fig.tight_layout()
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png", dpi=110)
+    with staged_file(out) as staging:
+        fig.savefig(staging, format="png", dpi=110)
     plt.close(fig)
     return out

@@ -1,6 +1,6 @@
 """Every C build of generated code, with one set of flags per target: the host runner (validate),
-the flash measurement (simulate) and bare-metal firmware (emulated boards); the Makefiles that
-codegen and the firmware print carry the same flags.
+the host runner under the sanitizers (the tests), the flash measurement (simulate) and bare-metal
+firmware (emulated boards); the Makefiles that codegen and the firmware print carry the same flags.
 
 What a program needs besides its generated files (a kernel library such as CMSIS-NN, and what a
 PlatformIO project must fetch for it) each backend declares (tinygen.backends.build_needs).
@@ -17,6 +17,14 @@ from tinygen.boards import Board
 from tinygen.errors import TinygenError
 
 HOST_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra"]
+# AddressSanitizer and UndefinedBehaviorSanitizer, every report fatal. clang's: only its UBSan
+# reports an offset applied to a NULL pointer, which gcc's lets through.
+SANITIZER_COMPILER = "clang"
+SANITIZER_FLAGS = ["-std=c99", "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                   "-fno-omit-frame-pointer"]
+SANITIZER_ENV = {"ASAN_OPTIONS": "detect_leaks=0", "UBSAN_OPTIONS": "print_stacktrace=1"}
+# What the kernels compile clean under for a Cortex-M core (the kernel warning tests).
+STRICT_WARNINGS = ["-Werror", "-Wall", "-Wextra", "-Wconversion", "-Wsign-conversion"]
 ARM_GCC = "arm-none-eabi-gcc"
 ARM_INSTALL_HINT = "install gcc-arm-none-eabi libnewlib-arm-none-eabi"
 
@@ -26,6 +34,17 @@ def host_compiler() -> str:
     if shutil.which(cc) is None:
         raise TinygenError(f"no host C compiler '{cc}' on PATH (set CC, or install gcc)")
     return cc
+
+
+def sanitizer_compiler() -> str:
+    if shutil.which(SANITIZER_COMPILER) is None:
+        raise TinygenError(f"no {SANITIZER_COMPILER} on PATH for the sanitizer build (install clang)")
+    return SANITIZER_COMPILER
+
+
+def runner_environment() -> dict:
+    """The environment a host runner runs in (the sanitizer settings matter only to a sanitized one)."""
+    return {**os.environ, **SANITIZER_ENV}
 
 
 def arm_gcc() -> str:
@@ -74,12 +93,14 @@ def compile_objects(compiler: str, flags: list[str], sources: list[str], cwd: Pa
     return objects
 
 
-def build_host_runner(src_dir: Path, needs: BuildNeeds) -> Path:
-    """The host runner codegen wrote into src_dir (main.c, model.c, kernels/), compiled: its path."""
+def build_host_runner(src_dir: Path, needs: BuildNeeds, sanitize: bool = False) -> Path:
+    """The host runner codegen wrote into src_dir (main.c, model.c, kernels/), compiled (with
+    `sanitize`, under ASan and UBSan): its path."""
     sources = [str(src_dir / "main.c"), str(src_dir / "model.c")] + sorted(
         str(p) for p in (src_dir / "kernels").glob("*.c"))
     exe = src_dir / "model"
-    result = subprocess.run([host_compiler(), *HOST_FLAGS, "-I", str(src_dir), *include_flags(needs),
+    compiler, flags = (sanitizer_compiler(), SANITIZER_FLAGS) if sanitize else (host_compiler(), HOST_FLAGS)
+    result = subprocess.run([compiler, *flags, "-I", str(src_dir), *include_flags(needs),
                              "-o", str(exe), *sources, *needs.sources, "-lm"], capture_output=True, text=True)
     if result.returncode != 0:
         first_error = next((line for line in result.stderr.splitlines() if "error" in line), result.stderr.strip())

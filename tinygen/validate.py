@@ -17,7 +17,7 @@ from tinygen import codegen
 from tinygen.backends import build_needs
 from tinygen.compiler import Program
 from tinygen.errors import TinygenError
-from tinygen.toolchain import build_host_runner
+from tinygen.toolchain import build_host_runner, runner_environment
 from tinygen.inputs import join_inputs, load_inputs, random_inputs, split_outputs
 
 from tinygen.passes.int8_io import model_outputs, to_model_outputs, to_program_inputs
@@ -54,11 +54,12 @@ class Report:
         return self.max_abs_diff == 0
 
 
-def build_host(program: Program, build_dir: Path) -> Path:
-    """Generate the model with the host runner into build_dir and compile it; returns the executable."""
+def build_host(program: Program, build_dir: Path, sanitize: bool = False) -> Path:
+    """Generate the model with the host runner into build_dir and compile it (with `sanitize`,
+    under ASan and UBSan); returns the executable."""
     needs = build_needs(program)
     codegen.render(program, build_dir, host_build=needs)
-    return build_host_runner(build_dir, needs)
+    return build_host_runner(build_dir, needs, sanitize)
 
 
 def default_steps(program: Program) -> int:
@@ -70,9 +71,12 @@ def run_host(exe: Path, program: Program, samples: list[list[np.ndarray]], steps
     """The samples through the host runner, one model instance, in order; with steps > 0 its state
     is reset before every steps-th sample."""
     result = subprocess.run([str(exe), str(steps)], input=join_inputs(samples, program.graph.inputs),
-                            capture_output=True)
+                            capture_output=True, env=runner_environment())
     if result.returncode != 0:
-        raise TinygenError(f"the generated model crashed on the host (exit {result.returncode})")
+        report = result.stderr.decode(errors="replace").splitlines()
+        finding = next((line for line in report if "runtime error" in line or "Sanitizer" in line), None)
+        raise TinygenError(f"the generated model crashed on the host (exit {result.returncode})"
+                           + (f": {finding.strip()}" if finding else ""))
     return split_outputs(result.stdout, program.graph.outputs, len(samples), "the generated model")
 
 

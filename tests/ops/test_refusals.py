@@ -26,7 +26,7 @@ def _axis(value):
     (Op("GATHER", [_t("x", (4, 3), "int16"), _t("i", (1,), "int32", [1])], [_t("y", (1, 3), "int16")],
         {"axis": 0, "batch_dims": 0}), "supported here: int8, float32"),
     (Op("MIRROR_PAD", [_t("x", (1, 3)), _t("p", (2, 2), "int32", [[0, 0], [3, 0]])], [_t("y", (1, 6))],
-        {"mode": 0}), "REFLECT paddings"),
+        {"mode": "REFLECT"}), "REFLECT paddings"),
     (Op("RESIZE_BILINEAR", [_t("x", (1, 2, 2, 1)), _t("s", (2,), "int32", [4, 4])], [_t("y", (1, 4, 4, 1))],
         {"align_corners": True, "half_pixel_centers": True}), "refused by TFLM"),
     (Op("RESIZE_BILINEAR", [_t("x", (1, 1, 1, 1)), _t("s", (2,), "int32", [75, 1])], [_t("y", (1, 75, 1, 1))],
@@ -41,7 +41,7 @@ def _axis(value):
         [_t("y", (3, 3))]), "fall outside"),
     (Op("SPACE_TO_BATCH_ND", [_t("x", (1, 3, 3, 1)), _t("b", (2,), "int32", [2, 2]),
                               _t("p", (2, 2), "int32", [[0, 0], [0, 0]])], [_t("y", (4, 1, 1, 1))]), "does not fit"),
-    (Op("DEPTH_TO_SPACE", [_t("x", (1, 2, 2, 6))], [_t("y", (1, 4, 4, 1))]), "one block size"),
+    (Op("DEPTH_TO_SPACE", [_t("x", (1, 2, 2, 6))], [_t("y", (1, 4, 4, 1))], {"block_size": 2}), "block_size 2"),
 ])
 def test_refusals(op, message):
     with pytest.raises(TinygenError, match=message):

@@ -5,18 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import Spec, run_cli, shared_or_skip, single_op_model
+from helpers import Spec, assert_one_line_error, run_cli, shared_or_skip, single_op_model
 from tinygen.frontend import schema
 from tinygen.frontend.flatbuffer import root_table
-
-
-def assert_one_line_error(result, *words):
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("tinygen: error:"), result.stderr
-    assert "Traceback" not in result.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
 
 
 def patched(model: Path, out: Path, edit) -> Path:

@@ -141,7 +141,8 @@ def _lanes(bottom: np.ndarray, top: np.ndarray) -> np.ndarray:
 
 
 def _bias(f: dict):
-    return None if f["bias"] is None else f["bias"].data
+    """One value per channel, whatever the bias tensor's rank (TFLM reads it as flat data)."""
+    return None if f["bias"] is None else f["bias"].data.ravel()
 
 
 def _requant(f: dict, weights: np.ndarray, bias) -> Requant:
@@ -401,9 +402,12 @@ def _fully_connected(op: Op, call: Call) -> Call | None:
     interleaved = padded.reshape(blocks, 4, chunks, 4).transpose(0, 2, 1, 3)  # [block][chunk][unit][4 bytes]
     bias_padded = np.zeros(blocks * 4, np.int32)
     bias_padded[:units] = folded
+    # The kernel loads a whole block's constants before it stores any output: a partial last block
+    # reads rows past the units, which repeat the last one.
+    per_unit = np.pad(rq.table, ((0, blocks * 4 - units), (0, 0)), mode="edge")
     fields = {"batches": f["batches"], "depth": depth, "units": units, "rq_stride": 0 if uniform else RQ_WORDS,
               **rq.fields(), "weights": Array(_words(interleaved), "int32_t"), "bias": Array(bias_padded, "int32_t"),
-              "rq": Array((rq.table[:1] if uniform else rq.table).reshape(-1), "int32_t")}
+              "rq": Array((rq.table[:1] if uniform else per_unit).reshape(-1), "int32_t")}
     return Call("opt_fc", "opt_fc_s8_inline", [OPT_FC_PARAMS(fields), x, out], macs=call.macs,
                 extra_kernels=["opt_common"], sources=())
 

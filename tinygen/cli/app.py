@@ -2,12 +2,15 @@
 errors into one line and an exit code (tinygen.cli registers the commands on it).
 
 Exit codes: 0 success; 1 the check ran and failed (e.g. outputs differ from TFLite Micro);
-2 bad input (unreadable or unsupported model, bad option, existing output directory).
+2 bad input (unreadable or unsupported model, bad option, existing output directory); 3 an
+internal error (a bug in tinygen: one line asks for a report; `--debug` shows the traceback).
 """
 from __future__ import annotations
 
 import functools
+import math
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -17,6 +20,21 @@ from tinygen import options as defaults
 from tinygen.options import CompileOptions
 
 MODEL = click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+
+
+class Number(click.FloatRange):
+    """click's FloatRange that also refuses NaN (which every bound lets through)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        return number
+
+
+SEED = click.IntRange(0, (1 << 32) - 1)  # numpy's legacy seeding (the search's) takes 32 bits
+POSITIVE = Number(0, None, min_open=True)
+COUNT, AT_LEAST_ONE = click.IntRange(0, None), click.IntRange(1, None)
 
 
 def planning_options(fn):
@@ -59,7 +77,7 @@ def planning_options(fn):
                            show_default=True, help="builtin: tinygen's optimized kernels; reference: the plain "
                            "reference kernels; cmsis-nn: Arm's CMSIS-NN library where it has the op.")(command)
     command = click.option("--max-mac-overhead", default=defaults.DEFAULT.max_mac_overhead, show_default=True,
-                           type=click.FloatRange(0, None), help="Extra MACs patch-based execution may cost, "
+                           type=Number(0, None), help="Extra MACs patch-based execution may cost, "
                            "as a fraction of the model's MACs.")(command)
     return click.option("--patch", "patch_mode", type=click.Choice(defaults.PATCH_MODES),
                         default=defaults.DEFAULT.patch, show_default=True, help="auto: run the memory-heaviest "
@@ -171,20 +189,50 @@ def _fail(message: str, code: int = TinygenError.exit_code) -> None:
     sys.exit(code)
 
 
+INTERNAL_ERROR_EXIT_CODE = 3
+ROOT = Path(__file__).resolve().parents[2]  # holds the tinygen package
+
+
 def main() -> None:
+    settings = {"debug": False}
     try:
-        cli(standalone_mode=False)
+        cli(standalone_mode=False, obj=settings)
     except TinygenError as e:
         _fail(str(e), e.exit_code)
     except click.exceptions.Abort:
         _fail("aborted")
-    except click.ClickException as e:
+    except click.ClickException as e:  # usage errors and option ranges included
         _fail(e.format_message())
+    except Exception as e:  # noqa: BLE001 - a bug: one line asking for a report, unless --debug
+        if settings["debug"]:
+            raise
+        click.echo(f"tinygen: internal error: {internal_error(e)}; please report it with the model and command",
+                   err=True)
+        sys.exit(INTERNAL_ERROR_EXIT_CODE)
+
+
+def internal_error(error: Exception) -> str:
+    """`<Type> at <file>:<line> in <function>: <message>`, at the innermost frame of tinygen's
+    own code (a library's frame only when none is tinygen's)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    frame = ([f for f in frames if _project_file(f.filename)] or frames)[-1]
+    shown = _project_file(frame.filename) or Path(*Path(frame.filename).parts[-2:])
+    message = " ".join(str(error).split()) or "(no message)"
+    return f"{type(error).__name__} at {shown}:{frame.lineno} in {frame.name}: {message[:300]}"
+
+
+def _project_file(filename: str) -> Path | None:
+    path = Path(filename).resolve()
+    if path.is_relative_to(ROOT / "tinygen"):
+        return path.relative_to(ROOT)
+    return None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tinygen")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Let an internal error's traceback through (for a bug report).")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
     """Compile int8 TensorFlow Lite models into plain C for microcontrollers.
 
     \b
@@ -200,7 +248,11 @@ def cli() -> None:
       tinygen boards                          the boards tinygen knows
       tinygen search --board B --data DIR -o out/   find and train a network that fits B
       tinygen demo person-detection ...      photos to answers on a board
+
+    Exit codes: 0 done, 1 a check ran and failed, 2 bad input (one line
+    says what), 3 an internal error (a bug: please report it).
     """
+    ctx.ensure_object(dict)["debug"] = debug
 
 
 def kib(n) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tinygen.cli.app import cli, planning_options, preprocess_option, progress
+from tinygen.cli.app import AT_LEAST_ONE, COUNT, Number, cli, planning_options, preprocess_option, progress
 
 
 @cli.group()
@@ -23,21 +23,21 @@ def demo() -> None:
 @click.option("--board", default=None, metavar="NAME",
               help="Emulated or real board (default qemu_mps2_an500, the emulated Cortex-M7; see `tinygen boards`).")
 @preprocess_option
-@click.option("--person-index", type=click.IntRange(0, None), default=None,
+@click.option("--person-index", type=COUNT, default=None,
               help="Which output value is the person score (default: 1 of 2 outputs, or the only one).")
-@click.option("--threshold", type=float, default=None,
+@click.option("--threshold", type=Number(), default=None,
               help="Say 'person' when the score is at least this (default: the largest of 2 outputs; 0.5 for one).")
 @click.option("--search", type=click.Path(path_type=Path), default=None, metavar="DATA",
               help="Instead of --model: get a detector from `tinygen search --data DATA`.")
-@click.option("--search-budget", type=click.FloatRange(0.5, None), default=10.0, show_default=True, metavar="MIN",
+@click.option("--search-budget", type=Number(0.5, None), default=10.0, show_default=True, metavar="MIN",
               help="With --search: the search's time budget in minutes.")
 @click.option("--port", default=None, help="A real board's serial port (default: the only one there is).")
 @click.option("--no-flash", is_flag=True, help="A real board already runs this model's firmware: do not flash.")
 @click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write a real board's PlatformIO project (default: ./person_detection_BOARD).")
-@click.option("--limit", type=click.IntRange(1, None), default=None,
+@click.option("--limit", type=AT_LEAST_ONE, default=None,
               help="Use only N images, spread evenly over the sorted list.")
-@click.option("--timeout", type=click.FloatRange(1, None), default=30.0, show_default=True,
+@click.option("--timeout", type=Number(1, None), default=30.0, show_default=True,
               help="Seconds to wait for the board's banner and for each answer.")
 @click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path), default=Path("person_detection.png"),
               show_default=True, help="The PNG contact sheet to write.")

@@ -9,7 +9,7 @@ import click
 import numpy as np
 
 from tinygen.errors import TinygenError
-from tinygen.cli.app import (MODEL, board_named, board_option, cli, compile_for, emulated_board,
+from tinygen.cli.app import (MODEL, SEED, board_named, board_option, cli, compile_for, emulated_board,
                              planning_options, preprocess_option, progress, refuse_link_unless_real, require_fit,
                              require_images_for, serial_options)
 
@@ -22,7 +22,7 @@ FORCE = click.option("--force", is_flag=True, help="Build even when the model do
 @board_option("Emulated board to run on")
 @click.option("--input", "input_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Input to run: .npy or an image (as for validate). Repeatable; without it, one random input.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the random input.")
 @preprocess_option
 @planning_options
 @FORCE
@@ -80,7 +80,7 @@ def _output_values(tensor, values) -> dict:
 @board_option("Board to profile on: an emulated one in QEMU, or a real one flashed with PlatformIO and "
               "served on --port")
 @serial_options
-@click.option("--seed", default=0, show_default=True, help="Seed of the random input.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the random input.")
 @planning_options
 @click.option("--tiles", is_flag=True, help="A row per tile call of a patch stage instead of one per op.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")

@@ -12,7 +12,7 @@ from tinygen.errors import TinygenError
 from tinygen.plain import plain
 from tinygen.options import CompileOptions
 from tinygen.patch import summary as patch_summary
-from tinygen.cli.app import (MODEL, board_named, board_option, cli, compile_for,
+from tinygen.cli.app import (MODEL, SEED, COUNT, board_named, board_option, cli, compile_for,
                              planning_options, preprocess_option, progress, refuse_link_unless_real, require_fit,
                              require_images_for, serial_options)
 
@@ -104,12 +104,12 @@ def generate(model: Path, out_dir: Path, force: bool, board: str | None, input_f
 
 @cli.command()
 @MODEL
-@click.option("--samples", default=20, show_default=True, type=click.IntRange(0, None),
+@click.option("--samples", default=20, show_default=True, type=COUNT,
               help="Random inputs to try.")
 @click.option("--input", "input_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Also run this input: .npy with the input's shape and dtype, or an image "
                    "(preprocessed as inferred from the model, or by --preprocess). Repeatable.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the random inputs.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the random inputs.")
 @click.option("--steps", type=click.IntRange(1, None), default=None,
               help="Invokes in a row through one model instance, from its reset state: the inputs run in "
                    "sequences of this many steps, every step compared. [default: 10 for a model with state "

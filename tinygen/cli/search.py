@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from tinygen.errors import TinygenError
-from tinygen.cli.app import cli
+from tinygen.cli.app import AT_LEAST_ONE, COUNT, POSITIVE, SEED, Number, cli
 from tinygen.plain import plain
 
 
@@ -30,15 +30,15 @@ def _numbers(kind):
               help="ImageFolder directory (one folder per class) or .npz (x_train, y_train[, x_val, y_val]).")
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Output directory: model.tflite, report.json, pareto.png, checkpoints/.")
-@click.option("--time-budget", default=10.0, show_default=True, type=float, metavar="MIN",
+@click.option("--time-budget", default=10.0, show_default=True, type=POSITIVE, metavar="MIN",
               help="Minutes for the search, from exploring the space to the exported model.")
-@click.option("--sram", "sram_kb", type=float, default=None, metavar="KB",
+@click.option("--sram", "sram_kb", type=POSITIVE, default=None, metavar="KB",
               help="Peak SRAM limit in KB (1024 bytes; default: the board's largest contiguous SRAM).")
-@click.option("--flash", "flash_kb", type=float, default=None, metavar="KB",
+@click.option("--flash", "flash_kb", type=POSITIVE, default=None, metavar="KB",
               help="Flash limit in KB (default: the board's flash).")
-@click.option("--latency", "latency_ms", type=float, default=None, metavar="MS",
+@click.option("--latency", "latency_ms", type=POSITIVE, default=None, metavar="MS",
               help="Latency limit per inference from a rough per-core cost model (default: none).")
-@click.option("--seed", default=0, show_default=True, help="Seed of the split, the samples and the training.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the split, the samples and the training.")
 @click.option("--generate", "generate_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Then generate the firmware sources into DIR, as `tinygen generate --board`.")
 @click.option("--baseline", is_flag=True,
@@ -50,14 +50,15 @@ def _numbers(kind):
 @click.option("--depths", callback=_numbers(int), default=None, help="Blocks per stage to choose from, e.g. 1,2,3,4.")
 @click.option("--kernels", "kernel_sizes", callback=_numbers(int), default=None, help="Depthwise kernel sizes (3,5,7).")
 @click.option("--expansions", callback=_numbers(int), default=None, help="Expansion ratios (3,4,6).")
-@click.option("--val-split", default=0.2, show_default=True, help="Share of the images held out for validation.")
-@click.option("--samples", type=int, default=None, help="Step 1: networks per (width, resolution) instead of a time share.")
-@click.option("--supernet-steps", type=int, default=None, help="Supernet training steps instead of a time share.")
-@click.option("--population", type=int, default=None, help="Evolution population (default: from the time).")
-@click.option("--generations", type=int, default=None, help="Evolution generations instead of a time share.")
-@click.option("--finetune-epochs", type=int, default=None, help="Fine-tuning epochs instead of a time share.")
-@click.option("--baseline-epochs", type=int, default=None, help="Baseline epochs instead of the search's time.")
-@click.option("--workers", type=int, default=None, help="Processes for step 1 (default: 2).")
+@click.option("--val-split", default=0.2, show_default=True, type=Number(0, 0.9, min_open=True, max_open=True),
+              help="Share of the images held out for validation.")
+@click.option("--samples", type=AT_LEAST_ONE, help="Step 1: networks per (width, resolution) instead of a time share.")
+@click.option("--supernet-steps", type=COUNT, help="Supernet training steps instead of a time share.")
+@click.option("--population", type=click.IntRange(2, None), help="Evolution population (default: from the time).")
+@click.option("--generations", type=COUNT, help="Evolution generations instead of a time share.")
+@click.option("--finetune-epochs", type=COUNT, help="Fine-tuning epochs instead of a time share.")
+@click.option("--baseline-epochs", type=COUNT, help="Baseline epochs instead of the search's time.")
+@click.option("--workers", type=AT_LEAST_ONE, help="Processes for step 1 (default: 2).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def search(board: str, data: Path, out_dir: Path, time_budget: float, sram_kb, flash_kb, latency_ms, seed: int,
            generate_dir, baseline: bool, se: bool, widths, resolutions, depths, kernel_sizes, expansions,

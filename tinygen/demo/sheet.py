@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from tinygen.errors import TinygenError
+from tinygen.staging import staged_file
 
 TILE = 144  # thumbnail box, pixels
 CAPTION = 36
@@ -70,6 +71,6 @@ def contact_sheet(results: list[dict], images_dir: Path, out: Path, title: str) 
         draw.text((x, y + TILE + 2 * BORDER + 19), _fit(Path(r["file"]).name, draw, small, TILE + 2 * BORDER),
                   fill=(90, 90, 90), font=small)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(out)
+    with staged_file(out) as staging:
+        sheet.save(staging)
     return out

@@ -158,7 +158,7 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
     sources = _sources(out, written, app) + needs.sources
     env = codegen._environment()
     context = {
-        "model_name": program.graph.name, "model_name_c": _c_string(program.graph.name), "board_name": board.name,
+        "model_name": program.graph.name, "board_name": board.name,
         "steps": len(program.calls) if profile and not serve else 0, "sequence": int(sequence),
         "flash_name": "flash", "flash_origin": board.flash_origin, "flash_bytes": board.flash_bytes,
         "ram_name": ram.name, "ram_origin": ram.origin, "ram_bytes": ram.bytes, "stack_bytes": stack_bytes,
@@ -193,11 +193,6 @@ def build_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
         raise TinygenError(_link_error(result.stderr, board, ram_region(board),
                                        program.plan.arena_bytes + program.state_bytes, stack_bytes))
     return elf
-
-
-def _c_string(text: str) -> str:
-    """The text's bytes as the inside of a C string literal (octal escapes for anything unusual)."""
-    return "".join(chr(b) if 32 <= b < 127 and chr(b) not in '"\\?' else f"\\{b:03o}" for b in text.encode())
 
 
 def _ram_message(arena: int, ram, stack_bytes: int, short: int | None = None) -> str:

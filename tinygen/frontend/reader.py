@@ -8,6 +8,7 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.frontend import schema
 from tinygen.frontend.flatbuffer import FlatbufferError, Table, root_table
+from tinygen.frontend.verify import verify
 from tinygen.ir import Graph, Op, Quant, Tensor
 from tinygen.ops import definition
 
@@ -19,11 +20,13 @@ def load_model(path: str | Path) -> Graph:
     except OSError as e:
         raise TinygenError(f"{path}: cannot read ({e.strerror})") from None
     try:
-        return _read_graph(buf, path.stem)
+        graph = _read_graph(buf, path.stem)
+        verify(graph)
     except FlatbufferError as e:
         raise TinygenError(f"{path}: not a valid TFLite model ({e})") from None
     except TinygenError as e:
         raise TinygenError(f"{path}: {e}") from None
+    return graph
 
 
 def _read_graph(buf: bytes, name: str) -> Graph:
@@ -58,7 +61,7 @@ def _read_graph(buf: bytes, name: str) -> Graph:
         kind = op_names[code]
         ops.append(Op(kind, tensor_list(table.array(schema.OPERATOR_INPUTS, "<i4")),
                       tensor_list(table.array(schema.OPERATOR_OUTPUTS, "<i4")),
-                      _read_options(kind, table.table(schema.OPERATOR_OPTIONS)), index))
+                      _read_options(kind, _options_table(kind, table)), index))
 
     inputs = tensor_list(sub.array(schema.SUBGRAPH_INPUTS, "<i4"))
     outputs = tensor_list(sub.array(schema.SUBGRAPH_OUTPUTS, "<i4"))
@@ -110,7 +113,9 @@ def _read_quant(table: Table | None) -> Quant | None:
 
 
 def _read_data(buffer_index: int, buffers: list[Table], buf: bytes, tensor: Tensor) -> np.ndarray | None:
-    if buffer_index == 0 or buffer_index >= len(buffers):
+    if buffer_index >= len(buffers):
+        raise FlatbufferError(f"{tensor.describe()} refers to buffer {buffer_index}; the model has {len(buffers)}")
+    if buffer_index == 0:
         return None
     buffer = buffers[buffer_index]
     raw = buffer.array(schema.BUFFER_DATA, "u1")
@@ -129,6 +134,13 @@ def _read_data(buffer_index: int, buffers: list[Table], buf: bytes, tensor: Tens
     return raw.view(np.dtype(tensor.dtype).newbyteorder("<")).reshape(tensor.shape).astype(tensor.dtype)
 
 
+def _options_table(kind: str, op: Table) -> Table | None:
+    """The op's option table, or None where it has none or one of another type than its own."""
+    if op.scalar(schema.OPERATOR_OPTIONS_TYPE, "B") != schema.BUILTIN_OPTIONS.get(kind):
+        return None
+    return op.table(schema.OPERATOR_OPTIONS)
+
+
 def _read_options(kind: str, table: Table | None) -> dict:
     options = {}
     defined = definition(kind)
@@ -141,8 +153,9 @@ def _read_options(kind: str, table: Table | None) -> dict:
         else:
             value = table.scalar(index, fmt, default)
         options[name] = value
-    if "padding" in options:
-        options["padding"] = schema.PADDING.get(options["padding"], "SAME")
-    if "activation" in options:
-        options["activation"] = schema.ACTIVATIONS.get(options["activation"], "UNKNOWN")
+    # Enum codes the schema does not know stay numbers: the verifier names them.
+    for name, names in (("padding", schema.PADDING), ("activation", schema.ACTIVATIONS),
+                        ("mode", schema.MIRROR_PAD_MODES)):
+        if name in options:
+            options[name] = names.get(options[name], options[name])
     return options

@@ -37,6 +37,7 @@ from tinygen.plain import plain
 from tinygen.nas.explore import Budget, explore
 from tinygen.nas.graph import CodeModel, Evaluator
 from tinygen.nas.space import Arch, Measured, SearchSpace, largest, mutate, crossover, sample, smallest
+from tinygen.staging import writable_directory
 
 FORMAT_VERSION = 1
 SHARES = {"explore": 0.12, "supernet": 0.48, "evolve": 0.22, "finetune": 0.18}  # of the time before export
@@ -294,7 +295,7 @@ def prepare(settings: Settings) -> Context:
         error = _too_small(ctx, data.classes, data.channels)
         if error is not None:
             raise error
-    out.mkdir(parents=True, exist_ok=True)
+    writable_directory(out)
     _seed_everything(settings.seed, tensorflow=False)
     ctx.save_state()
     return ctx

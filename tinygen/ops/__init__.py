@@ -24,6 +24,8 @@ import numpy as np
 from tinygen.memory import Overlap
 from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
+from tinygen.ops.operands import Signature
+from tinygen.quant import QuantizationRangeError
 
 
 @dataclass
@@ -190,6 +192,7 @@ class OpDef:
     tiling: Callable[[Op], str | None] | None = None  # how it runs on a patch tile (tinygen.ops.tiling)
     cost: str | Callable[[Op], str] = "other"  # the latency model's kind: conv, pointwise, depthwise, other
     state_inputs: tuple = ()  # input positions that are variable tensors, the op's state across invokes
+    operands: Signature | None = None  # what its inputs and outputs must be (checked by the model verifier)
 
 
 ACTIVATION = ("activation", "b", 0)  # an option field: a fused activation, as every op with one stores it
@@ -243,4 +246,7 @@ def lower(op: Op) -> Call | Alias:
     found = definition(op.kind)
     if found is None or found.lower is None:
         raise TinygenError(f"{op.describe()}: unsupported op {op.kind} (supported: {', '.join(supported_ops())})")
-    return found.lower(op)
+    try:
+        return found.lower(op)
+    except QuantizationRangeError as e:
+        raise TinygenError(f"{op.describe()}: {e}") from None

@@ -6,6 +6,7 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Record, define
+from tinygen.ops.operands import ANY, INDICES, Operand, Signature
 from tinygen.quant import require_int8
 
 ARG_MINMAX_PARAMS = Record("tg_arg_minmax_params", """
@@ -13,7 +14,7 @@ ARG_MINMAX_PARAMS = Record("tg_arg_minmax_params", """
 """)
 
 
-@define("ARG_MAX", "ARG_MIN")
+@define("ARG_MAX", "ARG_MIN", operands=Signature((ANY, Operand(dtypes=INDICES, constant=True))))
 def lower_arg_minmax(op: Op) -> Call:
     x, axis, out = op.inputs[0], op.inputs[1], op.outputs[0]
     require_int8(op, x)

@@ -7,6 +7,7 @@ from tinygen.ir import Op
 from tinygen.ops import Call, Record, Struct, define, tiling
 from tinygen.ops.inplace import InPlace, window_inplace
 from tinygen.ops.window import POOL_OPTIONS, pool_output_shape, window_padding
+from tinygen.ops.operands import IMAGE_TO_IMAGE
 from tinygen.quant import ACTIVATION_TYPES, TYPE_SUFFIX, activation_range, require_quantized
 
 POOL2D_PARAMS = Record("tg_pool2d_params", """
@@ -46,6 +47,6 @@ def pool_call(op: Op, kernel: str) -> Call:
 
 
 @define("AVERAGE_POOL_2D", options=POOL_OPTIONS, output_shape=pool_output_shape, takes_activation=True,
-        tiling=tiling.window)
+        tiling=tiling.window, operands=IMAGE_TO_IMAGE)
 def lower_average_pool(op: Op) -> Call:
     return pool_call(op, "avg_pool2d")

@@ -11,6 +11,7 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
 from tinygen.ops import Call, Record, define
 from tinygen.ops.broadcast import broadcast_walk
+from tinygen.ops.operands import Operand, Signature
 from tinygen.quant import quantize_multiplier, require_per_tensor_int8
 
 BATCH_MATMUL_PARAMS = Record("tg_batch_matmul_params", """
@@ -44,7 +45,8 @@ def _batch_shape(op: Op, lhs: Tensor, rhs: Tensor) -> tuple[tuple, tuple, tuple]
 
 
 @define("BATCH_MATMUL", options=(("adj_x", "?", False), ("adj_y", "?", False),
-                                     ("asymmetric_quantize_inputs", "?", False)))
+                                     ("asymmetric_quantize_inputs", "?", False)),
+        operands=Signature((Operand(ranks=(2, 3, 4, 5)),) * 2))
 def lower_batch_matmul(op: Op) -> Call:
     lhs, rhs, out = _operands(op)
     adj_x, adj_y = op.options["adj_x"], op.options["adj_y"]

@@ -8,6 +8,7 @@ from tinygen.ir import Op
 from tinygen.ops import ACTIVATION, Call, Record, View, define, exact, tiling
 from tinygen.ops.broadcast import binary_inplace, strided_walk, views, walk_struct
 from tinygen.ops.shapes import broadcast
+from tinygen.ops.operands import BINARY
 from tinygen.quant import (ACTIVATION_TYPES, TYPE_SUFFIX, activation_range, per_tensor_scales, quantize_multiplier,
                            require_quantized, require_zero_points)
 
@@ -58,7 +59,7 @@ OPERATIONS = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply}
 
 
 @define("ADD", "SUB", "MUL", options=(ACTIVATION,), output_shape=broadcast, takes_activation=True,
-        evaluate=exact(lambda op, a, b: OPERATIONS[op.kind](a, b)), tiling=tiling.binary)
+        evaluate=exact(lambda op, a, b: OPERATIONS[op.kind](a, b)), tiling=tiling.binary, operands=BINARY)
 def lower_binary(op: Op) -> Call:
     a, b, out = op.input(0), op.input(1), op.outputs[0]
     if a is None or b is None:

@@ -13,6 +13,8 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import ACTIVATION, Call, Record, define, exact, tiling
 from tinygen.ops.gather import element_bytes
+from tinygen.ops.operands import ANY, Signature
+from tinygen.ops.shapes import refuse
 from tinygen.quant import ACTIVATION_TYPES, require_quantized
 
 CONCATENATION_PARAMS = Record("tg_concatenation_params", """
@@ -25,15 +27,29 @@ MAX_INPUTS = 10  # TFLM's limit
 
 
 def _output_shape(op: Op):
-    axis = op.options["axis"] % len(op.inputs[0].shape)
-    shape = list(op.inputs[0].shape)
-    shape[axis] = sum(t.shape[axis] for t in op.inputs)
+    shapes = [t.shape for t in op.inputs]
+    axis = op.options["axis"] % len(op.outputs[0].shape)  # the verifier checked it against the output's rank
+    for shape in shapes:
+        if len(shape) != len(op.outputs[0].shape) or any(a != b for i, (a, b) in enumerate(zip(shape, shapes[0]))
+                                                         if i != axis):
+            raise refuse(op, f"inputs of shapes {shapes[0]} and {shape} do not fit together along axis {axis}")
+    shape = list(shapes[0])
+    shape[axis] = sum(s[axis] for s in shapes)
     return tuple(shape)
+
+
+def _pack_shape(op: Op):
+    shapes = {t.shape for t in op.inputs}
+    if len(shapes) > 1:
+        raise refuse(op, f"inputs of shapes {sorted(shapes)} cannot be stacked")
+    shape = op.inputs[0].shape
+    axis = op.options["axis"] % (len(shape) + 1)
+    return shape[:axis] + (len(op.inputs),) + shape[axis:]
 
 
 @define("CONCATENATION", options=(("axis", "i", 0), ACTIVATION), output_shape=_output_shape,
         evaluate=exact(lambda op, *xs: np.concatenate(xs, axis=op.options["axis"] % xs[0].ndim)),
-        tiling=tiling.concatenation)
+        tiling=tiling.concatenation, operands=Signature((ANY,), repeated_input=True))
 def lower_concatenation(op: Op) -> Call:
     inputs, out = op.inputs, op.outputs[0]
     itemsize = np.dtype(require_quantized(op, ACTIVATION_TYPES, *inputs, out)).itemsize
@@ -59,8 +75,9 @@ def lower_concatenation(op: Op) -> Call:
     return Call("concatenation", "tg_concatenation", [params, out])
 
 
-@define("PACK", options=(("values_count", "i", 0), ("axis", "i", 0)),
-        evaluate=exact(lambda op, *xs: np.stack(xs, axis=op.options["axis"] % (xs[0].ndim + 1))))
+@define("PACK", options=(("values_count", "i", 0), ("axis", "i", 0)), output_shape=_pack_shape,
+        evaluate=exact(lambda op, *xs: np.stack(xs, axis=op.options["axis"] % (xs[0].ndim + 1))),
+        operands=Signature((ANY,), repeated_input=True))
 def lower_pack(op: Op) -> Call:
     inputs, out = op.inputs, op.outputs[0]
     itemsize = element_bytes(op, ACTIVATION_TYPES, inputs[0], *inputs[1:], out)

@@ -8,6 +8,7 @@ from tinygen.ir import Op
 from tinygen.ops import Array, Call, Record, define, tiling
 from tinygen.ops.inplace import window_inplace
 from tinygen.ops.window import CONV_OPTIONS, conv_cost, conv_output_shape, window_padding
+from tinygen.ops.operands import IMAGE, Signature, bias, filters
 from tinygen.quant import activation_range, per_channel_multipliers, require_weighted_types
 
 CONV2D_PARAMS = Record("tg_conv2d_params", """
@@ -65,7 +66,8 @@ def conv_inplace(op: Op, fields: dict) -> list:
 
 
 @define("CONV_2D", options=CONV_OPTIONS, output_shape=conv_output_shape, takes_activation=True, takes_padding=True,
-        tiling=tiling.window, cost=conv_cost)
+        tiling=tiling.window, cost=conv_cost,
+        operands=Signature((IMAGE, filters(0), bias((1, 0))), output_ranks=(4,)))
 def lower_conv2d(op: Op) -> Call:
     suffix = check_operands(op)
     x, w, out = op.inputs[0], op.inputs[1], op.outputs[0]

@@ -7,6 +7,7 @@ from tinygen.ir import Op
 from tinygen.ops import Call, Record, define, tiling
 from tinygen.ops.conv2d import check_operands, common_fields, conv_inplace
 from tinygen.ops.window import DEPTHWISE_OPTIONS, conv_output_shape
+from tinygen.ops.operands import IMAGE, Signature, bias, filters
 
 DEPTHWISE_CONV2D_PARAMS = Record("tg_depthwise_conv2d_params", """
     int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, depth_multiplier, kernel_h, kernel_w,
@@ -21,7 +22,8 @@ DEPTHWISE_TYPES = {("int8", "int8", "int32", "int8"): "s8", ("int16", "int8", "i
 
 
 @define("DEPTHWISE_CONV_2D", options=DEPTHWISE_OPTIONS, output_shape=conv_output_shape, takes_activation=True,
-        takes_padding=True, tiling=tiling.window, cost="depthwise")
+        takes_padding=True, tiling=tiling.window, cost="depthwise",
+        operands=Signature((IMAGE, filters(3), bias((1, 3))), output_ranks=(4,)))
 def lower_depthwise_conv2d(op: Op) -> Call:
     suffix = check_operands(op, DEPTHWISE_TYPES)
     x, w, out = op.inputs[0], op.inputs[1], op.outputs[0]

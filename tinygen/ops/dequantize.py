@@ -6,6 +6,7 @@ from tinygen.ir import Op
 from tinygen.ops import Call, Record, define
 from tinygen.ops.quantize import per_tensor
 from tinygen.ops.shapes import same_as_input
+from tinygen.ops.operands import UNARY
 from tinygen.quant import TYPE_SUFFIX
 
 DEQUANTIZE_FROM = ("int8", "uint8", "int16")
@@ -16,7 +17,7 @@ DEQUANTIZE_PARAMS = Record("tg_dequantize_params", """
 """)
 
 
-@define("DEQUANTIZE", output_shape=same_as_input)
+@define("DEQUANTIZE", output_shape=same_as_input, operands=UNARY)
 def lower_dequantize(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     if x.dtype not in DEQUANTIZE_FROM or out.dtype != "float32":

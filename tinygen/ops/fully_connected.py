@@ -7,6 +7,8 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import ACTIVATION, Array, Call, Record, define
+from tinygen.ops.operands import ANY, Operand, Signature, bias
+from tinygen.ops.shapes import refuse
 from tinygen.ops.conv2d import CONV_TYPES
 from tinygen.quant import activation_range, per_channel_multipliers, quantize_multiplier, require_weighted_types
 
@@ -31,15 +33,31 @@ def _multipliers(op: Op, units: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _output_shape(op: Op):
     x, w = op.inputs[0], op.inputs[1]
-    units = w.shape[0]
-    if op.options.get("keep_num_dims"):
+    units, depth = w.shape
+    if x.size % depth or (op.options["keep_num_dims"] and x.shape[-1:] != (depth,)):
+        raise refuse(op, f"an input of shape {x.shape} is not rows of the weights' depth {depth}")
+    if op.options["keep_num_dims"]:
         return tuple(x.shape[:-1]) + (units,)
-    return x.size // w.shape[1], units
+    return x.size // depth, units
+
+
+def _check_bias_scale(op: Op) -> None:
+    """TFLM's Prepare (GetQuantizedConvolutionMultipler) refuses a bias not quantized with about
+    the input scale times the weight scale: within 2% of the output scale."""
+    x, w, bias, out = op.inputs[0], op.inputs[1], op.input(2), op.outputs[0]
+    if bias is None or w.quant.per_channel:
+        return
+    product = float(np.float32(x.quant.s) * np.float32(w.quant.s))  # float32, as TFLM multiplies them
+    bias_scale = float(bias.quant.s) if bias.quant is not None else 0.0
+    if abs(product - bias_scale) / float(out.quant.s) > 0.02:
+        raise TinygenError(f"{op.describe()}: the bias scale {bias_scale:g} is not the input scale times the "
+                           f"weight scale ({product:g}); TFLM refuses it")
 
 
 @define("FULLY_CONNECTED", options=(ACTIVATION, ("weights_format", "b", 0), ("keep_num_dims", "?", False),
                                     ("asymmetric_quantize_inputs", "?", False), ("quantized_bias_type", "b", 0)),
-        output_shape=_output_shape, takes_activation=True)
+        output_shape=_output_shape, takes_activation=True,
+        operands=Signature((ANY, Operand(ranks=(2,), constant=True, channel_axis=0), bias((1, 0)))))
 def lower_fully_connected(op: Op) -> Call:
     x, w, bias, out = op.input(0), op.input(1), op.input(2), op.outputs[0]
     suffix = require_weighted_types(op, CONV_TYPES, x, w, bias, out)  # the same type pairs as CONV_2D
@@ -51,6 +69,7 @@ def lower_fully_connected(op: Op) -> Call:
         raise TinygenError(f"{op.describe()}: bias must be a constant tensor")
     if any(int(z) != 0 for z in w.quant.zero_point):
         raise TinygenError(f"{op.describe()}: weights must be symmetric (zero point 0)")
+    _check_bias_scale(op)
     units, depth = w.shape
     multipliers, shifts = _multipliers(op, units)
     act_min, act_max = activation_range(op.options["activation"], out)

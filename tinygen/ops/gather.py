@@ -14,6 +14,7 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
 from tinygen.ops import Array, Call, Record, define, exact
+from tinygen.ops.operands import ANY, INDICES, Operand, Signature
 
 GATHER_PARAMS = Record("tg_gather_params", """
     int32_t dims[5];
@@ -53,7 +54,8 @@ def gather_call(op: Op, tables: list[Sequence[int]], block_bytes: int, x: Tensor
 
 
 @define("GATHER", options=(("axis", "i", 0), ("batch_dims", "i", 0)),
-        evaluate=exact(lambda op, x, indices: np.take(x, indices, axis=op.options["axis"] % x.ndim)))
+        evaluate=exact(lambda op, x, indices: np.take(x, indices, axis=op.options["axis"] % x.ndim)),
+        operands=Signature((ANY, Operand(dtypes=INDICES, constant=True))))
 def lower_gather(op: Op) -> Call:
     x, indices, out = op.inputs[0], op.inputs[1], op.outputs[0]
     itemsize = element_bytes(op, ("int8", "float32"), x, out)

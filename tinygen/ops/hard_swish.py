@@ -9,6 +9,7 @@ from tinygen.ops import Call, Record, define, tiling
 from tinygen.ops.inplace import elementwise_inplace
 from tinygen.ops.leaky_relu import require_activation
 from tinygen.ops.shapes import same_as_input
+from tinygen.ops.operands import UNARY
 from tinygen.quant import quantize_multiplier
 
 HARD_SWISH_PARAMS = Record("tg_hard_swish_params", """
@@ -25,7 +26,7 @@ def _q15_multiplier(real: float) -> tuple[int, int]:
     return (multiplier + (1 << 15)) >> 16, exponent
 
 
-@define("HARD_SWISH", output_shape=same_as_input, tiling=tiling.pointwise)
+@define("HARD_SWISH", output_shape=same_as_input, tiling=tiling.pointwise, operands=UNARY)
 def lower_hard_swish(op: Op) -> Call:
     x, out = require_activation(op)
     hires_input_scale = float(np.float32(1.0 / 128.0) * x.quant.s)  # the product is float32

@@ -9,6 +9,8 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import ACTIVATION, Call, Record, define
 from tinygen.ops.inplace import elementwise_inplace
+from tinygen.ops.operands import Operand, Signature
+from tinygen.ops.shapes import same_as_input
 from tinygen.quant import require_int8
 
 L2NORM_PARAMS = Record("tg_l2norm_params", """
@@ -16,7 +18,8 @@ L2NORM_PARAMS = Record("tg_l2norm_params", """
 """)
 
 
-@define("L2_NORMALIZATION", options=(ACTIVATION,))
+@define("L2_NORMALIZATION", options=(ACTIVATION,), output_shape=same_as_input,
+        operands=Signature((Operand(ranks=(1, 2, 3, 4)),)))
 def lower_l2norm(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     require_int8(op, x, out)

@@ -8,6 +8,7 @@ from tinygen.ir import Op
 from tinygen.ops import Call, Record, define, tiling
 from tinygen.ops.inplace import elementwise_inplace
 from tinygen.ops.shapes import same_as_input
+from tinygen.ops.operands import UNARY
 from tinygen.quant import ACTIVATION_TYPES, TYPE_SUFFIX, per_tensor_scales, quantize_multiplier, require_quantized
 
 LEAKY_RELU_PARAMS = Record("tg_leaky_relu_params", """
@@ -24,7 +25,8 @@ def require_activation(op: Op, dtypes=("int8",)):
     return x, out
 
 
-@define("LEAKY_RELU", options=(("alpha", "f", 0.0),), output_shape=same_as_input, tiling=tiling.pointwise)
+@define("LEAKY_RELU", options=(("alpha", "f", 0.0),), output_shape=same_as_input, tiling=tiling.pointwise,
+        operands=UNARY)
 def lower_leaky_relu(op: Op) -> Call:
     x, out = require_activation(op, ACTIVATION_TYPES)
     alpha = float(np.float32(op.options["alpha"]))

@@ -9,6 +9,7 @@ from tinygen.ops import Call, Record, Struct, define, tiling
 from tinygen.ops.shapes import same_as_input
 from tinygen.ops.inplace import elementwise_inplace
 from tinygen.ops.softmax import input_radius
+from tinygen.ops.operands import UNARY
 from tinygen.quant import require_int8, round_half_away
 
 LOGISTIC_PARAMS = Record("tg_logistic_params", """
@@ -34,7 +35,7 @@ def _params(op: Op) -> Struct:
     })
 
 
-@define("LOGISTIC", output_shape=same_as_input, tiling=tiling.pointwise)
+@define("LOGISTIC", output_shape=same_as_input, tiling=tiling.pointwise, operands=UNARY)
 def lower_logistic(op: Op) -> Call:
     params = _params(op)
     if op.outputs[0].quant.zp != -128:
@@ -43,7 +44,7 @@ def lower_logistic(op: Op) -> Call:
                 inplace=elementwise_inplace(op.inputs[0], op.outputs[0]))
 
 
-@define("TANH", output_shape=same_as_input, tiling=tiling.pointwise)
+@define("TANH", output_shape=same_as_input, tiling=tiling.pointwise, operands=UNARY)
 def lower_tanh(op: Op) -> Call:
     return Call("logistic", "tg_tanh_s8", [_params(op), op.inputs[0], op.outputs[0]],
                 inplace=elementwise_inplace(op.inputs[0], op.outputs[0]))

@@ -19,6 +19,8 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
 from tinygen.ops import Array, Call, Record, define
 from tinygen.ops.inplace import elementwise_inplace
+from tinygen.ops.operands import UNARY
+from tinygen.ops.shapes import same_as_input
 from tinygen.quant import (INT8_MAX, INT8_MIN, INT16_MAX, INT16_MIN, INT32_MAX, multiply_by_quantized_multiplier,
                            quantize_multiplier, require_int8, round_half_away, rounding_divide_by_pot,
                            saturating_doubling_high_mul, saturating_mul_by_pot, wrap32)
@@ -97,7 +99,7 @@ def int16_table(transform: Callable[[np.float32], np.float32], input_scale: floa
     return np.array(table, np.float32).astype(np.int16)
 
 
-@define("ELU")
+@define("ELU", output_shape=same_as_input, operands=UNARY)
 def lower_elu(op: Op) -> Call:
     require_int8(op, op.inputs[0], op.outputs[0])
     expf = libm_expf()
@@ -108,7 +110,7 @@ def lower_elu(op: Op) -> Call:
     return lut_call(op, _float_table_entry(op.inputs[0], op.outputs[0], elu))
 
 
-@define("EXP")
+@define("EXP", output_shape=same_as_input, operands=UNARY)
 def lower_exp(op: Op) -> Call:
     raise TinygenError(f"{op.describe()}: TFLite Micro's EXP supports float32 only, not quantized tensors")
 
@@ -116,7 +118,7 @@ def lower_exp(op: Op) -> Call:
 RSQRT_HEADROOM = 20  # TFLM scales 1/sqrt(x) by 2^20 to keep it an integer between its two requantizations
 
 
-@define("ABS")
+@define("ABS", output_shape=same_as_input, operands=UNARY)
 def lower_abs(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     require_int8(op, x, out)
@@ -127,7 +129,7 @@ def lower_abs(op: Op) -> Call:
     return lut_call(op, lambda q: multiply_by_quantized_multiplier(abs(q - input_zp), multiplier, shift) + output_zp)
 
 
-@define("NEG")
+@define("NEG", output_shape=same_as_input, operands=UNARY)
 def lower_neg(op: Op) -> Call:
     raise TinygenError(f"{op.describe()}: TFLite Micro's NEG supports float32 only, not quantized tensors")
 
@@ -157,7 +159,7 @@ def inv_sqrt(x: int) -> tuple[int, int]:
     return y, -shift
 
 
-@define("RSQRT")
+@define("RSQRT", output_shape=same_as_input, operands=UNARY)
 def lower_rsqrt(op: Op) -> Call:
     """Inputs below the zero point (negative reals) make TFLM fail the invocation; tinygen gives
     them the output TFLM gives zero, the int8 maximum."""

@@ -11,6 +11,7 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Record, define
+from tinygen.ops.operands import ANY, AXIS, Signature
 from tinygen.quant import ACTIVATION_TYPES, TYPE_SUFFIX, quantize_multiplier, require_quantized
 
 MEAN_PARAMS = Record("tg_mean_params", """
@@ -100,7 +101,7 @@ def reduction_walk(op: Op, dtypes: tuple[str, ...] = ("int8",)) -> tuple[dict, i
             "reduced_count": reduced_count, "reduced_stride": reduced_stride}, count
 
 
-@define("MEAN", "SUM", options=(("keep_dims", "?", False),))
+@define("MEAN", "SUM", options=(("keep_dims", "?", False),), operands=Signature((ANY, AXIS)))
 def lower_mean(op: Op) -> Call:
     walk, count = reduction_walk(op, ACTIVATION_TYPES)
     x, out = op.inputs[0], op.outputs[0]

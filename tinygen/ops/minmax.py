@@ -10,6 +10,8 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
 from tinygen.ops import Call, define
 from tinygen.ops.broadcast import binary_inplace, walk_struct
+from tinygen.ops.operands import BINARY
+from tinygen.ops.shapes import broadcast
 
 MAX_RANK = 6  # TFLM's RuntimeShape holds at most 6 dims; TG_BROADCAST_MAX_RANK in tg_broadcast.h
 
@@ -32,7 +34,7 @@ def binary_operands(op: Op) -> tuple[Tensor, Tensor, Tensor]:
     return a, b, out
 
 
-@define("MAXIMUM", "MINIMUM")
+@define("MAXIMUM", "MINIMUM", output_shape=broadcast, operands=BINARY)
 def lower_minmax(op: Op) -> Call:
     a, b, out = binary_operands(op)
     function = "tg_maximum_s8" if op.kind == "MAXIMUM" else "tg_minimum_s8"

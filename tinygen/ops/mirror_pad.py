@@ -11,8 +11,7 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import define
 from tinygen.ops.gather import element_bytes, gather_call, strides
-
-MODES = {0: "REFLECT", 1: "SYMMETRIC"}
+from tinygen.ops.operands import ANY, PAIRS, Signature
 
 
 def mirror_source(index: int, before: int, size: int, reflect: bool) -> int:
@@ -25,16 +24,14 @@ def mirror_source(index: int, before: int, size: int, reflect: bool) -> int:
     return index if index < size else 2 * size - 1 - edge - index
 
 
-@define("MIRROR_PAD", options=(("mode", "b", 0),))  # 0 REFLECT, 1 SYMMETRIC
+@define("MIRROR_PAD", options=(("mode", "b", 0),), operands=Signature((ANY, PAIRS)))
 def lower_mirror_pad(op: Op):
     x, paddings, out = op.inputs[0], op.inputs[1], op.outputs[0]
     itemsize = element_bytes(op, ("int8", "float32"), x, out)
     rank = len(x.shape)
     if not paddings.is_const or paddings.dtype not in ("int32", "int64") or paddings.shape != (rank, 2):
         raise TinygenError(f"{op.describe()}: paddings must be a constant int32 or int64 {rank}x2 tensor")
-    mode = MODES.get(op.options["mode"])
-    if mode is None:
-        raise TinygenError(f"{op.describe()}: unknown mirror padding mode {op.options['mode']}")
+    mode = op.options["mode"]  # REFLECT or SYMMETRIC (the verifier knows the enum)
     reflect = mode == "REFLECT"
     pads = paddings.data.astype(np.int64)
     # TF's limits; beyond them TFLM's index arithmetic reads outside the input.

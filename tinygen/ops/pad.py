@@ -9,6 +9,8 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Record, define, tiling
+from tinygen.ops.operands import ANY, PAIRS, Operand, Signature
+from tinygen.ops.shapes import refuse
 from tinygen.quant import ACTIVATION_TYPES, TYPE_SUFFIX, require_quantized
 
 PAD_PARAMS = Record("tg_pad_params", """
@@ -34,13 +36,17 @@ def _pad_value(op: Op) -> int:
 
 
 def _output_shape(op: Op):
-    paddings = op.inputs[1]
+    x, paddings = op.inputs[0], op.inputs[1]
     if not paddings.is_const:
-        return None
-    return tuple(int(d + a + b) for d, (a, b) in zip(op.inputs[0].shape, paddings.data.reshape(-1, 2)))
+        return None  # computed by a chain constant folding removes; checked after it
+    if paddings.shape != (len(x.shape), 2):
+        raise refuse(op, f"paddings of shape {paddings.shape} do not fit an input of rank {len(x.shape)}")
+    return tuple(int(d + a + b) for d, (a, b) in zip(x.shape, paddings.data))
 
 
-@define("PAD", "PADV2", output_shape=_output_shape, tiling=tiling.pad)
+@define("PAD", output_shape=_output_shape, tiling=tiling.pad, operands=Signature((ANY, PAIRS)))
+@define("PADV2", output_shape=_output_shape, tiling=tiling.pad,
+        operands=Signature((ANY, PAIRS, Operand(ranks=(0, 1), optional=True))))
 def lower_pad(op: Op) -> Call:
     x, paddings, out = op.inputs[0], op.inputs[1], op.outputs[0]
     dtype = require_quantized(op, ACTIVATION_TYPES, x, out)

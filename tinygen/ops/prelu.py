@@ -9,6 +9,8 @@ from tinygen.ir import Op
 from tinygen.ops import Call, Record, define
 from tinygen.ops.broadcast import binary_inplace, walk_struct
 from tinygen.ops.minmax import binary_operands
+from tinygen.ops.operands import BINARY
+from tinygen.ops.shapes import broadcast
 from tinygen.quant import quantize_multiplier, require_per_tensor_int8
 
 PRELU_PARAMS = Record("tg_prelu_params", """
@@ -18,7 +20,7 @@ PRELU_PARAMS = Record("tg_prelu_params", """
 """)
 
 
-@define("PRELU")
+@define("PRELU", output_shape=broadcast, operands=BINARY)
 def lower_prelu(op: Op) -> Call:
     x, alpha, out = binary_operands(op)
     si, sa, so = require_per_tensor_int8(op, x, alpha, out)

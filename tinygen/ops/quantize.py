@@ -15,6 +15,7 @@ from tinygen.ops.broadcast import views
 from tinygen.ops.inplace import elementwise_inplace
 from tinygen.ops.requantize import requantize_params
 from tinygen.ops.shapes import same_as_input
+from tinygen.ops.operands import UNARY
 from tinygen.quant import TYPE_SUFFIX, dtype_range, multiply_by_quantized_multiplier, quantize_multiplier
 
 QUANTIZE_PARAMS = Record("tg_quantize_params", """
@@ -51,7 +52,7 @@ def _rows(op: Op, call: Call) -> Call:
     return call
 
 
-@define("QUANTIZE", output_shape=same_as_input, tiling=tiling.quantize)
+@define("QUANTIZE", output_shape=same_as_input, tiling=tiling.quantize, operands=UNARY)
 def lower_quantize(op: Op) -> Call:
     return _rows(op, _lower_quantize(op))
 

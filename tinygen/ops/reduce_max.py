@@ -7,13 +7,14 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Record, define
 from tinygen.ops.mean import reduction_walk
+from tinygen.ops.operands import ANY, AXIS, Signature
 
 REDUCE_MAX_PARAMS = Record("tg_reduce_max_params", """
     int32_t kept_count[3], kept_stride[3], reduced_count[3], reduced_stride[3];
 """)
 
 
-@define("REDUCE_MAX", options=(("keep_dims", "?", False),))
+@define("REDUCE_MAX", options=(("keep_dims", "?", False),), operands=Signature((ANY, AXIS)))
 def lower_reduce_max(op: Op) -> Call:
     walk, _ = reduction_walk(op)
     x, out = op.inputs[0], op.outputs[0]

@@ -13,6 +13,7 @@ from tinygen.ir import Op, Tensor
 from tinygen.ops import Call, Record, Struct, define, tiling
 from tinygen.ops.inplace import elementwise_inplace
 from tinygen.ops.shapes import same_as_input
+from tinygen.ops.operands import UNARY
 from tinygen.quant import INT8_MAX, INT8_MIN, quantize_multiplier, quantize_value, require_per_tensor_int8
 
 REQUANTIZE_PARAMS = Record("tg_requantize_params", """
@@ -38,7 +39,7 @@ def requantize_params(input: Tensor, output: Tensor, multiplier: int, shift: int
     })
 
 
-@define("RELU", output_shape=same_as_input, tiling=tiling.pointwise)
+@define("RELU", output_shape=same_as_input, tiling=tiling.pointwise, operands=UNARY)
 def lower_relu(op: Op) -> Call:
     x, out = _activation(op)
     multiplier, shift = quantize_multiplier(float(x.quant.s) / float(out.quant.s))
@@ -48,7 +49,7 @@ def lower_relu(op: Op) -> Call:
                 inplace=elementwise_inplace(x, out))
 
 
-@define("RELU6", output_shape=same_as_input, tiling=tiling.pointwise)
+@define("RELU6", output_shape=same_as_input, tiling=tiling.pointwise, operands=UNARY)
 def lower_relu6(op: Op) -> Call:
     """TFLM's RELU6 clamps the raw input values and ignores the output's quantization."""
     x, out = _activation(op)
@@ -60,7 +61,7 @@ def lower_relu6(op: Op) -> Call:
                 inplace=elementwise_inplace(x, out))
 
 
-@define("RELU_N1_TO_1", output_shape=same_as_input, tiling=tiling.pointwise)
+@define("RELU_N1_TO_1", output_shape=same_as_input, tiling=tiling.pointwise, operands=UNARY)
 def lower_relu_n1_to_1(op: Op) -> Call:
     raise TinygenError(f"{op.describe()}: TFLite Micro has no standalone RELU_N1_TO_1 kernel; tinygen supports "
                        "it only fused into the op before it (same quantization on both sides)")

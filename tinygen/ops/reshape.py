@@ -8,6 +8,7 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Alias, define, exact
 from tinygen.ops.shapes import same_size
+from tinygen.ops.operands import ANY, INDICES, UNARY, Operand, Signature
 
 
 def _reshaped(op: Op):
@@ -16,13 +17,16 @@ def _reshaped(op: Op):
     return x.data.reshape(op.outputs[0].shape) if x.is_const else None
 
 
-define("SHAPE", evaluate=lambda op: np.array(op.inputs[0].shape, dtype=op.outputs[0].dtype))(None)
-define("CAST", evaluate=exact(lambda op, x: x.astype(op.outputs[0].dtype)))(None)
+define("SHAPE", operands=UNARY, evaluate=lambda op: np.array(op.inputs[0].shape, dtype=op.outputs[0].dtype))(None)
+define("CAST", operands=UNARY, evaluate=exact(lambda op, x: x.astype(op.outputs[0].dtype)))(None)
 
 
-@define("RESHAPE", options=(("new_shape", "[i", None),), output_shape=same_size, evaluate=_reshaped)
-@define("SQUEEZE", options=(("squeeze_dims", "[i", None),), output_shape=same_size, evaluate=_reshaped)
-@define("EXPAND_DIMS", output_shape=same_size, evaluate=_reshaped)
+@define("RESHAPE", options=(("new_shape", "[i", None),), output_shape=same_size, evaluate=_reshaped,
+        operands=Signature((ANY, Operand(ranks=(0, 1), dtypes=INDICES, optional=True))))
+@define("SQUEEZE", options=(("squeeze_dims", "[i", None),), output_shape=same_size, evaluate=_reshaped,
+        operands=UNARY)
+@define("EXPAND_DIMS", output_shape=same_size, evaluate=_reshaped,
+        operands=Signature((ANY, Operand(ranks=(0, 1), dtypes=INDICES))))
 def lower_reshape(op: Op) -> Alias:
     x, out = op.inputs[0], op.outputs[0]
     if x.dtype != out.dtype or x.size != out.size:

@@ -12,6 +12,7 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, Record, define
 from tinygen.ops.resize_nearest import checked_size
+from tinygen.ops.operands import IMAGE, Operand, Signature
 
 RESIZE_BILINEAR_PARAMS = Record("tg_resize_bilinear_params", """
     int32_t batches, image_size, channels, out_h, out_w;
@@ -54,7 +55,8 @@ def _offsets(op: Op, table: np.ndarray, in_size: int, stride: int, axis: str) ->
 
 
 @define("RESIZE_BILINEAR", options=(("new_height", "i", 0), ("new_width", "i", 0), ("align_corners", "?", False),
-                                        ("half_pixel_centers", "?", False)))
+                                        ("half_pixel_centers", "?", False)),
+        operands=Signature((IMAGE, Operand(ranks=(1,), dtypes=("int32",), constant=True)), output_ranks=(4,)))
 def lower_resize_bilinear(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     n, h, w, c = x.shape

@@ -12,6 +12,7 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, Record, define
+from tinygen.ops.operands import IMAGE, Operand, Signature
 from tinygen.quant import require_int8, round_half_away
 
 RESIZE_NEAREST_PARAMS = Record("tg_resize_nearest_params", """
@@ -50,7 +51,8 @@ def checked_size(op: Op) -> tuple[int, int]:
     return out_h, out_w
 
 
-@define("RESIZE_NEAREST_NEIGHBOR", options=(("align_corners", "?", False), ("half_pixel_centers", "?", False)))
+@define("RESIZE_NEAREST_NEIGHBOR", options=(("align_corners", "?", False), ("half_pixel_centers", "?", False)),
+        operands=Signature((IMAGE, Operand(ranks=(1,), dtypes=("int32",), constant=True)), output_ranks=(4,)))
 def lower_resize_nearest(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     out_h, out_w = checked_size(op)

@@ -13,6 +13,7 @@ from tinygen.ir import Op
 from tinygen.ops import Array, Call, Record, define
 from tinygen.ops.lut import int16_table, libm_expf
 from tinygen.ops.shapes import same_as_input
+from tinygen.ops.operands import Operand, Signature
 from tinygen.quant import ACTIVATION_TYPES, INT16_MAX, INT16_MIN, quantize_multiplier, require_quantized
 
 SOFTMAX_PARAMS = Record("tg_softmax_params", """
@@ -48,7 +49,8 @@ def input_radius(integer_bits: int, left_shift: int) -> int:
     return math.floor(1.0 * ((1 << integer_bits) - 1) * (1 << (31 - integer_bits)) / (1 << left_shift))
 
 
-@define("SOFTMAX", options=(("beta", "f", 1.0),), output_shape=same_as_input)
+@define("SOFTMAX", options=(("beta", "f", 0.0),), output_shape=same_as_input,
+        operands=Signature((Operand(ranks=(1, 2, 3, 4, 5, 6)),)))
 def lower_softmax(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     wide = x.dtype == "int8" and out.dtype == "int16" and out.quant is not None  # int8 in, int16 out

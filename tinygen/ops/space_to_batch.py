@@ -13,6 +13,7 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
 from tinygen.ops import Call, Record, define
 from tinygen.ops.gather import element_bytes, gather_call
+from tinygen.ops.operands import INDICES, VECTOR, IMAGE_TO_IMAGE, Operand, Signature
 
 SPACE_TO_BATCH_PARAMS = Record("tg_space_to_batch_params", """
     int32_t in_batch, in_h, in_w, out_batch, out_h, out_w, block_h, block_w, pad_top, pad_left,
@@ -22,24 +23,21 @@ SPACE_TO_BATCH_PARAMS = Record("tg_space_to_batch_params", """
 TYPES = ("int8", "float32")
 
 
-def _nhwc(op: Op, x: Tensor) -> tuple[int, int, int, int]:
-    if len(x.shape) != 4:
-        raise TinygenError(f"{op.describe()}: {x.describe()} must be 4-D NHWC, got {x.shape}")
-    return tuple(x.shape)
+BLOCK_OPTIONS = (("block_size", "i", 0),)
 
 
 def _block_size(op: Op, small: Tensor, large: Tensor) -> int:
-    """The block size the shapes imply: `large` is `small` with height and width multiplied by it
-    and depth divided by its square."""
-    n, h, w, c = _nhwc(op, small)
-    block = large.shape[1] // h if h else 0
-    if block < 1 or tuple(large.shape) != (n, h * block, w * block, c // (block * block)) or c % (block * block):
+    """The block_size option (TFLM derives the output shape from it), once the shapes fit it:
+    `large` is `small` with height and width multiplied by it and depth divided by its square."""
+    block = op.options["block_size"]
+    n, h, w, c = small.shape
+    if tuple(large.shape) != (n, h * block, w * block, c // (block * block)) or c % (block * block):
         raise TinygenError(f"{op.describe()}: shapes {op.inputs[0].shape} -> {op.outputs[0].shape} "
-                           "do not fit one block size")
+                           f"do not fit block_size {block}")
     return block
 
 
-@define("DEPTH_TO_SPACE")
+@define("DEPTH_TO_SPACE", options=BLOCK_OPTIONS, operands=IMAGE_TO_IMAGE)
 def lower_depth_to_space(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     itemsize = element_bytes(op, TYPES, x, out)
@@ -51,7 +49,7 @@ def lower_depth_to_space(op: Op) -> Call:
     return gather_call(op, [t * itemsize for t in tables], block * out.shape[3] * itemsize, x, out)
 
 
-@define("SPACE_TO_DEPTH")
+@define("SPACE_TO_DEPTH", options=BLOCK_OPTIONS, operands=IMAGE_TO_IMAGE)
 def lower_space_to_depth(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     itemsize = element_bytes(op, TYPES, x, out)
@@ -86,7 +84,7 @@ def _as_nhwc(t: Tensor) -> tuple[int, int, int, int]:
     return (s[0], s[1], 1, s[2]) if len(s) == 3 else tuple(s)
 
 
-@define("BATCH_TO_SPACE_ND")
+@define("BATCH_TO_SPACE_ND", operands=Signature((Operand(ranks=(3, 4)), VECTOR, Operand(ranks=(2,), dtypes=INDICES, constant=True))))
 def lower_batch_to_space(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     itemsize = element_bytes(op, TYPES, x, out)
@@ -105,7 +103,7 @@ def lower_batch_to_space(op: Op) -> Call:
     return gather_call(op, [t * itemsize for t in tables], c * itemsize, x, out)
 
 
-@define("SPACE_TO_BATCH_ND")
+@define("SPACE_TO_BATCH_ND", operands=Signature((Operand(ranks=(3, 4)), VECTOR, Operand(ranks=(2,), dtypes=INDICES, constant=True))))
 def lower_space_to_batch(op: Op) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     itemsize = element_bytes(op, TYPES, x, out)

@@ -11,6 +11,7 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op, Tensor
 from tinygen.ops import Call, Record, define
 from tinygen.ops.gather import element_bytes
+from tinygen.ops.operands import ANY, AXIS, VECTOR, Signature
 
 SPLIT_PARAMS = Record("tg_split_params", """
     int32_t outer, count;
@@ -58,7 +59,7 @@ def _check_kept(op: Op, x: Tensor, axis: int) -> list[int]:
     return [t.shape[axis] for t in op.outputs]
 
 
-@define("SPLIT")
+@define("SPLIT", operands=Signature((AXIS, ANY), several_outputs=True))
 def lower_split(op: Op) -> Call:
     x = op.inputs[1]
     axis = _constant_axis(op, op.inputs[0], len(x.shape))
@@ -68,14 +69,14 @@ def lower_split(op: Op) -> Call:
     return _split_call(op, x, axis, shares)
 
 
-@define("SPLIT_V")
+@define("SPLIT_V", operands=Signature((ANY, VECTOR, AXIS), several_outputs=True))
 def lower_split_v(op: Op) -> Call:
     x = op.inputs[0]
     axis = _constant_axis(op, op.inputs[2], len(x.shape))
     return _split_call(op, x, axis, _check_kept(op, x, axis))
 
 
-@define("UNPACK", options=(("num", "i", 0), ("axis", "i", 0)))
+@define("UNPACK", options=(("num", "i", 0), ("axis", "i", 0)), operands=Signature((ANY,), several_outputs=True))
 def lower_unpack(op: Op) -> Call:
     x = op.inputs[0]
     axis = _check_axis(op, op.options["axis"], len(x.shape))

@@ -9,6 +9,8 @@ from tinygen.ir import Op
 from tinygen.ops import Call, Record, define
 from tinygen.ops.broadcast import binary_inplace, walk_struct
 from tinygen.ops.minmax import binary_operands
+from tinygen.ops.operands import BINARY
+from tinygen.ops.shapes import broadcast
 from tinygen.quant import quantize_multiplier, require_per_tensor_int8
 
 SQUARED_DIFFERENCE_PARAMS = Record("tg_squared_difference_params", """
@@ -20,7 +22,7 @@ SQUARED_DIFFERENCE_PARAMS = Record("tg_squared_difference_params", """
 LEFT_SHIFT = 7  # TFLM's int8 choice: (255 * 2^7)^2 still fits in int32
 
 
-@define("SQUARED_DIFFERENCE")
+@define("SQUARED_DIFFERENCE", output_shape=broadcast, operands=BINARY)
 def lower_squared_difference(op: Op) -> Call:
     a, b, out = binary_operands(op)
     sa, sb, so = require_per_tensor_int8(op, a, b, out)

@@ -9,6 +9,7 @@ from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Record, define, exact
 from tinygen.ops.gather import element_bytes
+from tinygen.ops.operands import ANY, VECTOR, Signature
 
 STRIDED_SLICE_PARAMS = Record("tg_strided_slice_params", """
     int32_t in_dims[5], start[5], step[5], count[5];
@@ -71,7 +72,8 @@ STRIDED_SLICE_OPTIONS = (("begin_mask", "i", 0), ("end_mask", "i", 0), ("ellipsi
                          ("new_axis_mask", "i", 0), ("shrink_axis_mask", "i", 0), ("offset", "?", False))
 
 
-@define("STRIDED_SLICE", options=STRIDED_SLICE_OPTIONS, evaluate=exact(_evaluate))
+@define("STRIDED_SLICE", options=STRIDED_SLICE_OPTIONS, evaluate=exact(_evaluate),
+        operands=Signature((ANY, VECTOR, VECTOR, VECTOR)))
 def lower_strided_slice(op):
     x, out = op.inputs[0], op.outputs[0]
     if not all(t is not None and t.is_const for t in op.inputs[1:4]):
@@ -94,7 +96,7 @@ def lower_strided_slice(op):
     return Call("strided_slice", "tg_strided_slice", [params, x, out])
 
 
-@define("SLICE")
+@define("SLICE", operands=Signature((ANY, VECTOR, VECTOR)))
 def lower_slice(op: Op) -> Call:
     x, begin, size, out = op.inputs[0], op.inputs[1], op.inputs[2], op.outputs[0]
     itemsize = element_bytes(op, ("int8", "int16", "int32", "float32", "bool"), x, out)

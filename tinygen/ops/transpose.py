@@ -9,6 +9,8 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import Call, Record, define
+from tinygen.ops.operands import ANY, VECTOR, Signature
+from tinygen.ops.shapes import refuse
 from tinygen.quant import require_int8
 
 TRANSPOSE_PARAMS = Record("tg_transpose_params", """
@@ -19,11 +21,14 @@ MAX_RANK = 6
 
 
 def _output_shape(op: Op):
-    perm = op.inputs[1]
-    return None if not perm.is_const else tuple(op.inputs[0].shape[int(p)] for p in perm.data)
+    x, perm = op.inputs[0], op.inputs[1]
+    order = [int(p) for p in perm.data.ravel()]
+    if sorted(order) != list(range(len(x.shape))):
+        raise refuse(op, f"{order} is not a permutation of {len(x.shape)} axes")
+    return tuple(x.shape[p] for p in order)
 
 
-@define("TRANSPOSE", output_shape=_output_shape)
+@define("TRANSPOSE", output_shape=_output_shape, operands=Signature((ANY, VECTOR)))
 def lower_transpose(op: Op) -> Call:
     x, perm, out = op.inputs[0], op.inputs[1], op.outputs[0]
     require_int8(op, x, out)

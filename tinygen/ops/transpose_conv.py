@@ -12,6 +12,7 @@ import numpy as np
 from tinygen.errors import TinygenError
 from tinygen.ir import Op
 from tinygen.ops import ACTIVATION, Array, Call, Record, define
+from tinygen.ops.operands import IMAGE, INDICES, Operand, Signature, bias, filters
 from tinygen.quant import activation_range, per_channel_multipliers, require_weighted_types
 
 TRANSPOSE_CONV_PARAMS = Record("tg_transpose_conv_params", """
@@ -82,7 +83,8 @@ def _bias(op: Op):
 
 
 @define("TRANSPOSE_CONV", options=(("padding", "b", 0), ("stride_w", "i", 0), ("stride_h", "i", 0), ACTIVATION,
-                                       ("quantized_bias_type", "b", 0)), takes_activation=True)
+                                       ("quantized_bias_type", "b", 0)), takes_activation=True,
+        operands=Signature((Operand(ranks=(1,), dtypes=INDICES), filters(0), IMAGE, bias((1, 0))), output_ranks=(4,)))
 def lower_transpose_conv(op: Op) -> Call:
     suffix = _check(op)
     w, x, out, o = op.inputs[1], op.inputs[2], op.outputs[0], op.options

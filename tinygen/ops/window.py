@@ -28,12 +28,13 @@ def window_padding(op: Op, kernel_h: int, kernel_w: int, dilation_h: int = 1, di
     return top + pad_h, left + pad_w
 
 
-CONV_OPTIONS = (("padding", "b", 0), ("stride_w", "i", 1), ("stride_h", "i", 1), ACTIVATION,
+# Defaults are the schema's: what TFLM reads where a field is absent (a stride of 0 it refuses).
+CONV_OPTIONS = (("padding", "b", 0), ("stride_w", "i", 0), ("stride_h", "i", 0), ACTIVATION,
                 ("dilation_w", "i", 1), ("dilation_h", "i", 1), ("quantized_bias_type", "b", 0))
-DEPTHWISE_OPTIONS = (("padding", "b", 0), ("stride_w", "i", 1), ("stride_h", "i", 1), ("depth_multiplier", "i", 1),
+DEPTHWISE_OPTIONS = (("padding", "b", 0), ("stride_w", "i", 0), ("stride_h", "i", 0), ("depth_multiplier", "i", 0),
                      ACTIVATION, ("dilation_w", "i", 1), ("dilation_h", "i", 1))
-POOL_OPTIONS = (("padding", "b", 0), ("stride_w", "i", 1), ("stride_h", "i", 1), ("filter_width", "i", 1),
-                ("filter_height", "i", 1), ACTIVATION)
+POOL_OPTIONS = (("padding", "b", 0), ("stride_w", "i", 0), ("stride_h", "i", 0), ("filter_width", "i", 0),
+                ("filter_height", "i", 0), ACTIVATION)
 
 
 def _padded(op: Op, h: int, w: int) -> tuple[int, int]:

@@ -428,10 +428,11 @@ TG_ALWAYS_INLINE void opt_conv_direct_pixel(const opt_conv_params *p, const int8
 
 TG_ALWAYS_INLINE void opt_conv_s8_inline(const opt_conv_params *p, const int8_t *input, int8_t *output,
                                          void *scratch) {
-  uint32_t *col = (uint32_t *)scratch;
-  int8_t *stage = (int8_t *)(col + 2 * p->group * p->k4);
   const int32_t pixels = p->out_h * p->out_w;
   if (p->group == 0) {
+    /* No columns: the scratch is the stage alone, or NULL where the window fits the stack (no
+     * pointer arithmetic on it then: an offset applied to NULL is undefined, even a zero one). */
+    int8_t *stage = (int8_t *)scratch;
     for (int32_t b = 0; b < p->batches; ++b) {
       const int8_t *image = input + b * p->in_h * p->in_w * p->in_c;
       int8_t *out = output + b * pixels * p->out_c;
@@ -439,6 +440,8 @@ TG_ALWAYS_INLINE void opt_conv_s8_inline(const opt_conv_params *p, const int8_t 
     }
     return;
   }
+  uint32_t *col = (uint32_t *)scratch;
+  int8_t *stage = (int8_t *)(col + 2 * p->group * p->k4);
   const int32_t groups = pixels / p->group, tail = pixels % p->group;
   /* Groups in raster order then the partial one, or (reverse) the partial one then the others
    * last to first. */

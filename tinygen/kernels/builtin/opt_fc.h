@@ -20,7 +20,7 @@ typedef struct {
   int32_t exact, sign_fix, output_offset, act_min, act_max; /* requantization (opt_common.h) */
   const int32_t *weights; /* [units / 4, rounded up][depth / 4, rounded up][4 units] words of 4 int8 */
   const int32_t *bias;    /* [units rounded up to 4]: bias - input zero point * sum(weights) */
-  const int32_t *rq;      /* [1 or units][3]: requantization constants */
+  const int32_t *rq;      /* [1 or units rounded up to 4][3]: requantization constants */
 } opt_fc_params;
 
 #if TG_DSP

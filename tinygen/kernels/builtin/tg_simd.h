@@ -55,8 +55,12 @@ static inline uint32_t tg_lanes(int32_t bottom, int32_t top) {
 
 #if TG_DSP
 
+/* The ACLE intrinsics take and return signed words (int8x4_t, int16x2_t, int32_t); the kernels
+ * keep packed lanes in uint32_t, so each conversion is spelled out (a bit-for-bit reinterpretation
+ * on these cores: -Wsign-conversion stays quiet and nothing changes in the code). */
+
 /* SXTB16: bytes 0 and 2, sign-extended into the bottom and top lanes. */
-TG_ALWAYS_INLINE uint32_t tg_sxtb16(uint32_t x) { return __sxtb16(x); }
+TG_ALWAYS_INLINE uint32_t tg_sxtb16(uint32_t x) { return (uint32_t)__sxtb16((int8x4_t)x); }
 /* SXTB16 ..., ROR #8: bytes 1 and 3. */
 TG_ALWAYS_INLINE uint32_t tg_sxtb16_ror8(uint32_t x) {
   uint32_t r;
@@ -64,7 +68,9 @@ TG_ALWAYS_INLINE uint32_t tg_sxtb16_ror8(uint32_t x) {
   return r;
 }
 /* SXTAB16: a's lanes plus bytes 0 and 2 of x (sign-extended), each lane wrapping at 16 bits. */
-TG_ALWAYS_INLINE uint32_t tg_sxtab16(uint32_t a, uint32_t x) { return __sxtab16(a, x); }
+TG_ALWAYS_INLINE uint32_t tg_sxtab16(uint32_t a, uint32_t x) {
+  return (uint32_t)__sxtab16((int16x2_t)a, (int8x4_t)x);
+}
 TG_ALWAYS_INLINE uint32_t tg_sxtab16_ror8(uint32_t a, uint32_t x) {
   uint32_t r;
   __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
@@ -83,14 +89,21 @@ TG_ALWAYS_INLINE uint32_t tg_pkhtb(uint32_t a, uint32_t b) {
   return r;
 }
 /* SMLAD: acc + bottom*bottom + top*top (wrapping; the Q flag is not looked at). */
-TG_ALWAYS_INLINE int32_t tg_smlad(uint32_t a, uint32_t b, int32_t acc) { return __smlad(a, b, acc); }
+TG_ALWAYS_INLINE int32_t tg_smlad(uint32_t a, uint32_t b, int32_t acc) {
+  return __smlad((int16x2_t)a, (int16x2_t)b, acc);
+}
 /* SMLAxy: acc + one lane of a times one lane of b (B: bottom, T: top). */
-TG_ALWAYS_INLINE int32_t tg_smlabb(uint32_t a, uint32_t b, int32_t acc) { return __smlabb(a, b, acc); }
-TG_ALWAYS_INLINE int32_t tg_smlatt(uint32_t a, uint32_t b, int32_t acc) { return __smlatt(a, b, acc); }
-TG_ALWAYS_INLINE int32_t tg_smlabt(uint32_t a, uint32_t b, int32_t acc) { return __smlabt(a, b, acc); }
-TG_ALWAYS_INLINE int32_t tg_smlatb(uint32_t a, uint32_t b, int32_t acc) { return __smlatb(a, b, acc); }
-/* SSAT #8: saturate to [-128, 127]. */
-TG_ALWAYS_INLINE int32_t tg_ssat8(int32_t x) { return __ssat(x, 8); }
+TG_ALWAYS_INLINE int32_t tg_smlabb(uint32_t a, uint32_t b, int32_t acc) { return __smlabb((int32_t)a, (int32_t)b, acc); }
+TG_ALWAYS_INLINE int32_t tg_smlatt(uint32_t a, uint32_t b, int32_t acc) { return __smlatt((int32_t)a, (int32_t)b, acc); }
+TG_ALWAYS_INLINE int32_t tg_smlabt(uint32_t a, uint32_t b, int32_t acc) { return __smlabt((int32_t)a, (int32_t)b, acc); }
+TG_ALWAYS_INLINE int32_t tg_smlatb(uint32_t a, uint32_t b, int32_t acc) { return __smlatb((int32_t)a, (int32_t)b, acc); }
+/* SSAT #8: saturate to [-128, 127]. As asm: GCC's __ssat macro converts its builtin's unsigned
+ * result to int32_t inside the macro, where no cast of ours reaches (-Wsign-conversion). */
+TG_ALWAYS_INLINE int32_t tg_ssat8(int32_t x) {
+  int32_t r;
+  __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(x));
+  return r;
+}
 /* SMMLAR: c + the high word of a*b, rounded: (c * 2^32 + a*b + 2^31) >> 32. */
 TG_ALWAYS_INLINE int32_t tg_smmlar(int32_t a, int32_t b, int32_t c) {
   int32_t r;
