@@ -298,8 +298,14 @@ TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t 
   a += tg_lane_bottom(col[g]) * w0 + tg_lane_top(col[g]) * w2 + tg_lane_bottom(col[group + (g)]) * w1 + \
        tg_lane_top(col[group + (g)]) * w3
   for (int32_t k = 0; k < k4; ++k) {
-    const int32_t word = *w++;
-    const int32_t w0 = (int8_t)word, w1 = (int8_t)(word >> 8), w2 = (int8_t)(word >> 16), w3 = word >> 24;
+    int32_t w0, w1, w2, w3;
+    if (wide) { /* already widened: the even lanes' word, then the odd lanes' */
+      const uint32_t even = (uint32_t)*w++, odd = (uint32_t)*w++;
+      w0 = tg_lane_bottom(even), w2 = tg_lane_top(even), w1 = tg_lane_bottom(odd), w3 = tg_lane_top(odd);
+    } else {
+      const int32_t word = *w++;
+      w0 = (int8_t)word, w1 = (int8_t)(word >> 8), w2 = (int8_t)(word >> 16), w3 = word >> 24;
+    }
     OPT_CONV_PIXEL_DOT(a0, 0);
     if (pixels > 1) OPT_CONV_PIXEL_DOT(a1, 1);
     if (pixels > 2) OPT_CONV_PIXEL_DOT(a2, 2);
