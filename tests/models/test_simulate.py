@@ -157,7 +157,7 @@ def test_patch_mode_reports_its_stage():
 
 
 def test_table_says_which_tiles_or_why_no_stage():
-    vww = run_cli("simulate", shared_or_skip("models/mlperf_vww_96_int8.tflite"))
+    vww = run_cli("simulate", shared_or_skip("models/mlperf_vww_96_int8.tflite"), "--optimize", "memory")
     assert vww.returncode == 0 and "patch stage 1: ops 0-3 (4 ops) in 8x8 tiles" in vww.stdout
     speech = run_cli("simulate", shared_or_skip("models/tflm_micro_speech_int8.tflite"))
     assert "patch-based stage: none (no op that reads the model input can run tile by tile: it is read by RESHAPE)" \
