@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -219,6 +220,31 @@ def test_client_probes_a_board_whose_banner_it_missed_and_refuses_others():
     garbage.wait_ready(1)
     with pytest.raises(TinygenError, match="not hex"):
         garbage.infer(b"x")
+
+
+def test_socket_link_keeps_what_the_board_sent_before_the_first_read():
+    """QEMU starts the firmware when the client connects: a banner sent at once must not be lost."""
+    import socket
+    import threading
+    from tinygen.firmware.serial_client import open_url
+
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def board():
+        connection, _ = server.accept()
+        connection.sendall(b"# hello\nTINYGEN READY 2 1\n")
+        assert connection.recv(3) == b"I\x05\x06"
+        connection.sendall(b"O 9 7f\n")
+        connection.close()
+
+    threading.Thread(target=board, daemon=True).start()
+    with BoardClient(open_url(f"socket://127.0.0.1:{server.getsockname()[1]}"), "socket", timeout=5) as client:
+        time.sleep(0.3)  # the banner is there before the client reads
+        assert client.wait_ready(5) == (2, 1) and client.comments == ["# hello"]
+        assert client.infer(b"\x05\x06").outputs == b"\x7f"
+        with pytest.raises(TinygenError, match="closed its UART"):
+            client.infer(b"\x05\x06")
+    server.close()
 
 
 # --------------------------------------------------------------------------- end to end, emulated

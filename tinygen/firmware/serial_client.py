@@ -14,6 +14,7 @@ retried while QEMU starts.
 """
 from __future__ import annotations
 
+import socket
 import time
 from dataclasses import dataclass
 
@@ -39,13 +40,46 @@ def open_port(port: str, baud: int = BAUD):
         raise TinygenError(f"cannot open serial port {port}: {e}") from None
 
 
-def open_url(url: str, attempts: int = 20):
-    """A pyserial URL, e.g. QEMU's UART: socket://127.0.0.1:PORT (retried while it starts listening)."""
-    serial = _serial()
+class SocketLink:
+    """A TCP connection with the part of pyserial's interface the client uses. QEMU's UART starts
+    the firmware the moment a client connects, so nothing that arrives may be thrown away, which
+    pyserial's socket:// does when it opens (it empties the input, and with it the banner)."""
+
+    def __init__(self, sock: socket.socket, read_timeout: float = 0.5):
+        self._socket = sock
+        self._socket.settimeout(read_timeout)
+
+    @property
+    def in_waiting(self) -> int:
+        return 0  # not known without reading; read() takes all that has arrived anyway
+
+    def read(self, n: int = 1) -> bytes:
+        """What has arrived (up to max(n, 4096) bytes), or nothing within the read timeout."""
+        try:
+            data = self._socket.recv(max(n, 4096))
+        except TimeoutError:
+            return b""
+        if not data:
+            raise TinygenError("the emulated board closed its UART (QEMU ended)")
+        return data
+
+    def write(self, data: bytes) -> None:
+        self._socket.sendall(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+def open_url(url: str, attempts: int = 20) -> SocketLink:
+    """QEMU's UART at socket://HOST:PORT, retried while QEMU starts listening."""
+    host, _, port = url.removeprefix("socket://").rpartition(":")
     for attempt in range(attempts):
         try:
-            return serial.serial_for_url(url, timeout=0.5)
-        except (serial.SerialException, OSError) as e:
+            return SocketLink(socket.create_connection((host, int(port)), timeout=5))
+        except OSError as e:
             if attempt == attempts - 1:
                 raise TinygenError(f"cannot connect to {url}: {e}") from None
             time.sleep(0.1)
