@@ -11,9 +11,10 @@
  * or one pixels at a time (`group`), with a half or a quarter of the scratch.
  *
  * Each output channel's data is one record (bias, weights, requantization constants) that the
- * inner loops walk with a single pointer. Layers whose weights serve many pixels (`wide`) store
- * them already sign-extended, two words per chunk in the columns' lane order, which takes the two
- * SXTB16 out of every chunk for twice the weights' flash. When the layer has many output channels for its window
+ * inner loops walk with a single pointer. Layers may (`wide`: as the board's flash allows, see
+ * tinygen/backends/builtin.py) store them already sign-extended, two words per chunk in the
+ * columns' lane order, read with one LDRD: the two SXTB16 leave every chunk for twice the weights'
+ * flash. When the layer has many output channels for its window
  * size, the columns hold twice the input values (and the records twice the bias), which gives the
  * doubled accumulator the requantization wants (opt_common.h) for free.
  *
@@ -174,102 +175,107 @@ TG_ALWAYS_INLINE void opt_conv_fill(const opt_conv_params *p, const int8_t *imag
  * entry. Per chunk: the even-lane weights (one word, SXTB16 unless wide) against each pixel's first
  * column word (one SMLAD each), then the odd-lane weights against the second. */
 #if TG_DSP && defined(__OPTIMIZE__)
-/* GCC neither keeps the column loads as LDM/LDRD nor the loop tight on its own: written out. */
-#define OPT_CONV_NARROW_EVEN                                                                         \
-  "ldr %[word], [%[w]], #4\n\t"                                                                      \
-  "sxtb16 %[word], %[word]\n\t"
-/* The other half of the weights: the word again, bytes 1 and 3 (reloading it saves a register). */
-#define OPT_CONV_NARROW_ODD                                                                          \
-  "ldr %[word], [%[w], #-4]\n\t"                                                                     \
-  "sxtb16 %[word], %[word], ror #8\n\t"
-#define OPT_CONV_WIDE_EVEN "ldr %[word], [%[w]], #8\n\t"
-#define OPT_CONV_WIDE_ODD "ldr %[word], [%[w], #-4]\n\t"
-#define OPT_CONV_CHUNK4(EVEN, ODD)                                                                   \
-  EVEN                                                                                               \
+/* GCC neither keeps the column loads as LDM/LDRD nor the loop tight on its own: written out. Each
+ * chunk first puts its even-lane weights in `even` and its odd-lane ones in `odd`: narrow, one
+ * word and two SXTB16 (the ROR form in place); wide, both words with one LDRD. */
+#define OPT_CONV_NARROW                                                                              \
+  "ldr %[odd], [%[w]], #4\n\t"                                                                       \
+  "sxtb16 %[even], %[odd]\n\t"                                                                       \
+  "sxtb16 %[odd], %[odd], ror #8\n\t"
+#define OPT_CONV_WIDE "ldrd %[even], %[odd], [%[w]], #8\n\t"
+#define OPT_CONV_CHUNK4(WEIGHTS)                                                                     \
+  WEIGHTS                                                                                            \
   "ldmia %[col]!, {r0, r1, r2, r3}\n\t"                                                              \
-  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
-  "smlad %[a1], r1, %[word], %[a1]\n\t"                                                              \
-  "smlad %[a2], r2, %[word], %[a2]\n\t"                                                              \
-  "smlad %[a3], r3, %[word], %[a3]\n\t"                                                              \
-  ODD                                                                                                \
+  "smlad %[a0], r0, %[even], %[a0]\n\t"                                                              \
+  "smlad %[a1], r1, %[even], %[a1]\n\t"                                                              \
+  "smlad %[a2], r2, %[even], %[a2]\n\t"                                                              \
+  "smlad %[a3], r3, %[even], %[a3]\n\t"                                                              \
   "ldmia %[col]!, {r0, r1, r2, r3}\n\t"                                                              \
-  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
-  "smlad %[a1], r1, %[word], %[a1]\n\t"                                                              \
-  "smlad %[a2], r2, %[word], %[a2]\n\t"                                                              \
-  "smlad %[a3], r3, %[word], %[a3]\n\t"
+  "smlad %[a0], r0, %[odd], %[a0]\n\t"                                                               \
+  "smlad %[a1], r1, %[odd], %[a1]\n\t"                                                               \
+  "smlad %[a2], r2, %[odd], %[a2]\n\t"                                                               \
+  "smlad %[a3], r3, %[odd], %[a3]\n\t"
 /* Two or one pixels' column words, `stride` bytes apart (the group's pixels are side by side). */
-#define OPT_CONV_CHUNK2(stride, EVEN, ODD)                                                           \
-  EVEN                                                                                               \
+#define OPT_CONV_CHUNK2(stride, WEIGHTS)                                                             \
+  WEIGHTS                                                                                            \
   "ldrd r0, r1, [%[col]], #" #stride "\n\t"                                                          \
-  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
-  "smlad %[a1], r1, %[word], %[a1]\n\t"                                                              \
-  ODD                                                                                                \
+  "smlad %[a0], r0, %[even], %[a0]\n\t"                                                              \
+  "smlad %[a1], r1, %[even], %[a1]\n\t"                                                              \
   "ldrd r0, r1, [%[col]], #" #stride "\n\t"                                                          \
-  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
-  "smlad %[a1], r1, %[word], %[a1]\n\t"
-#define OPT_CONV_CHUNK1(stride, EVEN, ODD)                                                           \
-  EVEN                                                                                               \
+  "smlad %[a0], r0, %[odd], %[a0]\n\t"                                                               \
+  "smlad %[a1], r1, %[odd], %[a1]\n\t"
+#define OPT_CONV_CHUNK1(stride, WEIGHTS)                                                             \
+  WEIGHTS                                                                                            \
   "ldr r0, [%[col]], #" #stride "\n\t"                                                               \
   "ldr r1, [%[col]], #" #stride "\n\t"                                                               \
-  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
-  ODD                                                                                                \
-  "smlad %[a0], r1, %[word], %[a0]\n\t"
-#define OPT_CONV_CHUNK1_ALONE(EVEN, ODD)                                                             \
-  EVEN                                                                                               \
+  "smlad %[a0], r0, %[even], %[a0]\n\t"                                                              \
+  "smlad %[a0], r1, %[odd], %[a0]\n\t"
+#define OPT_CONV_CHUNK1_ALONE(WEIGHTS)                                                               \
+  WEIGHTS                                                                                            \
   "ldrd r0, r1, [%[col]], #8\n\t"                                                                    \
-  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
-  ODD                                                                                                \
-  "smlad %[a0], r1, %[word], %[a0]\n\t"
-/* Eleven registers: GCC sometimes cannot find thirteen (frame-pointer builds, -Og), so the weight
- * word is read again for its second half and the loop's end comes in through `word`, is pushed,
- * and is compared from the stack (one load per four chunks). */
-#define OPT_CONV_OPERANDS(word_constraint)                                                           \
+  "smlad %[a0], r0, %[even], %[a0]\n\t"                                                              \
+  "smlad %[a0], r1, %[odd], %[a0]\n\t"
+/* Chunks written out up to this many (the unroll pragma below says the same). */
+#define OPT_CONV_UNROLL 64
+/* Twelve registers: GCC cannot always find a thirteenth (frame-pointer builds, -Og). */
+#define OPT_CONV_OPERANDS(odd_constraint, ...)                                                       \
   : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [col] "+r"(col), [w] "+r"(w),       \
-    [word] word_constraint(word)                                                                     \
-  :                                                                                                  \
+    [even] "=r"(even), [odd] odd_constraint(odd)                                                     \
+  : __VA_ARGS__                                                                                      \
   : "r0", "r1", "r2", "r3", "cc", "memory"
-/* k4 chunks of the asm string in __VA_ARGS__, each `step` weight words long. */
-#define OPT_CONV_DOT(step, ...)                                                                      \
-  if (k4 & 1) {                                                                                      \
-    uint32_t word;                                                                                   \
-    __asm__(__VA_ARGS__ OPT_CONV_OPERANDS("=r"));                                                    \
-  }                                                                                                  \
-  if (k4 & 2) {                                                                                      \
-    uint32_t word;                                                                                   \
-    __asm__(__VA_ARGS__ __VA_ARGS__ OPT_CONV_OPERANDS("=r"));                                        \
-  }                                                                                                  \
-  if (k4 >= 4) {                                                                                     \
-    uint32_t word = (uint32_t)(uintptr_t)(w + (step) * (k4 & ~3));                                  \
-    __asm__("str %[word], [sp, #-8]!\n\t"                                                            \
-            "1:\n\t" __VA_ARGS__ __VA_ARGS__ __VA_ARGS__ __VA_ARGS__                                  \
-            "ldr r0, [sp]\n\t"                                                                        \
-            "cmp %[w], r0\n\t"                                                                        \
-            "bne 1b\n\t"                                                                              \
-            "add sp, sp, #8\n\t" OPT_CONV_OPERANDS("+r"));                                          \
+/* k4 chunks of the asm string CHUNK, each `step` weight words long. Where k4 is a constant (a
+ * layer-based call) the chunks are written out one after another (one asm statement each, so GCC
+ * knows their size for its literal pools): no loop test at all. Otherwise the chunks go in fours
+ * in a loop whose end comes in through `odd`, is pushed, and is compared from the stack (one load
+ * per four chunks). */
+#define OPT_CONV_DOT(step, CHUNK)                                                                    \
+  if (__builtin_constant_p(k4) && k4 <= OPT_CONV_UNROLL) {                                           \
+    _Pragma("GCC unroll 64") for (int32_t k = 0; k < k4; ++k) {                                      \
+      uint32_t even, odd;                                                                            \
+      __asm__(CHUNK OPT_CONV_OPERANDS("=r", ));                                                      \
+    }                                                                                                \
+  } else {                                                                                           \
+    if (k4 & 1) {                                                                                    \
+      uint32_t even, odd;                                                                            \
+      __asm__(CHUNK OPT_CONV_OPERANDS("=r", ));                                                      \
+    }                                                                                                \
+    if (k4 & 2) {                                                                                    \
+      uint32_t even, odd;                                                                            \
+      __asm__(CHUNK CHUNK OPT_CONV_OPERANDS("=r", ));                                                \
+    }                                                                                                \
+    if (k4 >= 4) {                                                                                   \
+      uint32_t even, odd = (uint32_t)(uintptr_t)(w + (step) * (k4 & ~3));                            \
+      __asm__("str %[odd], [sp, #-8]!\n\t"                                                           \
+              "1:\n\t" CHUNK CHUNK CHUNK CHUNK                                                       \
+              "ldr r0, [sp]\n\t"                                                                     \
+              "cmp %[w], r0\n\t"                                                                     \
+              "bne 1b\n\t"                                                                           \
+              "add sp, sp, #8\n\t" OPT_CONV_OPERANDS("+r", ));                                       \
+    }                                                                                                \
   }
 /* The group/pixels cases for one way of reading the weights. */
-#define OPT_CONV_DOT_CASES(step, EVEN, ODD)                                                          \
+#define OPT_CONV_DOT_CASES(step, WEIGHTS)                                                            \
   if (group == 4 && pixels == 4) {                                                                   \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK4(EVEN, ODD))                                                   \
+    OPT_CONV_DOT(step, OPT_CONV_CHUNK4(WEIGHTS))                                                     \
   } else if (group == 4 && pixels == 2) {                                                            \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK2(16, EVEN, ODD))                                               \
+    OPT_CONV_DOT(step, OPT_CONV_CHUNK2(16, WEIGHTS))                                                 \
   } else if (group == 4) {                                                                           \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK1(16, EVEN, ODD))                                               \
+    OPT_CONV_DOT(step, OPT_CONV_CHUNK1(16, WEIGHTS))                                                 \
   } else if (group == 2 && pixels == 2) {                                                            \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK2(8, EVEN, ODD))                                                \
+    OPT_CONV_DOT(step, OPT_CONV_CHUNK2(8, WEIGHTS))                                                  \
   } else if (group == 2) {                                                                           \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK1(8, EVEN, ODD))                                                \
+    OPT_CONV_DOT(step, OPT_CONV_CHUNK1(8, WEIGHTS))                                                  \
   } else {                                                                                           \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK1_ALONE(EVEN, ODD))                                             \
+    OPT_CONV_DOT(step, OPT_CONV_CHUNK1_ALONE(WEIGHTS))                                               \
   }
 TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t *w, int32_t k4, int32_t wide,
                                              int32_t group, int32_t pixels, int32_t *acc0, int32_t *acc1,
                                              int32_t *acc2, int32_t *acc3) {
   int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
   if (wide) {
-    OPT_CONV_DOT_CASES(2, OPT_CONV_WIDE_EVEN, OPT_CONV_WIDE_ODD)
+    OPT_CONV_DOT_CASES(2, OPT_CONV_WIDE)
   } else {
-    OPT_CONV_DOT_CASES(1, OPT_CONV_NARROW_EVEN, OPT_CONV_NARROW_ODD)
+    OPT_CONV_DOT_CASES(1, OPT_CONV_NARROW)
   }
   *acc0 = a0, *acc1 = a1, *acc2 = a2, *acc3 = a3;
   return w;
@@ -294,7 +300,7 @@ TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t 
   /* Without the DSP extension: the four weights sign-extended once and multiplied with each
    * column lane as it is, instead of emulating SXTB16 and SMLAD (faster on the emulated Cortex-M0
    * and M3). The same sums, added in another order. */
-#define OPT_CONV_PIXEL_DOT(a, g)                                                                   \
+#define OPT_CONV_PIXEL_DOT(a, g)                                                                     \
   a += tg_lane_bottom(col[g]) * w0 + tg_lane_top(col[g]) * w2 + tg_lane_bottom(col[group + (g)]) * w1 + \
        tg_lane_top(col[group + (g)]) * w3
   for (int32_t k = 0; k < k4; ++k) {
@@ -328,7 +334,7 @@ TG_ALWAYS_INLINE void opt_conv_group(const opt_conv_params *p, const int8_t *ima
   out += first * p->out_c;
   const int32_t n = p->out_c;
   const int32_t *ch = p->channels;
-#define OPT_CONV_OUT(g, a) \
+#define OPT_CONV_OUT(g, a)                                                                           \
   out[(g) * n + oc] = (int8_t)(p->doubled ? OPT_REQUANTIZE_X2(p, a, r) : OPT_REQUANTIZE(p, a, r))
   for (int32_t oc = 0; oc < n; ++oc) {
     int32_t a0 = ch[0], a1 = a0, a2 = a0, a3 = a0;
@@ -477,15 +483,15 @@ void opt_conv_s8_pw_plain(const opt_conv_params *p, const int8_t *input, int8_t 
  * where a call needs it. */
 
 #define OPT_CONV_PLAIN(k) ((k).exact = 0, (k).sign_fix = 0, (k).act_min = -128, (k).act_max = 127, (k).doubled = 1)
-#define OPT_CONV_POINTWISE(k) \
+#define OPT_CONV_POINTWISE(k)                                                                        \
   ((k).pointwise = 1, (k).batches = 1, (k).kernel_h = 1, (k).kernel_w = 1, (k).dilation_h = 1, (k).dilation_w = 1)
 
-#define OPT_CONV_VARIANT(name, fix)                                                                 \
-  void name(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch) {         \
-    opt_conv_params k = *p;                                                                         \
-    k.group = 4;                                                                                    \
-    fix;                                                                                            \
-    opt_conv_s8_inline(&k, input, output, scratch);                                                 \
+#define OPT_CONV_VARIANT(name, fix)                                                                  \
+  void name(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch) {          \
+    opt_conv_params k = *p;                                                                          \
+    k.group = 4;                                                                                     \
+    fix;                                                                                             \
+    opt_conv_s8_inline(&k, input, output, scratch);                                                  \
   }
 
 #endif
