@@ -40,6 +40,33 @@ class Struct:
     fields: dict  # field name -> int | float | list of ints | Array | Tensor | Struct (a pointer to it)
 
 
+def constant_bytes(calls) -> int:
+    """Bytes of the constants the kernel calls take to model.c: constant tensors, arrays
+    (identical ones once: codegen shares them) and parameter structs (4 bytes a field)."""
+    seen_tensors, seen_arrays, total = set(), set(), 0
+
+    def visit(arg) -> None:
+        nonlocal total
+        if isinstance(arg, Tensor) and arg.is_const and id(arg) not in seen_tensors:
+            seen_tensors.add(id(arg))
+            total += arg.nbytes
+        elif isinstance(arg, Array):
+            key = (arg.ctype, arg.values.dtype.str, arg.values.tobytes())
+            if key not in seen_arrays:
+                seen_arrays.add(key)
+                total += arg.values.nbytes
+        elif isinstance(arg, Struct):
+            total += 4 * len(arg.fields)
+            visit(list(arg.fields.values()))
+        elif isinstance(arg, (list, tuple)):
+            for value in arg:
+                visit(value)
+
+    for call in calls:
+        visit(call.args)
+    return total
+
+
 class Record:
     """A C parameter struct of a kernel, declared in C syntax as its header declares it (the
     test of the records checks each against its typedef, names, order and types). Calling it with
