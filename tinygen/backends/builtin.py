@@ -22,15 +22,19 @@ reference kernel.
 A layer-based call runs the kernel's always-inline body (`*_inline`): given the address of its
 `static const` parameters, the compiler folds the layer's shapes and modes into that call site.
 A call inside a patch-based stage (one per tile, tens of them) runs an out-of-line variant
-instead (opt_*.c), with the fields that shape the inner loops fixed where the layer allows.
+instead: opt_conv one that model.c defines per layer with every field its tiles share fixed
+(LocalFunction), the others one of opt_*.c with the fields that shape the inner loops fixed where
+the layer allows.
 """
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 
 from tinygen.backends.builtin_quant import Requant, accumulator_range, requant
 from tinygen.ir import Op
-from tinygen.ops import Array, Call, Record, Scratch, constant_bytes
+from tinygen.ops import Array, Call, LocalFunction, Record, Scratch, constant_bytes
 from tinygen.ops.inplace import InPlace, window_inplace
 from tinygen.quant import multiply_by_quantized_multiplier
 
@@ -69,6 +73,11 @@ CONV_GROUP = 4  # output pixels per pass in opt_conv.h
 # unrolled dot products; a 3 KB allowance per call and 8 KB for the rest leaves room for error).
 CODE_BYTES_PER_CALL = 3072
 CODE_BYTES_BASE = 8192
+# The fields every tile of a layer shares (the tile's extent, padding and direction vary), fixed in
+# its out-of-line function.
+CONV_TILE_FIXED = ("batches", "in_c", "out_c", "kernel_h", "kernel_w", "stride_h", "stride_w", "dilation_h",
+                   "dilation_w", "pointwise", "k4", "pad_value", "doubled", "group", "wide", "exact", "sign_fix",
+                   "output_offset", "act_min", "act_max")
 DIRECT_STACK_WORDS = 64  # OPT_CONV_DIRECT_STACK_WORDS in opt_conv.h
 RQ_WORDS = 3  # requantization constants per channel (opt_common.h)
 DWCONV_WINDOWS = (3, 5)  # square windows with their own out-of-line variant in opt_dwconv.c
@@ -154,6 +163,14 @@ def _function(op: Op, name: str, plain: bool, shape: str = "") -> str:
     if not _repeated(op):
         return f"{name}_inline"
     return name + (f"_{shape}" if shape else "") + ("_plain" if plain else "")
+
+
+def _tile_function(macro: str, kernel: str, fields: dict, fixed: tuple[str, ...]) -> LocalFunction:
+    """The out-of-line body model.c defines for a tile call (one for every tile of a layer, and
+    for layers alike): the `fixed` fields as constants, named after their values."""
+    values = tuple((name, int(fields[name])) for name in fixed)
+    digest = hashlib.sha1(repr(values).encode()).hexdigest()[:10]
+    return LocalFunction(macro, f"{kernel}_tiles_{digest}", values)
 
 
 def _out_of_line(function: str) -> tuple[str, ...]:
@@ -247,7 +264,7 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
     rq = layer["rq"]
     # Doubling the columns costs two instructions per chunk of each pixel and saves one per output
     # (direct mode has no columns).
-    doubled = group > 0 and layer["can_double"] and (_repeated(op) and _plain(rq) or out_c > 2 * k4)
+    doubled = group > 0 and layer["can_double"] and out_c > 2 * k4
     # A tile call is one of many covering a high-resolution stage: its weights serve the whole layer.
     wide = group > 0 and (_repeated(op) or widen)
     channels = layer["records"](2 if doubled else 1, wide)
@@ -265,11 +282,10 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
     scratch = group * k4 * 8 + stage
     inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
                              f["dilation_h"], f["dilation_w"], block=max(group, 1))
-    # The _plain variants also fix doubled columns.
-    function = _function(op, "opt_conv_s8", _plain(rq) and doubled, "pw" if pointwise and f["batches"] == 1 else "")
+    local = _tile_function("OPT_CONV_TILES", "opt_conv_s8", fields, CONV_TILE_FIXED) if _repeated(op) else None
     args = [OPT_CONV_PARAMS(fields), x, out, Scratch(scratch) if scratch else None]
-    return Call("opt_conv", function, args, macs=call.macs, extra_kernels=["opt_common"], inplace=inplace,
-                sources=_out_of_line(function))
+    return Call("opt_conv", local.name if local else "opt_conv_s8_inline", args, macs=call.macs,
+                extra_kernels=["opt_common"], inplace=inplace, sources=(), local=local)
 
 
 def _conv_layer(f: dict, weights: np.ndarray) -> dict | None:

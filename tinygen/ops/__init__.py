@@ -67,6 +67,15 @@ def constant_bytes(calls) -> int:
     return total
 
 
+@dataclass(frozen=True)
+class LocalFunction:
+    """`static MACRO(name, (k.field = value, ...))` in model.c: a kernel header's macro that
+    defines an out-of-line body from a copy `k` of the params with these fields fixed."""
+    macro: str
+    name: str
+    fixed: tuple[tuple[str, int], ...]
+
+
 class Record:
     """A C parameter struct of a kernel, declared in C syntax as its header declares it (the
     test of the records checks each against its typedef, names, order and types). Calling it with
@@ -140,6 +149,9 @@ class Call:
     # The C files (stems) the call needs compiled; None: the kernel's own. An always-inline body
     # needs none, an out-of-line variant just its own.
     sources: tuple[str, ...] | None = None
+    # A function model.c defines for this call (its `function`): a kernel's out-of-line body with
+    # some of its parameters fixed as constants, shared by every call that names it.
+    local: LocalFunction | None = None
 
     @property
     def c_sources(self) -> tuple[str, ...]:

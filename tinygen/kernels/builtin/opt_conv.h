@@ -20,8 +20,8 @@
  *
  * opt_conv_s8_inline is an always-inline body: called with the address of a `static const`
  * params struct, the compiler folds every field (shapes, loop bounds, requantization mode) into
- * the call site, so each layer gets code specialized for its geometry. opt_conv_s8* are the same
- * body out of line, for call sites that run many times (patch-based tiles; see opt_conv.c).
+ * the call site, so each layer gets code specialized for its geometry. OPT_CONV_TILES makes the
+ * same body out of line, for call sites that run many times (patch-based tiles; see below).
  */
 #ifndef OPT_CONV_H
 #define OPT_CONV_H
@@ -469,29 +469,16 @@ TG_ALWAYS_INLINE void opt_conv_s8_inline(const opt_conv_params *p, const int8_t 
   }
 }
 
-void opt_conv_s8(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch);
-void opt_conv_s8_plain(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch);
-void opt_conv_s8_pw(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch);
-void opt_conv_s8_pw_plain(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch);
-
-/* Out of line, for call sites that run many times (the tiles of a patch-based stage). Variants
- * fix the fields that shape the inner loops (a copy of the params with those fields set to
- * constants, which the compiler folds), the rest stays run-time:
- *   _pw     a 1x1 window without padding (columns straight from the input pixels)
- *   _plain  fast requantization without sign fix, the full int8 output range, doubled columns
- * All of them run four-pixel groups. Each is its own source file (opt_conv_s8*.c), compiled only
- * where a call needs it. */
-
-#define OPT_CONV_PLAIN(k) ((k).exact = 0, (k).sign_fix = 0, (k).act_min = -128, (k).act_max = 127, (k).doubled = 1)
-#define OPT_CONV_POINTWISE(k)                                                                        \
-  ((k).pointwise = 1, (k).batches = 1, (k).kernel_h = 1, (k).kernel_w = 1, (k).dilation_h = 1, (k).dilation_w = 1)
-
-#define OPT_CONV_VARIANT(name, fix)                                                                  \
-  void name(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch) {          \
-    opt_conv_params k = *p;                                                                          \
-    k.group = 4;                                                                                     \
-    fix;                                                                                             \
-    opt_conv_s8_inline(&k, input, output, scratch);                                                  \
+/* Out of line, for call sites that run many times (the tiles of a patch-based stage): model.c
+ * defines one function per layer, `static OPT_CONV_TILES(name, (k.in_c = 16, ...))`, with the
+ * fields all its tiles share fixed (CONV_TILE_FIXED in tinygen/backends/builtin.py), so that the
+ * compiler specializes the body for the layer as it does a layer-based call's; each tile's extent,
+ * padding and direction stay run-time. */
+#define OPT_CONV_TILES(name, fix)                                                                   \
+  void name(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch) {         \
+    opt_conv_params k = *p;                                                                         \
+    fix;                                                                                            \
+    opt_conv_s8_inline(&k, input, output, scratch);                                                 \
   }
 
 #endif
