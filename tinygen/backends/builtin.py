@@ -262,11 +262,12 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
     if layer is None:
         return None
     rq = layer["rq"]
-    # Doubling the columns costs two instructions per chunk of each pixel and saves one per output
-    # (direct mode has no columns).
-    doubled = group > 0 and layer["can_double"] and out_c > 2 * k4
     # A tile call is one of many covering a high-resolution stage: its weights serve the whole layer.
     wide = group > 0 and (_repeated(op) or widen)
+    # The requantization's doubled accumulator: free with wide weights (stored doubled); doubling the
+    # columns costs two instructions per chunk of each pixel and saves one per output (direct mode
+    # has no columns).
+    doubled = group > 0 and layer["can_double"] and (wide or out_c > 2 * k4)
     channels = layer["records"](2 if doubled else 1, wide)
     pointwise = (kh == kw == 1 and f["pad_top"] <= 0 and f["pad_left"] <= 0
                  and (f["out_h"] - 1) * f["stride_h"] - f["pad_top"] < x.shape[1]
@@ -289,8 +290,9 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
 
 
 def _conv_layer(f: dict, weights: np.ndarray) -> dict | None:
-    """The requantization, whether the bias may be doubled (fast mode, no overflow), and
-    records(scale, wide): per output channel (bias * scale, weights, requantization), memoized."""
+    """The requantization, whether the accumulator may be doubled (fast mode, no overflow), and
+    records(scale, wide): per output channel (bias * scale, weights (wide: widened, times scale),
+    requantization), memoized."""
     out_c = weights.shape[0]
     bias = _bias(f)
     rq = _requant(f, weights, bias)
@@ -304,7 +306,7 @@ def _conv_layer(f: dict, weights: np.ndarray) -> dict | None:
 
     def records(scale: int, wide: bool) -> Array:
         if (scale, wide) not in forms:
-            weights = _wide_words(rows) if wide else _words(rows).reshape(out_c, -1)
+            weights = _wide_words(rows.astype(np.int64) * scale) if wide else _words(rows).reshape(out_c, -1)
             forms[scale, wide] = Array(np.concatenate(
                 [(folded * scale)[:, None].astype(np.int32), weights, rq.table], axis=1).reshape(-1), "int32_t")
         return forms[scale, wide]
@@ -313,7 +315,7 @@ def _conv_layer(f: dict, weights: np.ndarray) -> dict | None:
 
 
 def _wide_words(rows: np.ndarray) -> np.ndarray:
-    """Rows of int8 weights (a multiple of 4 each) as per chunk two words of 16-bit lanes, values
+    """Rows of weights (a multiple of 4 each, 16-bit values) as per chunk two words of 16-bit lanes, values
     (4k, 4k+2) then (4k+1, 4k+3): what SXTB16 and SXTB16 ROR 8 make of the chunk's word."""
     chunks = rows.reshape(rows.shape[0], -1, 4)
     words = np.stack([_lanes(chunks[..., 0], chunks[..., 2]), _lanes(chunks[..., 1], chunks[..., 3])], axis=-1)

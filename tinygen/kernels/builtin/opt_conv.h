@@ -14,9 +14,9 @@
  * inner loops walk with a single pointer. Layers may (`wide`: as the board's flash allows, see
  * tinygen/backends/builtin.py) store them already sign-extended, two words per chunk in the
  * columns' lane order, read with one LDRD: the two SXTB16 leave every chunk for twice the weights'
- * flash. When the layer has many output channels for its window
- * size, the columns hold twice the input values (and the records twice the bias), which gives the
- * doubled accumulator the requantization wants (opt_common.h) for free.
+ * flash. The requantization wants the accumulator doubled (opt_common.h): wide weights hold twice
+ * their values (and the records twice the bias), which costs nothing; with narrow weights, when
+ * the layer has many output channels for its window size, the columns hold twice the input values.
  *
  * opt_conv_s8_inline is an always-inline body: called with the address of a `static const`
  * params struct, the compiler folds every field (shapes, loop bounds, requantization mode) into
@@ -36,14 +36,14 @@ typedef struct {
   int32_t pointwise;  /* 1: a 1x1 window without padding, columns come straight from input pixels */
   int32_t k4;         /* column length in chunks of 4 values: the window (ky, kx, c), zero-padded */
   int32_t pad_value;  /* the input zero point, read by taps outside the input */
-  int32_t doubled;    /* 1: columns and biases hold twice their values */
+  int32_t doubled;    /* 1: biases and columns (wide: weights) hold twice their values */
   int32_t group;      /* pixels per pass: 4, or 2, 1, 0 (less scratch, for a layer at the arena's peak) */
   int32_t wide;       /* 1: weights as 16-bit pairs, 2 words per chunk (never in direct mode, group 0) */
   int32_t exact, sign_fix, output_offset, act_min, act_max; /* requantization (opt_common.h) */
   /* Per output channel, 1 + k4 + 3 words (wide: 1 + 2 * k4 + 3): the bias (bias - input zero
    * point * sum(weights)), the weights (k4 words of 4 int8, window order, little-endian; wide: per
-   * chunk the words of values (4k, 4k+2) and (4k+1, 4k+3) as 16-bit lanes), the requantization
-   * constants. */
+   * chunk the words of values (4k, 4k+2) and (4k+1, 4k+3) as 16-bit lanes, twice the weights when
+   * doubled), the requantization constants. */
   const int32_t *channels;
   int32_t reverse;        /* 1: last group first, so the output may sit above its input */
 } opt_conv_params;
@@ -55,7 +55,7 @@ typedef struct {
  * bottom/top lanes 4k/4k+2 at col[0], 4k+1/4k+3 at col[group] (the other pixels' words in between). */
 TG_ALWAYS_INLINE uint32_t *opt_conv_put(const opt_conv_params *p, uint32_t *col, uint32_t word) {
   uint32_t even = tg_sxtb16(word), odd = tg_sxtb16_ror8(word);
-  if (p->doubled) {
+  if (p->doubled && !p->wide) {
     even = tg_sxtab16(even, word);
     odd = tg_sxtab16_ror8(odd, word);
   }
@@ -78,7 +78,7 @@ TG_ALWAYS_INLINE uint32_t *opt_conv_put_bytes(const opt_conv_params *p, uint32_t
 
 /* n bytes of the pad value (n a multiple of 4). */
 TG_ALWAYS_INLINE uint32_t *opt_conv_put_pad(const opt_conv_params *p, uint32_t *col, int32_t n) {
-  const int32_t pad = p->doubled ? 2 * p->pad_value : p->pad_value;
+  const int32_t pad = p->doubled && !p->wide ? 2 * p->pad_value : p->pad_value;
   const uint32_t lanes = tg_lanes(pad, pad);
   for (int32_t i = 0; i < n; i += 4) {
     col[0] = lanes;
@@ -216,35 +216,35 @@ TG_ALWAYS_INLINE void opt_conv_fill(const opt_conv_params *p, const int8_t *imag
   "smlad %[a0], r0, %[even], %[a0]\n\t"                                                              \
   "smlad %[a0], r1, %[odd], %[a0]\n\t"
 /* Chunks written out up to this many (the unroll pragma below says the same). */
-#define OPT_CONV_UNROLL 64
+#define OPT_CONV_UNROLL 144
 /* Twelve registers: GCC cannot always find a thirteenth (frame-pointer builds, -Og). */
 #define OPT_CONV_OPERANDS(odd_constraint, ...)                                                       \
-  : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [col] "+r"(col), [w] "+r"(w),       \
+  : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [col] "+r"(col), [w] "+r"(w),        \
     [even] "=r"(even), [odd] odd_constraint(odd)                                                     \
   : __VA_ARGS__                                                                                      \
   : "r0", "r1", "r2", "r3", "cc", "memory"
-/* k4 chunks of the asm string CHUNK, each `step` weight words long. Where k4 is a constant (a
+/* n chunks of the asm string CHUNK, each `step` weight words long. Where n is a constant (a
  * layer-based call) the chunks are written out one after another (one asm statement each, so GCC
  * knows their size for its literal pools): no loop test at all. Otherwise the chunks go in fours
  * in a loop whose end comes in through `odd`, is pushed, and is compared from the stack (one load
  * per four chunks). */
-#define OPT_CONV_DOT(step, CHUNK)                                                                    \
-  if (__builtin_constant_p(k4) && k4 <= OPT_CONV_UNROLL) {                                           \
-    _Pragma("GCC unroll 64") for (int32_t k = 0; k < k4; ++k) {                                      \
+#define OPT_CONV_DOT(step, n, CHUNK)                                                                 \
+  if (__builtin_constant_p(n) && (n) <= OPT_CONV_UNROLL) {                                           \
+    _Pragma("GCC unroll 144") for (int32_t k = 0; k < (n); ++k) {                                    \
       uint32_t even, odd;                                                                            \
       __asm__(CHUNK OPT_CONV_OPERANDS("=r", ));                                                      \
     }                                                                                                \
   } else {                                                                                           \
-    if (k4 & 1) {                                                                                    \
+    if ((n) & 1) {                                                                                   \
       uint32_t even, odd;                                                                            \
       __asm__(CHUNK OPT_CONV_OPERANDS("=r", ));                                                      \
     }                                                                                                \
-    if (k4 & 2) {                                                                                    \
+    if ((n) & 2) {                                                                                   \
       uint32_t even, odd;                                                                            \
       __asm__(CHUNK CHUNK OPT_CONV_OPERANDS("=r", ));                                                \
     }                                                                                                \
-    if (k4 >= 4) {                                                                                   \
-      uint32_t even, odd = (uint32_t)(uintptr_t)(w + (step) * (k4 & ~3));                            \
+    if ((n) >= 4) {                                                                                  \
+      uint32_t even, odd = (uint32_t)(uintptr_t)(w + (step) * ((n) & ~3));                           \
       __asm__("str %[odd], [sp, #-8]!\n\t"                                                           \
               "1:\n\t" CHUNK CHUNK CHUNK CHUNK                                                       \
               "ldr r0, [sp]\n\t"                                                                     \
@@ -253,20 +253,43 @@ TG_ALWAYS_INLINE void opt_conv_fill(const opt_conv_params *p, const int8_t *imag
               "add sp, sp, #8\n\t" OPT_CONV_OPERANDS("+r", ));                                       \
     }                                                                                                \
   }
+/* The first chunk of four pixels starts every accumulator from the bias in a0 (no copies). */
+#define OPT_CONV_FIRST4(WEIGHTS)                                                                     \
+  WEIGHTS                                                                                            \
+  "ldmia %[col]!, {r0, r1, r2, r3}\n\t"                                                              \
+  "smlad %[a1], r1, %[even], %[a0]\n\t"                                                              \
+  "smlad %[a2], r2, %[even], %[a0]\n\t"                                                              \
+  "smlad %[a3], r3, %[even], %[a0]\n\t"                                                              \
+  "smlad %[a0], r0, %[even], %[a0]\n\t"                                                              \
+  "ldmia %[col]!, {r0, r1, r2, r3}\n\t"                                                              \
+  "smlad %[a0], r0, %[odd], %[a0]\n\t"                                                               \
+  "smlad %[a1], r1, %[odd], %[a1]\n\t"                                                               \
+  "smlad %[a2], r2, %[odd], %[a2]\n\t"                                                               \
+  "smlad %[a3], r3, %[odd], %[a3]\n\t"
+#define OPT_CONV_DOT4(step, WEIGHTS)                                                                 \
+  {                                                                                                  \
+    uint32_t even, odd;                                                                              \
+    __asm__(OPT_CONV_FIRST4(WEIGHTS)                                                                 \
+            : [a0] "+r"(a0), [a1] "=r"(a1), [a2] "=r"(a2), [a3] "=r"(a3), [col] "+r"(col), [w] "+r"(w), \
+              [even] "=r"(even), [odd] "=r"(odd)                                                     \
+            :                                                                                        \
+            : "r0", "r1", "r2", "r3", "cc", "memory");                                               \
+  }                                                                                                  \
+  OPT_CONV_DOT(step, k4 - 1, OPT_CONV_CHUNK4(WEIGHTS))
 /* The group/pixels cases for one way of reading the weights. */
 #define OPT_CONV_DOT_CASES(step, WEIGHTS)                                                            \
   if (group == 4 && pixels == 4) {                                                                   \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK4(WEIGHTS))                                                     \
+    OPT_CONV_DOT4(step, WEIGHTS)                                                                     \
   } else if (group == 4 && pixels == 2) {                                                            \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK2(16, WEIGHTS))                                                 \
+    OPT_CONV_DOT(step, k4, OPT_CONV_CHUNK2(16, WEIGHTS))                                             \
   } else if (group == 4) {                                                                           \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK1(16, WEIGHTS))                                                 \
+    OPT_CONV_DOT(step, k4, OPT_CONV_CHUNK1(16, WEIGHTS))                                             \
   } else if (group == 2 && pixels == 2) {                                                            \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK2(8, WEIGHTS))                                                  \
+    OPT_CONV_DOT(step, k4, OPT_CONV_CHUNK2(8, WEIGHTS))                                              \
   } else if (group == 2) {                                                                           \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK1(8, WEIGHTS))                                                  \
+    OPT_CONV_DOT(step, k4, OPT_CONV_CHUNK1(8, WEIGHTS))                                              \
   } else {                                                                                           \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK1_ALONE(WEIGHTS))                                               \
+    OPT_CONV_DOT(step, k4, OPT_CONV_CHUNK1_ALONE(WEIGHTS))                                           \
   }
 TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t *w, int32_t k4, int32_t wide,
                                              int32_t group, int32_t pixels, int32_t *acc0, int32_t *acc1,
@@ -474,11 +497,11 @@ TG_ALWAYS_INLINE void opt_conv_s8_inline(const opt_conv_params *p, const int8_t 
  * fields all its tiles share fixed (CONV_TILE_FIXED in tinygen/backends/builtin.py), so that the
  * compiler specializes the body for the layer as it does a layer-based call's; each tile's extent,
  * padding and direction stay run-time. */
-#define OPT_CONV_TILES(name, fix)                                                                   \
-  void name(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch) {         \
-    opt_conv_params k = *p;                                                                         \
-    fix;                                                                                            \
-    opt_conv_s8_inline(&k, input, output, scratch);                                                 \
+#define OPT_CONV_TILES(name, fix)                                                                    \
+  void name(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch) {          \
+    opt_conv_params k = *p;                                                                          \
+    fix;                                                                                             \
+    opt_conv_s8_inline(&k, input, output, scratch);                                                  \
   }
 
 #endif
