@@ -129,9 +129,37 @@ TG_ALWAYS_INLINE void opt_conv_window_bytes(const opt_conv_params *p, const int8
   }
 }
 
+/* n bytes (1 to 4) at src as the low bytes of a word, the others 0: one load for 1, 2 or 4 bytes,
+ * never a byte past src + n (the last one may end the input buffer). */
+TG_ALWAYS_INLINE uint32_t opt_conv_read_bytes(const int8_t *src, int32_t n) {
+  if (n == 4) return tg_read32(src);
+  uint32_t word = 0;
+  if (n & 2) {
+    uint16_t half;
+    memcpy(&half, src, 2);
+    word = half;
+  }
+  if (n & 1) word |= (uint32_t)(uint8_t)src[n - 1] << (8 * (n - 1));
+  return word;
+}
+
+/* The columns of a window whose rows (row_bytes >= 3 each, `stride` bytes apart, starting at
+ * `row`) all lie inside the input, for in_c not a multiple of 4: each chunk is read straight from
+ * the one or two rows it spans (the offsets are constants in a layer's code), zeros past the window. */
+TG_ALWAYS_INLINE void opt_conv_put_rows(const opt_conv_params *p, uint32_t *col, const int8_t *row, int32_t row_bytes,
+                                        int32_t stride) {
+  _Pragma("GCC unroll 64") for (int32_t k = 0; k < p->k4; ++k) {
+    const int32_t r = 4 * k / row_bytes, o = 4 * k % row_bytes;
+    const int32_t first = row_bytes - o < 4 ? row_bytes - o : 4;
+    uint32_t word = opt_conv_read_bytes(row + r * stride + o, first);
+    if (first < 4 && r + 1 < p->kernel_h) word |= opt_conv_read_bytes(row + (r + 1) * stride, 4 - first) << (8 * first);
+    col = opt_conv_put(p, col, word);
+  }
+}
+
 /* The window of output pixel (oy, ox) into its columns, in (ky, kx, c) order. With in_c a multiple
- * of 4 every tap is whole chunks, written straight from the input; otherwise the window is first
- * gathered as bytes into `stage`. */
+ * of 4 every tap is whole chunks, written straight from the input; otherwise a window inside the
+ * input is read from its rows, any other first gathered as bytes into `stage`. */
 TG_ALWAYS_INLINE void opt_conv_window(const opt_conv_params *p, const int8_t *image, int32_t oy, int32_t ox,
                                       uint32_t *col, int8_t *stage) {
   const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
@@ -152,6 +180,10 @@ TG_ALWAYS_INLINE void opt_conv_window(const opt_conv_params *p, const int8_t *im
         }
       }
     }
+    return;
+  }
+  if (whole_row && row_bytes >= 3 && y0 >= 0 && y0 + (p->kernel_h - 1) * p->dilation_h < p->in_h) {
+    opt_conv_put_rows(p, col, image + (y0 * p->in_w + x0) * c, row_bytes, p->dilation_h * p->in_w * c);
     return;
   }
   opt_conv_window_bytes(p, image, oy, ox, stage);
