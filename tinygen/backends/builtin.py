@@ -70,7 +70,7 @@ WIDE_MIN_PIXELS = 256
 DIRECT_STACK_WORDS = 64  # OPT_CONV_DIRECT_STACK_WORDS in opt_conv.h
 RQ_WORDS = 3  # requantization constants per channel (opt_common.h)
 DWCONV_WINDOWS = (3, 5)  # square windows with their own out-of-line variant in opt_dwconv.c
-DWCONV_ROWS_MIN_WIDTH = 2  # output row width from which opt_dwconv_rows beats opt_dwconv (measured: 3 and 5 wide)
+DWCONV_ROWS_MIN_WIDTH = 6  # output row width from which opt_dwconv_rows beats opt_dwconv (measured)
 
 
 def specialize(op: Op, call: Call, options, target) -> Call:
