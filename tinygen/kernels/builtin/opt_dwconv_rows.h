@@ -10,13 +10,13 @@
  * --optimize memory keeps opt_dwconv.
  *
  * A word of a plane row is two horizontally adjacent taps of one channel, which is what SMLAD
- * wants; the weights are stored per channel and kernel row as the matching pairs (prepared at
- * generation time). Output pixels go two at a time (horizontal stride 1), ox and ox + 1, reading
- * the same words: the second pixel's pairs are the first's shifted by one tap, so it has weight
- * words of its own, (w[2j-1], w[2j]). Per output pair and kernel row of a 3-wide window: two data
- * words, four weight words, four SMLAD for six multiply-accumulates. Filling the band and setting
- * up each channel's row cost about as much as a few output pairs, which wide rows repay (narrow
- * ones and stride 2 keep opt_dwconv).
+ * wants; the weights are stored per channel and kernel row as tap pairs, each tap once (prepared at
+ * generation time, see opt_dwconv_rows_tap_row). A channel's outputs go in blocks of
+ * OPT_DWCONV_ROWS_BLOCK, their accumulators in registers through all kernel rows: per kernel row of
+ * a 3-wide window a block of four reads three data words and two weight words and runs eight
+ * SMLAD/SMLABT/SMLATB for twelve multiply-accumulates. The generator keeps opt_dwconv for rows
+ * narrower than 6 (where the band weighs most against the layer's own bytes) and for stride 2
+ * (four new input values to widen per output: no faster).
  *
  * A row's windows are all read (into the band) before any of its outputs is written, which is the
  * in-place bound the generator declares (a block of one output row). Rows go front to back only.
@@ -169,7 +169,6 @@ TG_ALWAYS_INLINE void opt_dwconv_rows_row3(const uint32_t *rows, int32_t offset,
               "m"(*(const uint32_t(*)[2])((const char *)rows + offset)),
               "m"(*(const uint32_t(*)[2])((const char *)w + w_offset)));
   }
-  (void)x2;
 }
 #undef OPT_DWCONV_ROWS_ASM_PAIR
 /* Where the kernel row's offsets are constants within LDRD's reach. */
