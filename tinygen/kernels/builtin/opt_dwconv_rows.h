@@ -49,7 +49,7 @@ typedef struct {
 
 /* Outputs per block (even): their accumulators, the data words of a kernel row and its weights fit
  * the registers. */
-#define OPT_DWCONV_ROWS_BLOCK 6
+#define OPT_DWCONV_ROWS_BLOCK 4
 
 /* A word of a band row in four channel planes (`plane` words apart), and in the row's copy
  * (`copy` words further). */
@@ -138,18 +138,20 @@ TG_ALWAYS_INLINE int32_t opt_dwconv_rows_tap_row(const uint32_t *d, const uint32
 }
 
 #if TG_DSP && defined(__GNUC__) && defined(__OPTIMIZE__)
-/* A kernel row of a block of 2, 4 or 6 outputs of a window 2 or 3 wide (m = 1), written out: GCC
- * neither pairs the loads nor keeps a block's data words in registers on its own (it hoists them
- * and runs out). Data words at rows + offset (bytes), weights A[0], B[1] at w + w_offset; each
- * pair of outputs runs tap_row's four instructions on its two data words, which take turns in two
- * registers (the next word loaded over the one the last pair was the first to need). */
+/* A kernel row of 2 or 4 outputs of a window 2 or 3 wide (m = 1), written out: GCC neither pairs
+ * the loads nor keeps a block's data words in registers on its own (it hoists them and runs out).
+ * Data words at rows + offset (bytes), weights A[0], B[1] at w + w_offset; each pair of outputs
+ * runs tap_row's four instructions on its two data words, which take turns in two registers (the
+ * next word loaded over the one the last pair was the first to need). Four outputs at most: with
+ * six, the operands take all registers but two and some builds (-Os, -O3, frame pointer) cannot
+ * allocate them. */
 #define OPT_DWCONV_ROWS_ASM_PAIR(e, o, lo, hi, e_in, o_in) \
   "smlad %[" e "], %[" lo "], %[w0], %[" e_in "]\n\t"        \
   "smlatb %[" o "], %[" lo "], %[w0], %[" o_in "]\n\t"       \
   "smlabt %[" e "], %[" hi "], %[w1], %[" e "]\n\t"          \
   "smlad %[" o "], %[" hi "], %[w1], %[" o "]\n\t"
-/* The rows of a block of 2, 4, 6 (the accumulators' first terms from a0... or, in the first kernel
- * row, from the bias b). */
+/* The row of 2 or 4 outputs (the accumulators' first terms from a0... or, in the first kernel row,
+ * from the bias b). */
 #define OPT_DWCONV_ROWS_ASM_2(in0, in1)               \
   "ldrd %[x0], %[x1], [%[d], %[offset]]\n\t"         \
   "ldrd %[w0], %[w1], [%[w], %[w_offset]]\n\t"       \
@@ -157,32 +159,19 @@ TG_ALWAYS_INLINE int32_t opt_dwconv_rows_tap_row(const uint32_t *d, const uint32
 #define OPT_DWCONV_ROWS_ASM_4(in0, in1, in2, in3)                               \
   OPT_DWCONV_ROWS_ASM_2(in0, in1) "ldr %[x0], [%[d], %[offset] + 8]\n\t"       \
   OPT_DWCONV_ROWS_ASM_PAIR("a2", "a3", "x1", "x0", in2, in3)
-#define OPT_DWCONV_ROWS_ASM_6(in0, in1, in2, in3, in4, in5)                      \
-  OPT_DWCONV_ROWS_ASM_4(in0, in1, in2, in3) "ldr %[x1], [%[d], %[offset] + 12]\n\t" \
-  OPT_DWCONV_ROWS_ASM_PAIR("a4", "a5", "x0", "x1", in4, in5)
 #define OPT_DWCONV_ROWS_ASM_TEMPS [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0), [w1] "=&r"(w1)
 #define OPT_DWCONV_ROWS_ASM_IN(words)                                                                       \
-  [d] "r"(rows), [offset] "i"(offset), [w] "r"(w), [w_offset] "i"(w_offset), [b] "r"(bias),                 \
+  [d] "r"(rows), [offset] "i"(offset), [w] "r"(w), [w_offset] "i"(w_offset),                                \
       "m"(*(const uint32_t(*)[words])((const char *)rows + offset)),                                        \
       "m"(*(const uint32_t(*)[2])((const char *)w + w_offset))
 /* `first`: the accumulators start from the bias (their values in acc are not read). */
 TG_ALWAYS_INLINE void opt_dwconv_rows_row3(const uint32_t *rows, int32_t offset, const uint32_t *w, int32_t w_offset,
                                            int32_t n, int32_t first, int32_t bias, int32_t *acc) {
   uint32_t x0, x1, w0, w1;
-  if (n == 6 && first) {
-    __asm__(OPT_DWCONV_ROWS_ASM_6("b", "b", "b", "b", "b", "b")
-            : [a0] "=&r"(acc[0]), [a1] "=&r"(acc[1]), [a2] "=&r"(acc[2]), [a3] "=&r"(acc[3]), [a4] "=&r"(acc[4]),
-              [a5] "=&r"(acc[5]), OPT_DWCONV_ROWS_ASM_TEMPS
-            : OPT_DWCONV_ROWS_ASM_IN(4));
-  } else if (n == 6) {
-    __asm__(OPT_DWCONV_ROWS_ASM_6("a0", "a1", "a2", "a3", "a4", "a5")
-            : [a0] "+r"(acc[0]), [a1] "+r"(acc[1]), [a2] "+r"(acc[2]), [a3] "+r"(acc[3]), [a4] "+r"(acc[4]),
-              [a5] "+r"(acc[5]), OPT_DWCONV_ROWS_ASM_TEMPS
-            : OPT_DWCONV_ROWS_ASM_IN(4));
-  } else if (n == 4 && first) {
+  if (n == 4 && first) {
     __asm__(OPT_DWCONV_ROWS_ASM_4("b", "b", "b", "b")
             : [a0] "=&r"(acc[0]), [a1] "=&r"(acc[1]), [a2] "=&r"(acc[2]), [a3] "=&r"(acc[3]), OPT_DWCONV_ROWS_ASM_TEMPS
-            : OPT_DWCONV_ROWS_ASM_IN(3));
+            : OPT_DWCONV_ROWS_ASM_IN(3), [b] "r"(bias));
   } else if (n == 4) {
     __asm__(OPT_DWCONV_ROWS_ASM_4("a0", "a1", "a2", "a3")
             : [a0] "+r"(acc[0]), [a1] "+r"(acc[1]), [a2] "+r"(acc[2]), [a3] "+r"(acc[3]), OPT_DWCONV_ROWS_ASM_TEMPS
@@ -190,7 +179,7 @@ TG_ALWAYS_INLINE void opt_dwconv_rows_row3(const uint32_t *rows, int32_t offset,
   } else if (first) {
     __asm__(OPT_DWCONV_ROWS_ASM_2("b", "b")
             : [a0] "=&r"(acc[0]), [a1] "=&r"(acc[1]), OPT_DWCONV_ROWS_ASM_TEMPS
-            : OPT_DWCONV_ROWS_ASM_IN(2));
+            : OPT_DWCONV_ROWS_ASM_IN(2), [b] "r"(bias));
   } else {
     __asm__(OPT_DWCONV_ROWS_ASM_2("a0", "a1")
             : [a0] "+r"(acc[0]), [a1] "+r"(acc[1]), OPT_DWCONV_ROWS_ASM_TEMPS
@@ -200,14 +189,13 @@ TG_ALWAYS_INLINE void opt_dwconv_rows_row3(const uint32_t *rows, int32_t offset,
 #undef OPT_DWCONV_ROWS_ASM_PAIR
 #undef OPT_DWCONV_ROWS_ASM_2
 #undef OPT_DWCONV_ROWS_ASM_4
-#undef OPT_DWCONV_ROWS_ASM_6
 #undef OPT_DWCONV_ROWS_ASM_TEMPS
 #undef OPT_DWCONV_ROWS_ASM_IN
 /* Where a block's kernel row is written out: m = 1, every output stored, offsets constants within
  * LDRD's reach. */
 #define OPT_DWCONV_ROWS_ROW3(p, ky, n, stored) \
   ((p)->kernel_w / 2 == 1 && (n) == (stored) && __builtin_constant_p((ky) * (p)->band_w) && \
-   (ky) * (p)->band_w * 2 + 12 <= 1020)
+   (ky) * (p)->band_w * 2 + 2 * (n) <= 1020)
 #else
 #define OPT_DWCONV_ROWS_ROW3(p, ky, n, stored) 0
 #define opt_dwconv_rows_row3(rows, offset, w, w_offset, n, first, bias, acc) ((void)0)
@@ -230,7 +218,10 @@ TG_ALWAYS_INLINE void opt_dwconv_rows_block(const opt_dwconv_rows_params *p, con
   }
   _Pragma("GCC unroll 8") for (int32_t ky = 0; ky < p->kernel_h; ++ky) {
     if (written && OPT_DWCONV_ROWS_ROW3(p, ky, n, stored)) {
-      opt_dwconv_rows_row3(rows, 4 * ky * row_words, w, 8 * ky, n, ky == 0, bias, acc);
+      _Pragma("GCC unroll 4") for (int32_t k = 0; k < n; k += 4) {
+        opt_dwconv_rows_row3(rows, 4 * (ky * row_words + k / 2), w, 8 * ky, tg_min_i32(n - k, 4), ky == 0, bias,
+                             acc + k);
+      }
       continue;
     }
     const uint32_t *d = rows + ky * row_words, *wr = w + ky * 2 * m;
