@@ -4,7 +4,9 @@
  * the channel pairs (0, 2) and (1, 3), and four SMLAxy multiply them with weights stored as 16-bit
  * pairs in the same order (prepared at generation time: [group][tap][2] words). Taps outside the
  * input are skipped; a pixel whose window lies inside takes the branch-free path, with every tap
- * at a constant offset for windows up to 5x5. Channels past the last multiple of 4 go one at a time.
+ * at a constant offset for windows up to 5x5, and so do the border pixels of a layer's own call
+ * (opt_dwconv_row: their clipped bounds fold). Channels past the last multiple of 4 go one at a
+ * time.
  *
  * opt_dwconv_s8_inline is the always-inline body (each layer's call site gets its own code with the
  * shapes folded in), opt_dwconv_s8* the same out of line for patch-based tiles (opt_dwconv.c).
