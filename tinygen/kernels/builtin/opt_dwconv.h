@@ -155,63 +155,57 @@ TG_ALWAYS_INLINE void opt_dwconv_at(const opt_dwconv_params *p, const int8_t *im
   opt_dwconv_pixel(p, image, y0, x0, ky0, ky1, kx0, kx1, out);
 }
 
-/* Pixels [x_begin, x_end) of row oy in the run's direction; inner_x: 1 or 0 for all of them, or -1
- * (each pixel's own). */
+/* Pixels [x_begin, x_end) of row oy in the run's direction, all inside horizontally (inner_x) or not. */
 TG_ALWAYS_INLINE void opt_dwconv_span(const opt_dwconv_params *p, const int8_t *image, int32_t oy, int32_t inner_y,
                                       int32_t inner_x, int32_t x_begin, int32_t x_end, int8_t *out_row) {
   for (int32_t j = 0; j < x_end - x_begin; ++j) {
     const int32_t ox = p->reverse ? x_end - 1 - j : x_begin + j;
-    const int32_t inside = inner_x >= 0 ? inner_x : ox >= p->inner_x0 && ox < p->inner_x1;
-    opt_dwconv_at(p, image, oy, ox, inner_y, inside, out_row + ox * p->channels);
+    opt_dwconv_at(p, image, oy, ox, inner_y, inner_x, out_row + ox * p->channels);
   }
 }
 
-/* Row oy. Where the call site knows the borders, the pixels left of, inside and right of the inner
- * columns run as spans of their own: a border span's few pixels unroll, their taps' bounds folded
- * (fixed offsets, as inside). Elsewhere one loop. */
+/* Row oy as three spans: the pixels left of, inside and right of the inner columns. */
 TG_ALWAYS_INLINE void opt_dwconv_row(const opt_dwconv_params *p, const int8_t *image, int32_t oy, int32_t inner_y,
                                      int8_t *out_row) {
-  const int32_t x0 = p->inner_x0, x1 = p->inner_x1, w = p->out_w;
-  if (!OPT_DWCONV_FOLDED(p)) {
-    opt_dwconv_span(p, image, oy, inner_y, -1, 0, w, out_row);
-  } else if (!p->reverse) {
-    opt_dwconv_span(p, image, oy, inner_y, 0, 0, x0, out_row);
-    opt_dwconv_span(p, image, oy, inner_y, 1, x0, x1, out_row);
-    opt_dwconv_span(p, image, oy, inner_y, 0, x1, w, out_row);
-  } else {
-    opt_dwconv_span(p, image, oy, inner_y, 0, x1, w, out_row);
-    opt_dwconv_span(p, image, oy, inner_y, 1, x0, x1, out_row);
-    opt_dwconv_span(p, image, oy, inner_y, 0, 0, x0, out_row);
-  }
+  const int32_t x0 = p->inner_x0, x1 = p->inner_x1, w = p->out_w, first = p->reverse ? x1 : 0;
+  const int32_t last = p->reverse ? 0 : x1;
+  opt_dwconv_span(p, image, oy, inner_y, 0, first, p->reverse ? w : x0, out_row);
+  opt_dwconv_span(p, image, oy, inner_y, 1, x0, x1, out_row);
+  opt_dwconv_span(p, image, oy, inner_y, 0, last, p->reverse ? x0 : w, out_row);
 }
 
-/* Rows [y_begin, y_end) in the run's direction; inner_y as inner_x in opt_dwconv_span. */
+/* Rows [y_begin, y_end) in the run's direction, all inside vertically (inner_y) or not. */
 TG_ALWAYS_INLINE void opt_dwconv_rows_of(const opt_dwconv_params *p, const int8_t *image, int32_t inner_y,
                                          int32_t y_begin, int32_t y_end, int8_t *out) {
   for (int32_t i = 0; i < y_end - y_begin; ++i) {
     const int32_t oy = p->reverse ? y_end - 1 - i : y_begin + i;
-    const int32_t inside = inner_y >= 0 ? inner_y : oy >= p->inner_y0 && oy < p->inner_y1;
-    opt_dwconv_row(p, image, oy, inside, out + oy * p->out_w * p->channels);
+    opt_dwconv_row(p, image, oy, inner_y, out + oy * p->out_w * p->channels);
   }
 }
 
+/* Raster order, or (reverse) its opposite. Where the call site knows where the border pixels are
+ * (a layer's own call), the rows above, inside and below the inner ones, and in each row the
+ * pixels left of, inside and right of the inner ones, run as loops of their own: a border loop's
+ * few pixels unroll, their taps' bounds folded (fixed offsets, as inside). Elsewhere (the
+ * out-of-line variants) one loop over all pixels. */
 TG_ALWAYS_INLINE void opt_dwconv_s8_inline(const opt_dwconv_params *p, const int8_t *input, int8_t *output) {
   const int32_t c = p->channels, y0 = p->inner_y0, y1 = p->inner_y1, h = p->out_h;
-  /* Raster order, or (reverse) its opposite; the rows above, inside and below the inner ones as
-   * their own loops where the call site knows them (see opt_dwconv_row). */
+  const int32_t step = p->reverse ? -1 : 1;
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *image = input + b * p->in_h * p->in_w * c;
     int8_t *out = output + b * p->out_h * p->out_w * c;
-    if (!OPT_DWCONV_FOLDED(p)) {
-      opt_dwconv_rows_of(p, image, -1, 0, h, out);
-    } else if (!p->reverse) {
-      opt_dwconv_rows_of(p, image, 0, 0, y0, out);
+    if (OPT_DWCONV_FOLDED(p)) {
+      opt_dwconv_rows_of(p, image, 0, p->reverse ? y1 : 0, p->reverse ? h : y0, out);
       opt_dwconv_rows_of(p, image, 1, y0, y1, out);
-      opt_dwconv_rows_of(p, image, 0, y1, h, out);
-    } else {
-      opt_dwconv_rows_of(p, image, 0, y1, h, out);
-      opt_dwconv_rows_of(p, image, 1, y0, y1, out);
-      opt_dwconv_rows_of(p, image, 0, 0, y0, out);
+      opt_dwconv_rows_of(p, image, 0, p->reverse ? 0 : y1, p->reverse ? y0 : h, out);
+      continue;
+    }
+    for (int32_t i = 0, oy = p->reverse ? h - 1 : 0; i < h; ++i, oy += step) {
+      const int32_t inner_row = oy >= y0 && oy < y1;
+      for (int32_t j = 0, ox = p->reverse ? p->out_w - 1 : 0; j < p->out_w; ++j, ox += step) {
+        const int32_t inner = inner_row && ox >= p->inner_x0 && ox < p->inner_x1;
+        opt_dwconv_at(p, image, oy, ox, inner, inner, out + (oy * p->out_w + ox) * c);
+      }
     }
   }
 }
