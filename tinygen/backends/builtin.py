@@ -10,8 +10,9 @@ biases with the input zero point folded in, requantization constants (builtin_qu
   im2col into 16-bit columns and four output pixels per pass over the weights (1x1 windows read
   the input directly), weights pre-widened to 16 bits where they serve many pixels.
 - DEPTHWISE_CONV_2D with depth multiplier 1: opt_dwconv_rows for wide rows with horizontal
-  stride 1 (input rows widened once into per-channel planes, SMLAD over pairs of taps), else
-  opt_dwconv, four channels per pass, windows inside the input unrolled into fixed offsets.
+  stride 1 (input rows widened once into per-channel planes, blocks of four outputs per channel,
+  SMLAD over pairs of taps stored once each), else opt_dwconv, four channels per pass, windows
+  unrolled into fixed offsets (inside the input, and in a layer's own call at its borders too).
 - FULLY_CONNECTED: opt_fc, four units per pass over the input.
 - ADD/SUB of same-shape tensors (or regions of them, row by row): opt_add, the input rescaling
   tabulated.
