@@ -321,6 +321,9 @@ def depthwise_zoo():
             L.DepthwiseConv2D((3, 2), strides=(2, 1), padding="same", use_bias=False)(x),
             L.DepthwiseConv2D(3, padding="same", activation="relu6")(six),  # 2 channels past the groups of 4
             L.DepthwiseConv2D(3, depth_multiplier=2, padding="same")(six),  # the reference kernel
+            # Odd rows by rows: a last block of 4 with 3 outputs kept (7 wide), of 2 with 1 (9 wide).
+            L.DepthwiseConv2D(3, padding="same")(L.Cropping2D(((0, 0), (0, 3)))(x)),
+            L.DepthwiseConv2D(3, padding="same")(L.Cropping2D(((0, 0), (1, 0)))(x)),
         ]
 
     return keras_model(build, [(12, 10, 12)])
@@ -401,7 +404,8 @@ def test_zoo_is_bit_exact(zoo, zoo_models, half_widened, tmp_path):
 @pytest.mark.slow
 def test_depthwise_zoo_by_rows_is_bit_exact(zoo_models, tmp_path):
     """--optimize speed (and auto where the arena fits) takes opt_dwconv_rows where it applies:
-    here windows 3x3, 7x7 and 3x2 with vertical stride 2, the others keep opt_dwconv."""
+    here windows 3x3 (rows 10, 7 and 9 wide), 7x7 and 3x2 with vertical stride 2, the others keep
+    opt_dwconv."""
     path = zoo_models("depthwise")
     program = compiled_builtin(path, memory_first=False)
     assert {"opt_dwconv_rows_s8_inline", "opt_dwconv_s8_inline"} <= functions(program)

@@ -11,8 +11,9 @@ biases with the input zero point folded in, requantization constants (builtin_qu
   the input directly), weights pre-widened to 16 bits in the layers whose weights serve the most
   pixels, as far as the board's flash has room (widened_layers).
 - DEPTHWISE_CONV_2D with depth multiplier 1: opt_dwconv_rows for wide rows with horizontal
-  stride 1 (input rows widened once into per-channel planes, SMLAD over pairs of taps), else
-  opt_dwconv, four channels per pass, windows inside the input unrolled into fixed offsets.
+  stride 1 (input rows widened once into per-channel planes, blocks of four outputs per channel,
+  SMLAD over pairs of taps stored once each), else opt_dwconv, four channels per pass, windows
+  unrolled into fixed offsets (inside the input, and in a layer's own call at its borders too).
 - FULLY_CONNECTED: opt_fc, four units per pass over the input.
 - ADD/SUB of same-shape tensors (or regions of them, row by row): opt_add, the input rescaling
   tabulated.
@@ -59,7 +60,7 @@ OPT_DWCONV_PARAMS = Record("opt_dwconv_params", """
 """)
 OPT_DWCONV_ROWS_PARAMS = Record("opt_dwconv_rows_params", """
     int32_t batches, in_h, in_w, channels, out_h, out_w, kernel_h, kernel_w, stride_h, pad_top, pad_left,
-        input_offset, band_w, pair_words, exact, sign_fix, output_offset, act_min, act_max;
+        input_offset, band_w, exact, sign_fix, output_offset, act_min, act_max;
     const int32_t *weights, *bias, *rq;
 """)
 OPT_FC_PARAMS = Record("opt_fc_params", """
@@ -377,45 +378,48 @@ def _depthwise(op: Op, call: Call, rows: bool = True, widen: bool = False) -> Ca
 def _rows_apply(op: Op, f: dict, shape: tuple) -> bool:
     """opt_dwconv_rows: layer-based calls with rows of at least DWCONV_ROWS_MIN_WIDTH outputs (a
     tile's or a narrow layer's few would not repay the band), whole groups of 4 channels, undilated
-    windows, horizontal stride 1."""
+    windows at least 2 wide, horizontal stride 1 (with stride 2 each output's four
+    new input values to widen cost more than opt_dwconv's direct reads: measured)."""
     _, kh, kw, c = shape
-    return (not _repeated(op) and c % 4 == 0 and f["dilation_h"] == f["dilation_w"] == 1 and f["stride_w"] == 1
-            and f["out_w"] >= DWCONV_ROWS_MIN_WIDTH)
+    return (not _repeated(op) and c % 4 == 0 and f["dilation_h"] == f["dilation_w"] == 1
+            and kw >= 2 and f["stride_w"] == 1 and f["out_w"] >= DWCONV_ROWS_MIN_WIDTH)
 
 
 def _dwconv_rows_call(op: Op, call: Call, f: dict, w: np.ndarray) -> Call:
     x, out = op.inputs[0], op.outputs[0]
     _, kh, kw, c = w.shape
     layer = _cached((f["weights"], f["bias"]), ("dwconv_rows", _requant_values(f)), lambda: _dwconv_rows_layer(f, w))
-    out_w = f["out_w"]
-    pair_words = kw // 2 + 1
-    band_words = -(-out_w // 2) - 1 + pair_words  # the last pair reads from word pairs - 1 on
+    # The last output the blocks compute (an odd row's extra one) reads kernel_w // 2 + 1 words from
+    # word last // 2 on (opt_dwconv_rows_tap_row).
+    last = f["out_w"] - 1 + f["out_w"] % 2
+    band_words = last // 2 + kw // 2 + 1
     fields = {name: f[name] for name in ("batches", "in_h", "in_w", "out_h", "out_w", "kernel_h", "kernel_w",
                                          "stride_h", "pad_top", "pad_left", "input_offset")}
-    fields.update({"channels": c, "band_w": 2 * band_words, "pair_words": pair_words, **layer["rq"].fields(),
+    fields.update({"channels": c, "band_w": 2 * band_words, **layer["rq"].fields(),
                    "weights": layer["weights"], "bias": layer["bias"], "rq": layer["table"]})
     # A row's windows are all read before any of its outputs is written; rows go front to back only.
     inplace = [InPlace(i.input, i.forward) for i in
-               window_inplace(x, out, f["stride_h"], 1, f["pad_top"], f["pad_left"], kh, kw, block=out_w)]
+               window_inplace(x, out, f["stride_h"], 1, f["pad_top"], f["pad_left"], kh, kw, block=f["out_w"])]
     scratch = Scratch(c * 2 * kh * band_words * 4)  # every band row twice (opt_dwconv_rows.h)
     return Call("opt_dwconv_rows", "opt_dwconv_rows_s8_inline", [OPT_DWCONV_ROWS_PARAMS(fields), x, out, scratch],
                 macs=call.macs, extra_kernels=["opt_common"], inplace=inplace, sources=())
 
 
 def _dwconv_rows_layer(f: dict, w: np.ndarray) -> dict:
-    """Per channel and kernel row, the 16-bit weight pairs opt_dwconv_rows reads (see its params)."""
+    """Per channel and kernel row, the 16-bit weight pairs opt_dwconv_rows reads (see its params):
+    with m = kernel_w // 2, A[j] = (w[2j], w[2j+1]) for j < m, then B[j] = (w[2j-1], w[2j]) for
+    1 <= j <= m, taps past the window 0."""
     _, kh, kw, c = w.shape
     taps = w.reshape(kh * kw, c).astype(np.int64)
     bias = _bias(f)
     rq = _requant(f, taps.T, bias)
     scale = 2 if rq.doubled else 1
-    pair_words = kw // 2 + 1
-    # Taps -1 .. 2 * pair_words, zero outside the window: [channel][ky][tap + 1].
-    padded = np.zeros((c, kh, 2 * pair_words + 2), np.int64)
-    padded[:, :, 1:kw + 1] = np.transpose(w[0], (2, 0, 1)).astype(np.int64) * scale
-    j = np.arange(pair_words)
-    words = np.stack([_lanes(padded[:, :, 2 * j + 1], padded[:, :, 2 * j + 2]),  # (w[2j], w[2j+1])
-                      _lanes(padded[:, :, 2 * j], padded[:, :, 2 * j + 1])], axis=-1)  # (w[2j-1], w[2j])
+    m = kw // 2
+    padded = np.zeros((c, kh, 2 * m + 1), np.int64)  # [channel][ky][tap], an even window's last tap 0
+    padded[:, :, :kw] = np.transpose(w[0], (2, 0, 1)).astype(np.int64) * scale
+    j = np.arange(m)
+    words = np.concatenate([_lanes(padded[:, :, 2 * j], padded[:, :, 2 * j + 1]),  # A[j]
+                            _lanes(padded[:, :, 2 * j + 1], padded[:, :, 2 * j + 2])], axis=-1)  # B[j + 1]
     bias = np.zeros(c, np.int64) if bias is None else np.asarray(bias, np.int64)
     if not rq.exact:
         bias[rq.table[:, 0] == 0] = 0  # constant channels: the accumulator is not looked at

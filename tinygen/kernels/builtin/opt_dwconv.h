@@ -4,7 +4,9 @@
  * the channel pairs (0, 2) and (1, 3), and four SMLAxy multiply them with weights stored as 16-bit
  * pairs in the same order (prepared at generation time: [group][tap][2] words). Taps outside the
  * input are skipped; a pixel whose window lies inside takes the branch-free path, with every tap
- * at a constant offset for windows up to 5x5. Channels past the last multiple of 4 go one at a time.
+ * at a constant offset for windows up to 5x5, and so do the border pixels of a layer's own call
+ * (opt_dwconv_row: their clipped bounds fold). Channels past the last multiple of 4 go one at a
+ * time.
  *
  * opt_dwconv_s8_inline is the always-inline body (each layer's call site gets its own code with the
  * shapes folded in), opt_dwconv_s8* the same out of line for patch-based tiles (opt_dwconv.c).
@@ -78,18 +80,22 @@ typedef struct {
  * portable code, whose unrolled form is large and slow to compile). */
 #define OPT_DWCONV_UNROLL_TAPS (TG_DSP ? 25 : 9)
 #if defined(__GNUC__)
-#define OPT_DWCONV_UNROLLED(p)                                 \
-  (__builtin_constant_p((p)->kernel_h * (p)->kernel_w) &&      \
-   (p)->kernel_h * (p)->kernel_w <= OPT_DWCONV_UNROLL_TAPS)
+#define OPT_DWCONV_KNOWN(x) __builtin_constant_p(x)
 #else
-#define OPT_DWCONV_UNROLLED(p) 0
+#define OPT_DWCONV_KNOWN(x) 0
 #endif
+#define OPT_DWCONV_UNROLLED(p) \
+  (OPT_DWCONV_KNOWN((p)->kernel_h * (p)->kernel_w) && (p)->kernel_h * (p)->kernel_w <= OPT_DWCONV_UNROLL_TAPS)
+/* Whether the call site knows where the border pixels are (a layer's own call: its params folded). */
+#define OPT_DWCONV_FOLDED(p)                                                                           \
+  (OPT_DWCONV_KNOWN((p)->inner_y0 + (p)->inner_y1 + (p)->out_h) &&                                      \
+   OPT_DWCONV_KNOWN((p)->inner_x0 + (p)->inner_x1 + (p)->out_w) && OPT_DWCONV_KNOWN((p)->reverse))
 
-/* One output pixel whose window starts at input (y0, x0); taps ky0..ky1-1, kx0..kx1-1 lie inside
- * (inner: all of them). */
+/* One output pixel whose window starts at input (y0, x0); taps ky0..ky1-1, kx0..kx1-1 lie inside.
+ * Where the bounds are compile-time constants (a pixel inside, or a border pixel the loops below
+ * single out), the taps unroll into fixed offsets. */
 TG_ALWAYS_INLINE void opt_dwconv_pixel(const opt_dwconv_params *p, const int8_t *image, int32_t y0, int32_t x0,
-                                       int32_t inner, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1,
-                                       int8_t *out) {
+                                       int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1, int8_t *out) {
   const int32_t c = p->channels, groups = c / 4, rest = c - 4 * groups, taps = p->kernel_h * p->kernel_w;
   const int32_t row_step = p->dilation_h * p->in_w * c, col_step = p->dilation_w * c;
   const uint32_t offset2 = tg_lanes(p->input_offset, p->input_offset);
@@ -100,8 +106,8 @@ TG_ALWAYS_INLINE void opt_dwconv_pixel(const opt_dwconv_params *p, const int8_t 
   const int8_t *first = image + ((y0 + ky0 * p->dilation_h) * p->in_w + x0 + kx0 * p->dilation_w) * c;
   for (int32_t g = 0; g < groups; ++g) {
     int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-    if (inner && OPT_DWCONV_UNROLLED(p)) {
-      OPT_DWCONV_TAPS(first, 0, p->kernel_h, 0, p->kernel_w, "GCC unroll 25")
+    if (OPT_DWCONV_UNROLLED(p) && OPT_DWCONV_KNOWN(ky0 + 64 * (ky1 + 64 * (kx0 + 64 * kx1)))) {
+      OPT_DWCONV_TAPS(first, ky0, ky1, kx0, kx1, "GCC unroll 25")
     } else {
       OPT_DWCONV_TAPS(first, ky0, ky1, kx0, kx1, "GCC unroll 1")
     }
@@ -128,34 +134,77 @@ TG_ALWAYS_INLINE void opt_dwconv_pixel(const opt_dwconv_params *p, const int8_t 
   }
 }
 
-/* Output pixel (oy, ox); `inner`: its window lies inside the input (every tap at a fixed offset). */
+/* Output pixel (oy, ox); inner_y, inner_x: its window lies inside the input vertically,
+ * horizontally (the bounds of those taps are then the whole window). */
 TG_ALWAYS_INLINE void opt_dwconv_at(const opt_dwconv_params *p, const int8_t *image, int32_t oy, int32_t ox,
-                                    int32_t inner, int8_t *out) {
+                                    int32_t inner_y, int32_t inner_x, int8_t *out) {
   const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
-  if (inner) {
-    opt_dwconv_pixel(p, image, y0, x0, 1, 0, p->kernel_h, 0, p->kernel_w, out);
+  if (inner_y && inner_x) { /* its own copy where the flags are known only at run time */
+    opt_dwconv_pixel(p, image, y0, x0, 0, p->kernel_h, 0, p->kernel_w, out);
     return;
   }
   int32_t ky0 = 0, ky1 = p->kernel_h, kx0 = 0, kx1 = p->kernel_w;
-  while (ky0 < ky1 && y0 + ky0 * p->dilation_h < 0) ++ky0;
-  while (ky1 > ky0 && y0 + (ky1 - 1) * p->dilation_h >= p->in_h) --ky1;
-  while (kx0 < kx1 && x0 + kx0 * p->dilation_w < 0) ++kx0;
-  while (kx1 > kx0 && x0 + (kx1 - 1) * p->dilation_w >= p->in_w) --kx1;
-  opt_dwconv_pixel(p, image, y0, x0, 0, ky0, ky1, kx0, kx1, out);
+  if (!inner_y) {
+    while (ky0 < ky1 && y0 + ky0 * p->dilation_h < 0) ++ky0;
+    while (ky1 > ky0 && y0 + (ky1 - 1) * p->dilation_h >= p->in_h) --ky1;
+  }
+  if (!inner_x) {
+    while (kx0 < kx1 && x0 + kx0 * p->dilation_w < 0) ++kx0;
+    while (kx1 > kx0 && x0 + (kx1 - 1) * p->dilation_w >= p->in_w) --kx1;
+  }
+  opt_dwconv_pixel(p, image, y0, x0, ky0, ky1, kx0, kx1, out);
 }
 
+/* Pixels [x_begin, x_end) of row oy in the run's direction, all inside horizontally (inner_x) or not. */
+TG_ALWAYS_INLINE void opt_dwconv_span(const opt_dwconv_params *p, const int8_t *image, int32_t oy, int32_t inner_y,
+                                      int32_t inner_x, int32_t x_begin, int32_t x_end, int8_t *out_row) {
+  for (int32_t j = 0; j < x_end - x_begin; ++j) {
+    const int32_t ox = p->reverse ? x_end - 1 - j : x_begin + j;
+    opt_dwconv_at(p, image, oy, ox, inner_y, inner_x, out_row + ox * p->channels);
+  }
+}
+
+/* Row oy as three spans: the pixels left of, inside and right of the inner columns. */
+TG_ALWAYS_INLINE void opt_dwconv_row(const opt_dwconv_params *p, const int8_t *image, int32_t oy, int32_t inner_y,
+                                     int8_t *out_row) {
+  const int32_t x0 = p->inner_x0, x1 = p->inner_x1, w = p->out_w, first = p->reverse ? x1 : 0;
+  const int32_t last = p->reverse ? 0 : x1;
+  opt_dwconv_span(p, image, oy, inner_y, 0, first, p->reverse ? w : x0, out_row);
+  opt_dwconv_span(p, image, oy, inner_y, 1, x0, x1, out_row);
+  opt_dwconv_span(p, image, oy, inner_y, 0, last, p->reverse ? x0 : w, out_row);
+}
+
+/* Rows [y_begin, y_end) in the run's direction, all inside vertically (inner_y) or not. */
+TG_ALWAYS_INLINE void opt_dwconv_rows_of(const opt_dwconv_params *p, const int8_t *image, int32_t inner_y,
+                                         int32_t y_begin, int32_t y_end, int8_t *out) {
+  for (int32_t i = 0; i < y_end - y_begin; ++i) {
+    const int32_t oy = p->reverse ? y_end - 1 - i : y_begin + i;
+    opt_dwconv_row(p, image, oy, inner_y, out + oy * p->out_w * p->channels);
+  }
+}
+
+/* Raster order, or (reverse) its opposite. Where the call site knows where the border pixels are
+ * (a layer's own call), the rows above, inside and below the inner ones, and in each row the
+ * pixels left of, inside and right of the inner ones, run as loops of their own: a border loop's
+ * few pixels unroll, their taps' bounds folded (fixed offsets, as inside). Elsewhere (the
+ * out-of-line variants) one loop over all pixels. */
 TG_ALWAYS_INLINE void opt_dwconv_s8_inline(const opt_dwconv_params *p, const int8_t *input, int8_t *output) {
-  const int32_t c = p->channels;
-  /* Raster order, or (reverse) its opposite. */
+  const int32_t c = p->channels, y0 = p->inner_y0, y1 = p->inner_y1, h = p->out_h;
   const int32_t step = p->reverse ? -1 : 1;
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *image = input + b * p->in_h * p->in_w * c;
     int8_t *out = output + b * p->out_h * p->out_w * c;
-    for (int32_t i = 0, oy = p->reverse ? p->out_h - 1 : 0; i < p->out_h; ++i, oy += step) {
-      const int32_t inner_row = oy >= p->inner_y0 && oy < p->inner_y1;
+    if (OPT_DWCONV_FOLDED(p)) {
+      opt_dwconv_rows_of(p, image, 0, p->reverse ? y1 : 0, p->reverse ? h : y0, out);
+      opt_dwconv_rows_of(p, image, 1, y0, y1, out);
+      opt_dwconv_rows_of(p, image, 0, p->reverse ? 0 : y1, p->reverse ? y0 : h, out);
+      continue;
+    }
+    for (int32_t i = 0, oy = p->reverse ? h - 1 : 0; i < h; ++i, oy += step) {
+      const int32_t inner_row = oy >= y0 && oy < y1;
       for (int32_t j = 0, ox = p->reverse ? p->out_w - 1 : 0; j < p->out_w; ++j, ox += step) {
         const int32_t inner = inner_row && ox >= p->inner_x0 && ox < p->inner_x1;
-        opt_dwconv_at(p, image, oy, ox, inner, out + (oy * p->out_w + ox) * c);
+        opt_dwconv_at(p, image, oy, ox, inner, inner, out + (oy * p->out_w + ox) * c);
       }
     }
   }
