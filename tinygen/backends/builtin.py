@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygen.backends import builtin_mve
 from tinygen.backends.builtin_quant import Requant, accumulator_range, requant
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, Record, Scratch
@@ -77,7 +78,10 @@ def specialize(op: Op, call: Call, options, target) -> Call:
     """The optimized call for `op`, or `call` (its reference call) when none applies. The kernels
     pick SIMD or portable code at compile time, so the board does not change the choice; --optimize
     memory keeps depthwise convolutions off opt_dwconv_rows, whose band would move the memory plan
-    (its patch stages and peak) before the peak's leaner variants are tried."""
+    (its patch stages and peak) before the peak's leaner variants are tried. Cores with Helium
+    (MVE) take the MVE kernels where they apply (builtin_mve.py)."""
+    if builtin_mve.applies(target) and (mve := builtin_mve.specialize(op, call)) is not None:
+        return mve
     if call.kernel == "depthwise_conv2d":
         return _depthwise(op, call, rows=options.optimize != "memory") or call
     handler = {"conv2d": _conv, "fully_connected": _fully_connected, "binary": _add}.get(call.kernel)
