@@ -3,6 +3,8 @@
 
 - CONV_2D, and DEPTHWISE_CONV_2D with one input channel: mve_conv, int8 im2col columns, two
   output pixels by two output channels per pass of VMLADAVA.
+- DEPTHWISE_CONV_2D with depth multiplier 1: mve_dwconv, four channels per vector, two pixels
+  per pass inside the input, border windows copied with the zero point as padding.
 - FULLY_CONNECTED: mve_fc, four units per pass over the input row.
 The weights are interleaved here in the order the inner loops read them (zero-padded to 16
 values), the input zero point folded into the bias, and the requantization constants laid out as
@@ -25,6 +27,13 @@ MVE_CONV_PARAMS = Record("mve_conv_params", f"""
     const int8_t *weights;
     const int32_t *rq;
 """)
+MVE_DWCONV_PARAMS = Record("mve_dwconv_params", f"""
+    int32_t batches, in_h, in_w, channels, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w,
+        dilation_h, dilation_w, pad_top, pad_left, input_offset, inner_y0, inner_y1, inner_x0, inner_x1,
+        {RQ_FIELDS};
+    const int8_t *weights;
+    const int32_t *rq;
+""")
 MVE_FC_PARAMS = Record("mve_fc_params", f"""
     int32_t batches, depth, units, stride16, {RQ_FIELDS};
     const int8_t *weights;
@@ -43,6 +52,8 @@ def specialize(op: Op, call: Call) -> Call | None:
         return _conv(op, call, f, f["weights"].data)
     if call.kernel == "depthwise_conv2d" and f["in_c"] == 1:
         return _conv(op, call, f, np.transpose(f["weights"].data, (3, 1, 2, 0)))
+    if call.kernel == "depthwise_conv2d" and f["depth_multiplier"] == 1:
+        return _depthwise(op, call, f)
     if call.kernel == "fully_connected":
         return _fully_connected(op, call, f)
     return None
@@ -52,29 +63,43 @@ def _round_up(n: int, m: int) -> int:
     return -(-n // m) * m
 
 
+def _folded(f: dict, rows: np.ndarray) -> np.ndarray | None:
+    """bias + input_offset * sum(weights) per channel (rows [channels, depth]), None beyond int32."""
+    bias = np.zeros(rows.shape[0], np.int64) if f["bias"] is None else f["bias"].data.ravel().astype(np.int64)
+    folded = bias + f["input_offset"] * rows.astype(np.int64).sum(axis=1)
+    return None if np.abs(folded).max(initial=0) >= 1 << 31 else folded
+
+
+def _records(f: dict, folded: np.ndarray, group: int) -> tuple[Array, dict]:
+    """Per block of `group` channels the requantization record of its four lanes (lane l serves
+    channel block * group + l % group; past the last channel, the last again), and the params'
+    requantization fields."""
+    channels = folded.shape[0]
+    blocks = -(-channels // group)
+    multiplier = np.broadcast_to(f["multiplier"].values, (channels,)).astype(np.int64)
+    shift = np.broadcast_to(f["shift"].values, (channels,)).astype(np.int64)
+    lane = np.minimum(np.arange(blocks)[:, None] * group + np.arange(4)[None, :] % group, channels - 1)
+    records = np.stack([folded[lane], np.maximum(shift, 0)[lane], multiplier[lane], np.minimum(shift, 0)[lane]],
+                       axis=1)
+    fields = {"left_shift": int((shift > 0).any()), "sign_fix": int(f["act_min"] < f["output_offset"]),
+              "output_offset": f["output_offset"], "act_min": f["act_min"], "act_max": f["act_max"]}
+    return Array(records.reshape(-1).astype(np.int32), "int32_t"), fields
+
+
 def _layer(f: dict, rows: np.ndarray, group: int) -> dict | None:
     """Weights rows [channels, depth] interleaved per `group` channels (a block) and CHUNK values,
-    and per block the requantization record of its four lanes; None when the folded bias leaves
-    int32."""
+    and the requantization records; None when the folded bias leaves int32."""
     channels, depth = rows.shape
-    bias = np.zeros(channels, np.int64) if f["bias"] is None else f["bias"].data.ravel().astype(np.int64)
-    folded = bias + f["input_offset"] * rows.astype(np.int64).sum(axis=1)
-    if np.abs(folded).max(initial=0) >= 1 << 31:
+    folded = _folded(f, rows)
+    if folded is None:
         return None
+    rq, rq_fields = _records(f, folded, group)
     blocks, stride16 = -(-channels // group), _round_up(depth, CHUNK)
     padded = np.zeros((blocks * group, stride16), np.int8)
     padded[:channels, :depth] = rows
     weights = padded.reshape(blocks, group, stride16 // CHUNK, CHUNK).transpose(0, 2, 1, 3)
-    multiplier = np.broadcast_to(f["multiplier"].values, (channels,)).astype(np.int64)
-    shift = np.broadcast_to(f["shift"].values, (channels,)).astype(np.int64)
-    # Lane l of block b serves channel b * group + l % group (past the last: the last again).
-    lane = np.minimum(np.arange(blocks)[:, None] * group + np.arange(4)[None, :] % group, channels - 1)
-    records = np.stack([folded[lane], np.maximum(shift, 0)[lane], multiplier[lane], np.minimum(shift, 0)[lane]],
-                       axis=1)
-    return {"weights": Array(np.ascontiguousarray(weights).reshape(-1), "int8_t"),
-            "rq": Array(records.reshape(-1).astype(np.int32), "int32_t"), "stride16": stride16,
-            "rq_fields": {"left_shift": int((shift > 0).any()), "sign_fix": int(f["act_min"] < f["output_offset"]),
-                          "output_offset": f["output_offset"], "act_min": f["act_min"], "act_max": f["act_max"]}}
+    return {"weights": Array(np.ascontiguousarray(weights).reshape(-1), "int8_t"), "rq": rq, "stride16": stride16,
+            "rq_fields": rq_fields}
 
 
 def _conv(op: Op, call: Call, f: dict, weights: np.ndarray) -> Call | None:
@@ -99,10 +124,52 @@ def _conv(op: Op, call: Call, f: dict, weights: np.ndarray) -> Call | None:
     inplace = [InPlace(i.input, i.forward) for i in
                window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
                               f["dilation_h"], f["dilation_w"], block=2)]
-    repeated = bool(op.options.get("in_tile"))
-    function = "mve_conv_s8" if repeated else "mve_conv_s8_inline"
+    function = _function(op, "mve_conv_s8")
     return Call("mve_conv", function, [MVE_CONV_PARAMS(fields), x, out, Scratch(2 * layer["stride16"])],
-                macs=call.macs, inplace=inplace, sources=("mve_conv_s8",) if repeated else ())
+                macs=call.macs, inplace=inplace, sources=() if function.endswith("_inline") else (function,))
+
+
+def _inner(out_size: int, in_size: int, stride: int, pad: int, kernel: int, dilation: int) -> tuple[int, int]:
+    """The output positions whose window lies inside the input, as [first, last + 1)."""
+    inside = [o for o in range(out_size)
+              if o * stride - pad >= 0 and o * stride - pad + (kernel - 1) * dilation < in_size]
+    return (inside[0], inside[-1] + 1) if inside else (0, 0)
+
+
+def _depthwise(op: Op, call: Call, f: dict) -> Call | None:
+    x, out = op.inputs[0], op.outputs[0]
+    _, kh, kw, c = f["weights"].data.shape
+    taps = f["weights"].data.reshape(kh * kw, c)
+    folded = _folded(f, taps.T)
+    if folded is None:
+        return None
+    rq, rq_fields = _records(f, folded, 4)
+    padded = np.zeros((kh * kw, _round_up(c, 4)), np.int8)
+    padded[:, :c] = taps
+    weights = padded.reshape(kh * kw, -1, 4).transpose(1, 0, 2)  # [group of 4 channels][tap][4]
+    inner_y = _inner(f["out_h"], x.shape[1], f["stride_h"], f["pad_top"], kh, f["dilation_h"])
+    inner_x = _inner(f["out_w"], x.shape[2], f["stride_w"], f["pad_left"], kw, f["dilation_w"])
+    fields = {"batches": f["batches"], "in_h": f["in_h"], "in_w": f["in_w"], "channels": c}
+    fields.update({name: f[name] for name in ("out_h", "out_w", "kernel_h", "kernel_w", "stride_h", "stride_w",
+                                               "dilation_h", "dilation_w", "pad_top", "pad_left", "input_offset")})
+    fields.update({"inner_y0": inner_y[0], "inner_y1": inner_y[1], "inner_x0": inner_x[0], "inner_x1": inner_x[1],
+                   **rq_fields, "weights": Array(np.ascontiguousarray(weights).reshape(-1), "int8_t"),
+                   "rq": rq})
+    # Two pixels of a pair are read channel group by channel group as they are written; a border
+    # pixel's window is copied into the scratch first.
+    inplace = [InPlace(i.input, i.forward) for i in
+               window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
+                              f["dilation_h"], f["dilation_w"], block=2)]
+    function = _function(op, "mve_dwconv_s8")
+    return Call("mve_dwconv", function, [MVE_DWCONV_PARAMS(fields), x, out, Scratch(kh * kw * c)],
+                macs=call.macs, inplace=inplace,
+                sources=() if function.endswith("_inline") else (function,))
+
+
+def _function(op: Op, name: str) -> str:
+    """The always-inline body for a layer-based call, the out-of-line one (its own source file)
+    for a call made once per tile of a patch-based stage."""
+    return name if op.options.get("in_tile") else f"{name}_inline"
 
 
 def _fully_connected(op: Op, call: Call, f: dict) -> Call | None:

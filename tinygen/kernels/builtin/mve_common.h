@@ -25,6 +25,10 @@
 
 #define MVE_ALWAYS_INLINE static inline __attribute__((always_inline))
 
+/* Hides how a pointer was computed, so GCC forms it where it is used (one ADD) instead of keeping
+ * one induction variable per constant offset, which it spills once there are more than registers. */
+#define MVE_OPAQUE(p) __asm__("" : "+r"(p))
+
 /* int32 words per record: bias, left shift, multiplier, negated right shift; four lanes each. */
 #define MVE_RQ_WORDS 16
 

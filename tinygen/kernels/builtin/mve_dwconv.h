@@ -1,0 +1,121 @@
+/* Helium (MVE) depthwise convolution (DEPTHWISE_CONV_2D, depth multiplier 1) for the Cortex-M55:
+ * four channels per vector, two output pixels of a row per pass where their windows lie inside.
+ *
+ * Per tap a vector of four weights (VLDRB.S32 widens them) meets each pixel's four input values
+ * (widened likewise) in a VMUL and a VADD (MVE's integer VMLA takes a scalar, not a vector). The
+ * input zero point is folded into the bias (bias + input_offset * sum(weights)), so a pixel whose
+ * window lies inside the input reads it where it is, and a pixel with taps outside (the border)
+ * first copies its window into the scratch, those taps holding -input_offset. A last partial
+ * group of channels loads and stores under a predicate, reading nothing past the pixel.
+ *
+ * mve_dwconv_s8_inline is an always-inline body (the call site folds the layer's shapes);
+ * mve_dwconv_s8 the same out of line, for patch-based tiles (mve_dwconv_s8.c).
+ */
+#ifndef MVE_DWCONV_H
+#define MVE_DWCONV_H
+
+#include <stdint.h>
+
+#include "mve_common.h"
+
+typedef struct {
+  int32_t batches, in_h, in_w, channels, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w;
+  int32_t dilation_h, dilation_w, pad_top, pad_left, input_offset;
+  int32_t inner_y0, inner_y1, inner_x0, inner_x1; /* outputs whose window is inside: [y0, y1) x [x0, x1) */
+  int32_t left_shift, sign_fix, output_offset, act_min, act_max; /* requantization (mve_common.h) */
+  const int8_t *weights; /* [channels / 4 rounded up][kernel_h][kernel_w][4 channels], zero-padded */
+  const int32_t *rq;     /* [channels / 4 rounded up][MVE_RQ_WORDS] */
+} mve_dwconv_params;
+
+/* Four input values at x, widened; under `pred` for a partial group. */
+MVE_ALWAYS_INLINE int32x4_t mve_dwconv_load(const int8_t *x, int32_t partial, mve_pred16_t pred) {
+  if (partial) return vldrbq_z_s32(x, pred);
+  return vldrbq_s32(x);
+}
+
+/* One output pixel and, with `two`, the next of its row (`next` bytes further in the input), channels
+ * in groups of four: the window's taps start at `base`, `row_pitch` bytes from one kernel row to the
+ * next and `tap_pitch` from one tap to the next. */
+MVE_ALWAYS_INLINE void mve_dwconv_pixels(const mve_dwconv_params *p, const int8_t *base, int32_t row_pitch,
+                                         int32_t tap_pitch, int32_t next, int32_t two, int8_t *out) {
+  const int32_t ch = p->channels, taps = p->kernel_h * p->kernel_w;
+  const int32_t *rq = p->rq;
+  for (int32_t c = 0; c < ch; c += 4, rq += MVE_RQ_WORDS) {
+    const int32_t partial = c + 4 > ch;
+    const mve_pred16_t pred = vctp32q((uint32_t)(ch - c));
+    int32x4_t a0 = vdupq_n_s32(0), a1 = a0;
+    const int8_t *w = p->weights + c * taps;
+    /* Unrolled where the layer's window is a constant: fixed offsets, no loop counters. */
+#pragma GCC unroll 8
+    for (int32_t ky = 0; ky < p->kernel_h; ++ky) {
+#pragma GCC unroll 8
+      for (int32_t kx = 0; kx < p->kernel_w; ++kx) {
+        const int8_t *x = base + ky * row_pitch + kx * tap_pitch + c;
+        MVE_OPAQUE(x);
+        const int32x4_t wv = vldrbq_s32(w);
+        a0 = vaddq_s32(a0, vmulq_s32(mve_dwconv_load(x, partial, pred), wv));
+        if (two) a1 = vaddq_s32(a1, vmulq_s32(mve_dwconv_load(x + next, partial, pred), wv));
+        w += 4;
+      }
+    }
+    const int32x4_t y0 = MVE_REQUANTIZE(p, a0, rq);
+    if (partial) vstrbq_p_s32(out + c, y0, pred); else vstrbq_s32(out + c, y0);
+    if (two) {
+      const int32x4_t y1 = MVE_REQUANTIZE(p, a1, rq);
+      if (partial) vstrbq_p_s32(out + ch + c, y1, pred); else vstrbq_s32(out + ch + c, y1);
+    }
+  }
+}
+
+/* The window of output pixel (oy, ox) into col ([ky][kx][channel]), taps outside the input holding
+ * the pad value (-input_offset: they add nothing to the folded bias's sums). */
+MVE_ALWAYS_INLINE void mve_dwconv_column(const mve_dwconv_params *p, const int8_t *image, int32_t oy, int32_t ox,
+                                         int8_t *col) {
+  const int32_t ch = p->channels;
+  const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+  for (int32_t ky = 0; ky < p->kernel_h; ++ky) {
+    const int32_t y = y0 + ky * p->dilation_h;
+    for (int32_t kx = 0; kx < p->kernel_w; ++kx) {
+      const int32_t x = x0 + kx * p->dilation_w;
+      col = y < 0 || y >= p->in_h || x < 0 || x >= p->in_w ? mve_fill(col, -p->input_offset, ch)
+                                                            : mve_copy(col, image + (y * p->in_w + x) * ch, ch);
+    }
+  }
+}
+
+MVE_ALWAYS_INLINE void mve_dwconv_s8_inline(const mve_dwconv_params *p, const int8_t *input, int8_t *output,
+                                            void *scratch) {
+  int8_t *col = (int8_t *)scratch;
+  const int32_t ch = p->channels;
+  for (int32_t b = 0; b < p->batches; ++b) {
+    const int8_t *image = input + b * p->in_h * p->in_w * ch;
+    int8_t *out = output + b * p->out_h * p->out_w * ch;
+    for (int32_t oy = 0; oy < p->out_h; ++oy) {
+      const int32_t inner_row = oy >= p->inner_y0 && oy < p->inner_y1;
+      const int32_t row_pitch = p->dilation_h * p->in_w * ch, tap_pitch = p->dilation_w * ch;
+      int32_t ox = 0;
+      while (ox < p->out_w) {
+        int8_t *o = out + (oy * p->out_w + ox) * ch;
+        if (inner_row && ox >= p->inner_x0 && ox < p->inner_x1) {
+          const int8_t *base = image + ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w - p->pad_left) * ch;
+          /* Pairs start at even raster positions: the in-place bounds count pixels in such pairs. */
+          if (ox + 1 < p->inner_x1 && ((oy * p->out_w + ox) & 1) == 0) {
+            mve_dwconv_pixels(p, base, row_pitch, tap_pitch, p->stride_w * ch, 1, o);
+            ox += 2;
+          } else {
+            mve_dwconv_pixels(p, base, row_pitch, tap_pitch, 0, 0, o);
+            ox += 1;
+          }
+        } else {
+          mve_dwconv_column(p, image, oy, ox, col);
+          mve_dwconv_pixels(p, col, p->kernel_w * ch, ch, 0, 0, o);
+          ox += 1;
+        }
+      }
+    }
+  }
+}
+
+void mve_dwconv_s8(const mve_dwconv_params *p, const int8_t *input, int8_t *output, void *scratch);
+
+#endif
