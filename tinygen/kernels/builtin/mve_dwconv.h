@@ -33,6 +33,33 @@ MVE_ALWAYS_INLINE int32x4_t mve_dwconv_load(const int8_t *x, int32_t partial, mv
   return vldrbq_s32(x);
 }
 
+/* One tap of four channels: *a += x[0..3] * (*w)[0..3], widened, *w advanced past them; tap2 for two
+ * pixels. In assembly so that GCC keeps each tap's loads next to their use (on its own it hoists
+ * every load of the window first and spills the vectors). Widening loads take low registers ("l"). */
+MVE_ALWAYS_INLINE void mve_dwconv_tap(const int8_t *x, const int8_t **w, int32x4_t *a) {
+  int32x4_t t, u;
+  __asm__("vldrb.s32 %q[t], [%[x]]\n\t"
+          "vldrb.s32 %q[u], [%[w]], #4\n\t"
+          "vmul.i32 %q[t], %q[t], %q[u]\n\t"
+          "vadd.i32 %q[a], %q[a], %q[t]"
+          : [a] "+w"(*a), [t] "=&w"(t), [u] "=&w"(u), [w] "+l"(*w)
+          : [x] "l"(x), "m"(*(const int8_t(*)[4])x));
+}
+
+MVE_ALWAYS_INLINE void mve_dwconv_tap2(const int8_t *x, const int8_t *x1, const int8_t **w, int32x4_t *a0,
+                                       int32x4_t *a1) {
+  int32x4_t t, u;
+  __asm__("vldrb.s32 %q[u], [%[w]], #4\n\t"
+          "vldrb.s32 %q[t], [%[x]]\n\t"
+          "vmul.i32 %q[t], %q[t], %q[u]\n\t"
+          "vadd.i32 %q[a0], %q[a0], %q[t]\n\t"
+          "vldrb.s32 %q[t], [%[x1]]\n\t"
+          "vmul.i32 %q[t], %q[t], %q[u]\n\t"
+          "vadd.i32 %q[a1], %q[a1], %q[t]"
+          : [a0] "+w"(*a0), [a1] "+w"(*a1), [t] "=&w"(t), [u] "=&w"(u), [w] "+l"(*w)
+          : [x] "l"(x), [x1] "l"(x1), "m"(*(const int8_t(*)[4])x), "m"(*(const int8_t(*)[4])x1));
+}
+
 /* One output pixel and, with `two`, the next of its row (`next` bytes further in the input), channels
  * in groups of four: the window's taps start at `base`, `row_pitch` bytes from one kernel row to the
  * next and `tap_pitch` from one tap to the next. */
@@ -44,18 +71,24 @@ MVE_ALWAYS_INLINE void mve_dwconv_pixels(const mve_dwconv_params *p, const int8_
     const int32_t partial = c + 4 > ch;
     const mve_pred16_t pred = vctp32q((uint32_t)(ch - c));
     int32x4_t a0 = vdupq_n_s32(0), a1 = a0;
-    const int8_t *w = p->weights + c * taps;
-    /* Unrolled where the layer's window is a constant: fixed offsets, no loop counters. */
+    /* Unrolled where the layer's window is a constant: each tap at a fixed offset from the group's
+     * input pointer (kept opaque, so that GCC does not make an induction variable of every tap). */
+    const int8_t *w = p->weights + c * taps, *x0 = base + c;
+    MVE_OPAQUE(x0);
 #pragma GCC unroll 8
     for (int32_t ky = 0; ky < p->kernel_h; ++ky) {
 #pragma GCC unroll 8
       for (int32_t kx = 0; kx < p->kernel_w; ++kx) {
-        const int8_t *x = base + ky * row_pitch + kx * tap_pitch + c;
-        MVE_OPAQUE(x);
-        const int32x4_t wv = vldrbq_s32(w);
-        a0 = vaddq_s32(a0, vmulq_s32(mve_dwconv_load(x, partial, pred), wv));
-        if (two) a1 = vaddq_s32(a1, vmulq_s32(mve_dwconv_load(x + next, partial, pred), wv));
-        w += 4;
+        const int8_t *x = x0 + ky * row_pitch + kx * tap_pitch;
+        if (partial) {
+          const int32x4_t wv = vldrbq_s32(w);
+          a0 = vaddq_s32(a0, vmulq_s32(vldrbq_z_s32(x, pred), wv));
+          w += 4;
+        } else if (two) {
+          mve_dwconv_tap2(x, x + next, &w, &a0, &a1);
+        } else {
+          mve_dwconv_tap(x, &w, &a0);
+        }
       }
     }
     const int32x4_t y0 = MVE_REQUANTIZE(p, a0, rq);
