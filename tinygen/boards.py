@@ -135,7 +135,7 @@ def _link_dict(link: Link | None) -> dict | None:
                         "why": link.reserve_why}}
 
 
-MVE_CORES = ("cortex-m55",)
+MVE_CORES = ("cortex-m55", "cortex-m85")
 
 _FPU_FLAGS = {
     ("cortex-m4", "sp"): "fpv4-sp-d16", ("cortex-m4", "default"): "fpv4-sp-d16",
