@@ -6,6 +6,8 @@
 - DEPTHWISE_CONV_2D with depth multiplier 1: mve_dwconv, four channels per vector, two pixels
   per pass inside the input, border windows copied with the zero point as padding.
 - FULLY_CONNECTED: mve_fc, four units per pass over the input row.
+- ADD/SUB of same-shape tensors (or regions of them, row by row): mve_add, each input's rescaling
+  tabulated and gathered four elements at a time.
 The weights are interleaved here in the order the inner loops read them (zero-padded to 16
 values), the input zero point folded into the bias, and the requantization constants laid out as
 vectors of four lanes (mve_common.h). Layers these kernels do not take (grouped convolutions, a
@@ -18,6 +20,7 @@ import numpy as np
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, Record, Scratch
 from tinygen.ops.inplace import InPlace, window_inplace
+from tinygen.quant import multiply_by_quantized_multiplier
 
 CHUNK = 16  # int8 values per vector
 RQ_FIELDS = "left_shift, sign_fix, output_offset, act_min, act_max"
@@ -33,6 +36,10 @@ MVE_DWCONV_PARAMS = Record("mve_dwconv_params", f"""
         {RQ_FIELDS};
     const int8_t *weights;
     const int32_t *rq;
+""")
+MVE_ADD_PARAMS = Record("mve_add_params", f"""
+    int32_t rows, size, a_row_stride, b_row_stride, subtract, {RQ_FIELDS};
+    const int32_t *a_table, *b_table, *rq;
 """)
 MVE_FC_PARAMS = Record("mve_fc_params", f"""
     int32_t batches, depth, units, stride16, {RQ_FIELDS};
@@ -56,6 +63,8 @@ def specialize(op: Op, call: Call) -> Call | None:
         return _depthwise(op, call, f)
     if call.kernel == "fully_connected":
         return _fully_connected(op, call, f)
+    if call.kernel == "binary" and op.kind in ("ADD", "SUB"):
+        return _add(op, call, f)
     return None
 
 
@@ -70,6 +79,11 @@ def _folded(f: dict, rows: np.ndarray) -> np.ndarray | None:
     return None if np.abs(folded).max(initial=0) >= 1 << 31 else folded
 
 
+def _rq_fields(f: dict, shift: np.ndarray) -> dict:
+    return {"left_shift": int((shift > 0).any()), "sign_fix": int(f["act_min"] < f["output_offset"]),
+            "output_offset": f["output_offset"], "act_min": f["act_min"], "act_max": f["act_max"]}
+
+
 def _records(f: dict, folded: np.ndarray, group: int) -> tuple[Array, dict]:
     """Per block of `group` channels the requantization record of its four lanes (lane l serves
     channel block * group + l % group; past the last channel, the last again), and the params'
@@ -81,9 +95,7 @@ def _records(f: dict, folded: np.ndarray, group: int) -> tuple[Array, dict]:
     lane = np.minimum(np.arange(blocks)[:, None] * group + np.arange(4)[None, :] % group, channels - 1)
     records = np.stack([folded[lane], np.maximum(shift, 0)[lane], multiplier[lane], np.minimum(shift, 0)[lane]],
                        axis=1)
-    fields = {"left_shift": int((shift > 0).any()), "sign_fix": int(f["act_min"] < f["output_offset"]),
-              "output_offset": f["output_offset"], "act_min": f["act_min"], "act_max": f["act_max"]}
-    return Array(records.reshape(-1).astype(np.int32), "int32_t"), fields
+    return Array(records.reshape(-1).astype(np.int32), "int32_t"), _rq_fields(f, shift)
 
 
 def _layer(f: dict, rows: np.ndarray, group: int) -> dict | None:
@@ -181,3 +193,33 @@ def _fully_connected(op: Op, call: Call, f: dict) -> Call | None:
               **layer["rq_fields"], "weights": layer["weights"], "rq": layer["rq"]}
     return Call("mve_fc", "mve_fc_s8_inline", [MVE_FC_PARAMS(fields), call.args[1], call.args[2]],
                 macs=call.macs, sources=())
+
+
+def _add(op: Op, call: Call, f: dict) -> Call | None:
+    """Same-shape ADD/SUB, dense rows one after another or (a patch tile's regions of larger
+    buffers) each operand's rows their own stride apart; broadcasts keep the reference kernel."""
+    walk = f["walk"].fields if "walk" in f else f
+    if walk["rank"] > 2 or list(walk["a_stride"])[-1:] != [1] or list(walk["b_stride"])[-1:] != [1]:
+        return None
+    rows, size = (1, walk["shape"][0]) if walk["rank"] == 1 else walk["shape"]
+    a_row, b_row = (size, size) if walk["rank"] == 1 else (walk["a_stride"][0], walk["b_stride"][0])
+    if 0 in (a_row, b_row):
+        return None  # a row broadcast
+    bits = np.arange(256, dtype=np.uint8).view(np.int8).astype(np.int64)  # the int8 value of each index
+
+    def table(offset: int, multiplier: int, shift: int) -> Array:
+        values = [multiply_by_quantized_multiplier((int(v) + offset) * (1 << f["left_shift"]), multiplier, shift)
+                  for v in bits]
+        return Array(np.array(values, np.int32), "int32_t")
+
+    shift = np.array([f["shift"]], np.int64)
+    record = np.repeat([[0], [max(f["shift"], 0)], [f["multiplier"]], [min(f["shift"], 0)]], 4, axis=1)
+    fields = {"rows": int(rows), "size": int(size), "a_row_stride": int(a_row), "b_row_stride": int(b_row),
+              "subtract": int(op.kind == "SUB"), **_rq_fields(f, shift),
+              "a_table": table(f["a_offset"], f["a_multiplier"], f["a_shift"]),
+              "b_table": table(f["b_offset"], f["b_multiplier"], f["b_shift"]),
+              "rq": Array(record.reshape(-1).astype(np.int32), "int32_t")}
+    function = _function(op, "mve_add_s8")
+    a, b, out = call.args[1], call.args[2], call.args[3]
+    return Call("mve_add", function, [MVE_ADD_PARAMS(fields), a, b, out], macs=call.macs, inplace=call.inplace,
+                sources=() if function.endswith("_inline") else (function,))
