@@ -27,12 +27,6 @@ typedef struct {
   const int32_t *rq;     /* [channels / 4 rounded up][MVE_RQ_WORDS] */
 } mve_dwconv_params;
 
-/* Four input values at x, widened; under `pred` for a partial group. */
-MVE_ALWAYS_INLINE int32x4_t mve_dwconv_load(const int8_t *x, int32_t partial, mve_pred16_t pred) {
-  if (partial) return vldrbq_z_s32(x, pred);
-  return vldrbq_s32(x);
-}
-
 /* One tap of four channels: *a += x[0..3] * (*w)[0..3], widened, *w advanced past them; tap2 for two
  * pixels. In assembly so that GCC keeps each tap's loads next to their use (on its own it hoists
  * every load of the window first and spills the vectors). Widening loads take low registers ("l"). */
@@ -83,6 +77,7 @@ MVE_ALWAYS_INLINE void mve_dwconv_pixels(const mve_dwconv_params *p, const int8_
         if (partial) {
           const int32x4_t wv = vldrbq_s32(w);
           a0 = vaddq_s32(a0, vmulq_s32(vldrbq_z_s32(x, pred), wv));
+          if (two) a1 = vaddq_s32(a1, vmulq_s32(vldrbq_z_s32(x + next, pred), wv));
           w += 4;
         } else if (two) {
           mve_dwconv_tap2(x, x + next, &w, &a0, &a1);
