@@ -465,12 +465,21 @@ def test_zoos_are_bit_exact_with_the_mve_kernels_on_an_emulated_cortex_m55(tmp_p
     pixel or channel alone), windows of 1 to 7 taps, dilation, strides, padding (the depthwise
     border's copied windows), partial vectors (depths and channels not multiples of 16 or 4),
     one-channel depthwise as a convolution, activations with and without the sign fix, SUB;
-    grouped convolutions, other depth multipliers, MUL and broadcasts keep their other kernels."""
+    grouped convolutions, other depth multipliers, MUL and broadcasts keep their other kernels.
+    Every second convolution runs back to front (`reverse`), where its output is apart from its input."""
     _needs_arm_tools()
     path = quantize(mve_zoo(), tmp_path / "mve.tflite", seed=3, low=-2.0, high=2.0)
     program = compile_model(path, CompileOptions(patch="off"), get_board(M55))
     assert MVE_FUNCTIONS <= functions(program)
     assert not any(f.startswith("opt_") for f in functions(program)), "a Helium core takes no DSP kernel here"
+    windows = [(op, call) for op, call in program.calls if call.kernel in ("mve_conv", "mve_dwconv")]
+    reversed_calls = 0
+    for op, call in windows[::2]:
+        x, out = op.inputs[0], op.outputs[0]
+        if program.offset(out) >= program.offset(x) + x.nbytes or program.offset(x) >= program.offset(out) + out.nbytes:
+            call.args[0].fields["reverse"] = 1
+            reversed_calls += 1
+    assert reversed_calls >= 5
     _emulated_exactly(path, program, M55, samples=4)
 
 
@@ -482,13 +491,15 @@ def test_mve_kernels_only_for_cores_with_mve():
     assert not any(f.startswith("mve_") for f in on_m33)
 
 
-def test_shared_model_with_patch_stages_is_bit_exact_on_an_emulated_cortex_m55():
+@pytest.mark.parametrize("name,tiled", [("mlperf_ic_resnet8_int8", {"mve_conv_s8", "mve_add_s8"}),
+                                        ("tflm_person_detect_int8", {"mve_conv_s8", "mve_dwconv_s8"})])
+def test_shared_model_with_patch_stages_is_bit_exact_on_an_emulated_cortex_m55(name, tiled):
     """Tile calls run the MVE kernels' out-of-line variants (mve_*_s8.c)."""
     _needs_arm_tools()
-    path = shared_or_skip("models/mlperf_kws_dscnn_int8.tflite")
+    path = shared_or_skip(f"models/{name}.tflite")
     program = compile_model(path, CompileOptions(patch="auto"), get_board(M55))
     assert program.patch is not None
-    assert {"mve_conv_s8", "mve_dwconv_s8"} <= functions(program)
+    assert tiled <= functions(program)
     _emulated_exactly(path, program, M55)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, Record, Scratch
-from tinygen.ops.inplace import InPlace, window_inplace
+from tinygen.ops.inplace import window_inplace
 from tinygen.quant import multiply_by_quantized_multiplier
 
 CHUNK = 16  # int8 values per vector
@@ -29,6 +29,7 @@ MVE_CONV_PARAMS = Record("mve_conv_params", f"""
         dilation_h, dilation_w, pad_top, pad_left, pointwise, depth, stride16, pad_value, {RQ_FIELDS};
     const int8_t *weights;
     const int32_t *rq;
+    int32_t reverse;
 """)
 MVE_DWCONV_PARAMS = Record("mve_dwconv_params", f"""
     int32_t batches, in_h, in_w, channels, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w,
@@ -36,6 +37,7 @@ MVE_DWCONV_PARAMS = Record("mve_dwconv_params", f"""
         {RQ_FIELDS};
     const int8_t *weights;
     const int32_t *rq;
+    int32_t reverse;
 """)
 MVE_ADD_PARAMS = Record("mve_add_params", f"""
     int32_t rows, size, a_row_stride, b_row_stride, subtract, {RQ_FIELDS};
@@ -131,11 +133,10 @@ def _conv(op: Op, call: Call, f: dict, weights: np.ndarray) -> Call | None:
                                          "pad_top", "pad_left")}
     fields.update({"pointwise": int(pointwise), "depth": kh * kw * in_c, "stride16": layer["stride16"],
                    "pad_value": -f["input_offset"], **layer["rq_fields"], "weights": layer["weights"],
-                   "rq": layer["rq"]})
-    # Both pixels' windows are copied before either is written; pixels go front to back only.
-    inplace = [InPlace(i.input, i.forward) for i in
-               window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
-                              f["dilation_h"], f["dilation_w"], block=2)]
+                   "rq": layer["rq"], "reverse": 0})
+    # Both pixels' windows are copied before either is written; pairs go front to back or back to front.
+    inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
+                             f["dilation_h"], f["dilation_w"], block=2)
     function = _function(op, "mve_conv_s8")
     return Call("mve_conv", function, [MVE_CONV_PARAMS(fields), x, out, Scratch(2 * layer["stride16"])],
                 macs=call.macs, inplace=inplace, sources=() if function.endswith("_inline") else (function,))
@@ -166,12 +167,11 @@ def _depthwise(op: Op, call: Call, f: dict) -> Call | None:
                                                "dilation_h", "dilation_w", "pad_top", "pad_left", "input_offset")})
     fields.update({"inner_y0": inner_y[0], "inner_y1": inner_y[1], "inner_x0": inner_x[0], "inner_x1": inner_x[1],
                    **rq_fields, "weights": Array(np.ascontiguousarray(weights).reshape(-1), "int8_t"),
-                   "rq": rq})
-    # Two pixels of a pair are read channel group by channel group as they are written; a border
-    # pixel's window is copied into the scratch first.
-    inplace = [InPlace(i.input, i.forward) for i in
-               window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
-                              f["dilation_h"], f["dilation_w"], block=2)]
+                   "rq": rq, "reverse": 0})
+    # Two pixels of a pair are read channel group by channel group as they are written (none of their
+    # outputs on any of their inputs, by the bounds); a border pixel's window is copied first.
+    inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
+                             f["dilation_h"], f["dilation_w"], block=2)
     function = _function(op, "mve_dwconv_s8")
     return Call("mve_dwconv", function, [MVE_DWCONV_PARAMS(fields), x, out, Scratch(kh * kw * c)],
                 macs=call.macs, inplace=inplace,

@@ -31,6 +31,7 @@ typedef struct {
   int32_t left_shift, sign_fix, output_offset, act_min, act_max; /* requantization (mve_common.h) */
   const int8_t *weights; /* [out_c / 2 rounded up][stride16 / 16][2 channels][16], zero-padded */
   const int32_t *rq;     /* [out_c / 2 rounded up][MVE_RQ_WORDS], lanes (p0 c0, p0 c1, p1 c0, p1 c1) */
+  int32_t reverse;       /* 1: last pair first, so the output may sit above its input */
 } mve_conv_params;
 
 /* Scratch: two columns of stride16 bytes. */
@@ -93,9 +94,11 @@ MVE_ALWAYS_INLINE void mve_conv_s8_inline(const mve_conv_params *p, const int8_t
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *image = input + b * p->in_h * p->in_w * p->in_c;
     int8_t *out = output + b * pixels * p->out_c;
-    int32_t i = 0;
-    for (; i + 2 <= pixels; i += 2) mve_conv_pair(p, image, i, 2, col, out);
-    if (i < pixels) mve_conv_pair(p, image, i, 1, col, out);
+    const int32_t pairs = pixels / 2;
+    /* Pairs in raster order then a last odd pixel, or (reverse) that pixel then the pairs last to first. */
+    if (p->reverse && (pixels & 1)) mve_conv_pair(p, image, pixels - 1, 1, col, out);
+    for (int32_t i = 0; i < pairs; ++i) mve_conv_pair(p, image, 2 * (p->reverse ? pairs - 1 - i : i), 2, col, out);
+    if (!p->reverse && (pixels & 1)) mve_conv_pair(p, image, pixels - 1, 1, col, out);
   }
 }
 

@@ -25,6 +25,7 @@ typedef struct {
   int32_t left_shift, sign_fix, output_offset, act_min, act_max; /* requantization (mve_common.h) */
   const int8_t *weights; /* [channels / 4 rounded up][kernel_h][kernel_w][4 channels], zero-padded */
   const int32_t *rq;     /* [channels / 4 rounded up][MVE_RQ_WORDS] */
+  int32_t reverse;       /* 1: last pixel first, so the output may sit above its input */
 } mve_dwconv_params;
 
 /* One tap of four channels: *a += x[0..3] * (*w)[0..3], widened, *w advanced past them; tap2 for two
@@ -111,6 +112,32 @@ MVE_ALWAYS_INLINE void mve_dwconv_column(const mve_dwconv_params *p, const int8_
   }
 }
 
+/* Output pixel (oy, ox), with the next one of its row when `two`. */
+MVE_ALWAYS_INLINE void mve_dwconv_at(const mve_dwconv_params *p, const int8_t *image, int32_t oy, int32_t ox,
+                                     int32_t two, int8_t *col, int8_t *out) {
+  const int32_t ch = p->channels;
+  int8_t *o = out + (oy * p->out_w + ox) * ch;
+  if (oy >= p->inner_y0 && oy < p->inner_y1 && ox >= p->inner_x0 && ox < p->inner_x1) {
+    const int8_t *base = image + ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w - p->pad_left) * ch;
+    const int32_t row_pitch = p->dilation_h * p->in_w * ch, tap_pitch = p->dilation_w * ch;
+    if (two) {
+      mve_dwconv_pixels(p, base, row_pitch, tap_pitch, p->stride_w * ch, 1, o);
+    } else {
+      mve_dwconv_pixels(p, base, row_pitch, tap_pitch, 0, 0, o);
+    }
+  } else {
+    mve_dwconv_column(p, image, oy, ox, col);
+    mve_dwconv_pixels(p, col, p->kernel_w * ch, ch, 0, 0, o);
+  }
+}
+
+/* Whether (oy, ox) starts a pair: both it and the next pixel inside, at an even raster position
+ * (the in-place bounds count pixels in such pairs). */
+MVE_ALWAYS_INLINE int32_t mve_dwconv_pair_at(const mve_dwconv_params *p, int32_t oy, int32_t ox) {
+  return oy >= p->inner_y0 && oy < p->inner_y1 && ox >= p->inner_x0 && ox + 1 < p->inner_x1 &&
+         ((oy * p->out_w + ox) & 1) == 0;
+}
+
 MVE_ALWAYS_INLINE void mve_dwconv_s8_inline(const mve_dwconv_params *p, const int8_t *input, int8_t *output,
                                             void *scratch) {
   int8_t *col = (int8_t *)scratch;
@@ -118,26 +145,25 @@ MVE_ALWAYS_INLINE void mve_dwconv_s8_inline(const mve_dwconv_params *p, const in
   for (int32_t b = 0; b < p->batches; ++b) {
     const int8_t *image = input + b * p->in_h * p->in_w * ch;
     int8_t *out = output + b * p->out_h * p->out_w * ch;
-    for (int32_t oy = 0; oy < p->out_h; ++oy) {
-      const int32_t inner_row = oy >= p->inner_y0 && oy < p->inner_y1;
-      const int32_t row_pitch = p->dilation_h * p->in_w * ch, tap_pitch = p->dilation_w * ch;
-      int32_t ox = 0;
-      while (ox < p->out_w) {
-        int8_t *o = out + (oy * p->out_w + ox) * ch;
-        if (inner_row && ox >= p->inner_x0 && ox < p->inner_x1) {
-          const int8_t *base = image + ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w - p->pad_left) * ch;
-          /* Pairs start at even raster positions: the in-place bounds count pixels in such pairs. */
-          if (ox + 1 < p->inner_x1 && ((oy * p->out_w + ox) & 1) == 0) {
-            mve_dwconv_pixels(p, base, row_pitch, tap_pitch, p->stride_w * ch, 1, o);
-            ox += 2;
+    if (p->reverse) { /* last pixel first, so that an output above its input is exact */
+      for (int32_t oy = p->out_h - 1; oy >= 0; --oy) {
+        for (int32_t ox = p->out_w - 1; ox >= 0; --ox) {
+          const int32_t two = ox > 0 && mve_dwconv_pair_at(p, oy, ox - 1);
+          if (two) {
+            mve_dwconv_at(p, image, oy, --ox, 1, col, out);
           } else {
-            mve_dwconv_pixels(p, base, row_pitch, tap_pitch, 0, 0, o);
-            ox += 1;
+            mve_dwconv_at(p, image, oy, ox, 0, col, out);
           }
+        }
+      }
+      continue;
+    }
+    for (int32_t oy = 0; oy < p->out_h; ++oy) {
+      for (int32_t ox = 0; ox < p->out_w; ++ox) {
+        if (mve_dwconv_pair_at(p, oy, ox)) {
+          mve_dwconv_at(p, image, oy, ox++, 1, col, out);
         } else {
-          mve_dwconv_column(p, image, oy, ox, col);
-          mve_dwconv_pixels(p, col, p->kernel_w * ch, ch, 0, 0, o);
-          ox += 1;
+          mve_dwconv_at(p, image, oy, ox, 0, col, out);
         }
       }
     }
