@@ -10,8 +10,9 @@
   tabulated and gathered four elements at a time.
 The weights are interleaved here in the order the inner loops read them (zero-padded to 16
 values), the input zero point folded into the bias, and the requantization constants laid out as
-vectors of four lanes (mve_common.h). Layers these kernels do not take (grouped convolutions, a
-folded bias beyond int32) go to the DSP-extension kernels (tinygen.backends.builtin).
+vectors of four lanes (mve_common.h), kept once for a layer quantized per tensor. Layers these
+kernels do not take (grouped convolutions, a folded bias beyond int32) go to the DSP-extension
+kernels (tinygen.backends.builtin).
 """
 from __future__ import annotations
 
@@ -28,25 +29,26 @@ MVE_CONV_PARAMS = Record("mve_conv_params", f"""
     int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, kernel_h, kernel_w, stride_h, stride_w,
         dilation_h, dilation_w, pad_top, pad_left, pointwise, depth, stride16, pad_value, {RQ_FIELDS};
     const int8_t *weights;
-    const int32_t *rq;
-    int32_t reverse;
+    const int32_t *bias, *rq;
+    int32_t rq_stride, reverse;
 """)
 MVE_DWCONV_PARAMS = Record("mve_dwconv_params", f"""
     int32_t batches, in_h, in_w, channels, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w,
         dilation_h, dilation_w, pad_top, pad_left, input_offset, inner_y0, inner_y1, inner_x0, inner_x1,
         {RQ_FIELDS};
     const int8_t *weights;
-    const int32_t *rq;
-    int32_t reverse;
+    const int32_t *bias, *rq;
+    int32_t rq_stride, reverse;
 """)
 MVE_ADD_PARAMS = Record("mve_add_params", f"""
     int32_t rows, size, a_row_stride, b_row_stride, subtract, {RQ_FIELDS};
-    const int32_t *a_table, *b_table, *rq;
+    const int32_t *a_table, *b_table, *bias, *rq;
 """)
 MVE_FC_PARAMS = Record("mve_fc_params", f"""
     int32_t batches, depth, units, stride16, {RQ_FIELDS};
     const int8_t *weights;
-    const int32_t *rq;
+    const int32_t *bias, *rq;
+    int32_t rq_stride;
 """)
 
 
@@ -86,18 +88,21 @@ def _rq_fields(f: dict, shift: np.ndarray) -> dict:
             "output_offset": f["output_offset"], "act_min": f["act_min"], "act_max": f["act_max"]}
 
 
-def _records(f: dict, folded: np.ndarray, group: int) -> tuple[Array, dict]:
-    """Per block of `group` channels the requantization record of its four lanes (lane l serves
-    channel block * group + l % group; past the last channel, the last again), and the params'
-    requantization fields."""
+def _records(f: dict, folded: np.ndarray, group: int) -> dict:
+    """The requantization fields of a kernel whose blocks of `group` channels fill four lanes
+    (lane l serves channel block * group + l % group; past the last channel, the last again): per
+    block the folded biases and the record (left shift, multiplier, -right shift), kept once when
+    every block's is the same (rq_stride 0), and the shared fields."""
     channels = folded.shape[0]
     blocks = -(-channels // group)
     multiplier = np.broadcast_to(f["multiplier"].values, (channels,)).astype(np.int64)
     shift = np.broadcast_to(f["shift"].values, (channels,)).astype(np.int64)
     lane = np.minimum(np.arange(blocks)[:, None] * group + np.arange(4)[None, :] % group, channels - 1)
-    records = np.stack([folded[lane], np.maximum(shift, 0)[lane], multiplier[lane], np.minimum(shift, 0)[lane]],
-                       axis=1)
-    return Array(records.reshape(-1).astype(np.int32), "int32_t"), _rq_fields(f, shift)
+    records = np.stack([np.maximum(shift, 0)[lane], multiplier[lane], np.minimum(shift, 0)[lane]], axis=1)
+    uniform = bool((records == records[:1]).all())
+    return {"bias": Array(folded[lane].reshape(-1).astype(np.int32), "int32_t"),
+            "rq": Array((records[:1] if uniform else records).reshape(-1).astype(np.int32), "int32_t"),
+            "rq_stride": 0 if uniform else records[0].size, **_rq_fields(f, shift)}
 
 
 def _layer(f: dict, rows: np.ndarray, group: int) -> dict | None:
@@ -107,13 +112,12 @@ def _layer(f: dict, rows: np.ndarray, group: int) -> dict | None:
     folded = _folded(f, rows)
     if folded is None:
         return None
-    rq, rq_fields = _records(f, folded, group)
+    rq = _records(f, folded, group)
     blocks, stride16 = -(-channels // group), _round_up(depth, CHUNK)
     padded = np.zeros((blocks * group, stride16), np.int8)
     padded[:channels, :depth] = rows
     weights = padded.reshape(blocks, group, stride16 // CHUNK, CHUNK).transpose(0, 2, 1, 3)
-    return {"weights": Array(np.ascontiguousarray(weights).reshape(-1), "int8_t"), "rq": rq, "stride16": stride16,
-            "rq_fields": rq_fields}
+    return {"weights": Array(np.ascontiguousarray(weights).reshape(-1), "int8_t"), "rq": rq, "stride16": stride16}
 
 
 def _conv(op: Op, call: Call, f: dict, weights: np.ndarray) -> Call | None:
@@ -132,8 +136,7 @@ def _conv(op: Op, call: Call, f: dict, weights: np.ndarray) -> Call | None:
                                          "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w",
                                          "pad_top", "pad_left")}
     fields.update({"pointwise": int(pointwise), "depth": kh * kw * in_c, "stride16": layer["stride16"],
-                   "pad_value": -f["input_offset"], **layer["rq_fields"], "weights": layer["weights"],
-                   "rq": layer["rq"], "reverse": 0})
+                   "pad_value": -f["input_offset"], **layer["rq"], "weights": layer["weights"], "reverse": 0})
     # Both pixels' windows are copied before either is written; pairs go front to back or back to front.
     inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
                              f["dilation_h"], f["dilation_w"], block=2)
@@ -156,7 +159,7 @@ def _depthwise(op: Op, call: Call, f: dict) -> Call | None:
     folded = _folded(f, taps.T)
     if folded is None:
         return None
-    rq, rq_fields = _records(f, folded, 4)
+    rq = _records(f, folded, 4)
     padded = np.zeros((kh * kw, _round_up(c, 4)), np.int8)
     padded[:, :c] = taps
     weights = padded.reshape(kh * kw, -1, 4).transpose(1, 0, 2)  # [group of 4 channels][tap][4]
@@ -166,8 +169,8 @@ def _depthwise(op: Op, call: Call, f: dict) -> Call | None:
     fields.update({name: f[name] for name in ("out_h", "out_w", "kernel_h", "kernel_w", "stride_h", "stride_w",
                                                "dilation_h", "dilation_w", "pad_top", "pad_left", "input_offset")})
     fields.update({"inner_y0": inner_y[0], "inner_y1": inner_y[1], "inner_x0": inner_x[0], "inner_x1": inner_x[1],
-                   **rq_fields, "weights": Array(np.ascontiguousarray(weights).reshape(-1), "int8_t"),
-                   "rq": rq, "reverse": 0})
+                   "weights": Array(np.ascontiguousarray(weights).reshape(-1), "int8_t"),
+                   **rq, "reverse": 0})
     # Two pixels of a pair are read channel group by channel group as they are written (none of their
     # outputs on any of their inputs, by the bounds); a border pixel's window is copied first.
     inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
@@ -190,7 +193,7 @@ def _fully_connected(op: Op, call: Call, f: dict) -> Call | None:
     if layer is None:
         return None
     fields = {"batches": f["batches"], "depth": depth, "units": units, "stride16": layer["stride16"],
-              **layer["rq_fields"], "weights": layer["weights"], "rq": layer["rq"]}
+              **layer["rq"], "weights": layer["weights"]}
     return Call("mve_fc", "mve_fc_s8_inline", [MVE_FC_PARAMS(fields), call.args[1], call.args[2]],
                 macs=call.macs, sources=())
 
@@ -213,12 +216,12 @@ def _add(op: Op, call: Call, f: dict) -> Call | None:
         return Array(np.array(values, np.int32), "int32_t")
 
     shift = np.array([f["shift"]], np.int64)
-    record = np.repeat([[0], [max(f["shift"], 0)], [f["multiplier"]], [min(f["shift"], 0)]], 4, axis=1)
+    record = np.repeat([[max(f["shift"], 0)], [f["multiplier"]], [min(f["shift"], 0)]], 4, axis=1)
     fields = {"rows": int(rows), "size": int(size), "a_row_stride": int(a_row), "b_row_stride": int(b_row),
               "subtract": int(op.kind == "SUB"), **_rq_fields(f, shift),
               "a_table": table(f["a_offset"], f["a_multiplier"], f["a_shift"]),
               "b_table": table(f["b_offset"], f["b_multiplier"], f["b_shift"]),
-              "rq": Array(record.reshape(-1).astype(np.int32), "int32_t")}
+              "bias": Array(np.zeros(4, np.int32), "int32_t"), "rq": Array(record.reshape(-1).astype(np.int32), "int32_t")}
     function = _function(op, "mve_add_s8")
     a, b, out = call.args[1], call.args[2], call.args[3]
     return Call("mve_add", function, [MVE_ADD_PARAMS(fields), a, b, out], macs=call.macs, inplace=call.inplace,

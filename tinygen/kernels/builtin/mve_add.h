@@ -23,6 +23,7 @@ typedef struct {
   int32_t subtract;                   /* 1: SUB */
   int32_t left_shift, sign_fix, output_offset, act_min, act_max; /* requantization (mve_common.h) */
   const int32_t *a_table, *b_table; /* [256]: the rescaled value of the int8 input whose bits are the index */
+  const int32_t *bias;              /* [4]: zeros (the requantization's bias lanes) */
   const int32_t *rq;                /* [MVE_RQ_WORDS]: the output's requantization, four equal lanes */
 } mve_add_params;
 
@@ -39,7 +40,7 @@ MVE_ALWAYS_INLINE void mve_add4(const mve_add_params *p, const int8_t *a, const 
   }
   const int32x4_t x = vldrwq_gather_shifted_offset_s32(p->a_table, ia);
   const int32x4_t y = vldrwq_gather_shifted_offset_s32(p->b_table, ib);
-  const int32x4_t sum = MVE_REQUANTIZE(p, p->subtract ? vsubq_s32(x, y) : vaddq_s32(x, y), p->rq);
+  const int32x4_t sum = MVE_REQUANTIZE(p, p->subtract ? vsubq_s32(x, y) : vaddq_s32(x, y), p->bias, p->rq);
   if (partial) {
     vstrbq_p_s32(out, sum, pred);
   } else {

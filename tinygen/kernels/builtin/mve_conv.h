@@ -30,7 +30,10 @@ typedef struct {
   int32_t pad_value;  /* the input zero point, read by taps outside the input */
   int32_t left_shift, sign_fix, output_offset, act_min, act_max; /* requantization (mve_common.h) */
   const int8_t *weights; /* [out_c / 2 rounded up][stride16 / 16][2 channels][16], zero-padded */
-  const int32_t *rq;     /* [out_c / 2 rounded up][MVE_RQ_WORDS], lanes (p0 c0, p0 c1, p1 c0, p1 c1) */
+  /* Per pair of channels, lanes (p0 c0, p0 c1, p1 c0, p1 c1): */
+  const int32_t *bias;   /* [out_c / 2 rounded up][4]: bias - input zero point * sum(weights) */
+  const int32_t *rq;     /* [out_c / 2 rounded up, or 1][MVE_RQ_WORDS] */
+  int32_t rq_stride;     /* MVE_RQ_WORDS, or 0: one record for all */
   int32_t reverse;       /* 1: last pair first, so the output may sit above its input */
 } mve_conv_params;
 
@@ -76,14 +79,15 @@ MVE_ALWAYS_INLINE void mve_conv_pair(const mve_conv_params *p, const int8_t *ima
   const mve_pred16_t last = mve_predicate(pixels == 2 ? 0x0F0Fu : 0x000Fu); /* lanes of channel c0 */
   out += first * n;
   const int8_t *w = p->weights;
-  const int32_t *rq = p->rq;
+  const int32_t *bias = p->bias, *rq = p->rq;
   for (int32_t oc = 0; oc < n; oc += 2) {
     int32_t acc[4];
     mve_dot_2x2(col, c1, w, p->depth, acc);
-    const int32x4_t y = MVE_REQUANTIZE(p, mve_pack4(acc[0], acc[1], acc[2], acc[3]), rq);
+    const int32x4_t y = MVE_REQUANTIZE(p, mve_pack4(acc[0], acc[1], acc[2], acc[3]), bias, rq);
     vstrbq_scatter_offset_p_s32(out + oc, offsets, y, oc + 1 < n ? both : last);
     w += 2 * p->stride16;
-    rq += MVE_RQ_WORDS;
+    bias += 4;
+    rq += p->rq_stride;
   }
 }
 

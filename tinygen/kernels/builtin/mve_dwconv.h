@@ -24,7 +24,10 @@ typedef struct {
   int32_t inner_y0, inner_y1, inner_x0, inner_x1; /* outputs whose window is inside: [y0, y1) x [x0, x1) */
   int32_t left_shift, sign_fix, output_offset, act_min, act_max; /* requantization (mve_common.h) */
   const int8_t *weights; /* [channels / 4 rounded up][kernel_h][kernel_w][4 channels], zero-padded */
-  const int32_t *rq;     /* [channels / 4 rounded up][MVE_RQ_WORDS] */
+  /* Per group of four channels: */
+  const int32_t *bias;   /* [channels / 4 rounded up][4]: bias + input_offset * sum(weights) */
+  const int32_t *rq;     /* [channels / 4 rounded up, or 1][MVE_RQ_WORDS] */
+  int32_t rq_stride;     /* MVE_RQ_WORDS, or 0: one record for all */
   int32_t reverse;       /* 1: last pixel first, so the output may sit above its input */
 } mve_dwconv_params;
 
@@ -61,8 +64,8 @@ MVE_ALWAYS_INLINE void mve_dwconv_tap2(const int8_t *x, const int8_t *x1, const 
 MVE_ALWAYS_INLINE void mve_dwconv_pixels(const mve_dwconv_params *p, const int8_t *base, int32_t row_pitch,
                                          int32_t tap_pitch, int32_t next, int32_t two, int8_t *out) {
   const int32_t ch = p->channels, taps = p->kernel_h * p->kernel_w;
-  const int32_t *rq = p->rq;
-  for (int32_t c = 0; c < ch; c += 4, rq += MVE_RQ_WORDS) {
+  const int32_t *bias = p->bias, *rq = p->rq;
+  for (int32_t c = 0; c < ch; c += 4, bias += 4, rq += p->rq_stride) {
     const int32_t partial = c + 4 > ch;
     const mve_pred16_t pred = vctp32q((uint32_t)(ch - c));
     int32x4_t a0 = vdupq_n_s32(0), a1 = a0;
@@ -87,10 +90,10 @@ MVE_ALWAYS_INLINE void mve_dwconv_pixels(const mve_dwconv_params *p, const int8_
         }
       }
     }
-    const int32x4_t y0 = MVE_REQUANTIZE(p, a0, rq);
+    const int32x4_t y0 = MVE_REQUANTIZE(p, a0, bias, rq);
     if (partial) vstrbq_p_s32(out + c, y0, pred); else vstrbq_s32(out + c, y0);
     if (two) {
-      const int32x4_t y1 = MVE_REQUANTIZE(p, a1, rq);
+      const int32x4_t y1 = MVE_REQUANTIZE(p, a1, bias, rq);
       if (partial) vstrbq_p_s32(out + ch + c, y1, pred); else vstrbq_s32(out + ch + c, y1);
     }
   }

@@ -21,7 +21,10 @@ typedef struct {
   int32_t stride16; /* depth rounded up to 16: the weights' pitch */
   int32_t left_shift, sign_fix, output_offset, act_min, act_max; /* requantization (mve_common.h) */
   const int8_t *weights; /* [units / 4 rounded up][stride16 / 16][4 units][16], zero-padded */
-  const int32_t *rq;     /* [units / 4 rounded up][MVE_RQ_WORDS], lanes: the block's 4 units */
+  /* Per block of four units, one lane each: */
+  const int32_t *bias;   /* [units / 4 rounded up][4]: bias - input zero point * sum(weights) */
+  const int32_t *rq;     /* [units / 4 rounded up, or 1][MVE_RQ_WORDS] */
+  int32_t rq_stride;     /* MVE_RQ_WORDS, or 0: one record for all */
 } mve_fc_params;
 
 MVE_ALWAYS_INLINE void mve_fc_s8_inline(const mve_fc_params *p, const int8_t *input, int8_t *output) {
@@ -29,14 +32,15 @@ MVE_ALWAYS_INLINE void mve_fc_s8_inline(const mve_fc_params *p, const int8_t *in
     const int8_t *x = input + b * p->depth;
     int8_t *out = output + b * p->units;
     const int8_t *w = p->weights;
-    const int32_t *rq = p->rq;
+    const int32_t *bias = p->bias, *rq = p->rq;
     for (int32_t u = 0; u < p->units; u += 4) {
       int32_t acc[4];
       mve_dot_1x4(x, w, p->depth, acc);
-      const int32x4_t y = MVE_REQUANTIZE(p, mve_pack4(acc[0], acc[1], acc[2], acc[3]), rq);
+      const int32x4_t y = MVE_REQUANTIZE(p, mve_pack4(acc[0], acc[1], acc[2], acc[3]), bias, rq);
       vstrbq_p_s32(out + u, y, mve_lanes(p->units - u < 4 ? p->units - u : 4));
       w += 4 * p->stride16;
-      rq += MVE_RQ_WORDS;
+      bias += 4;
+      rq += p->rq_stride;
     }
   }
 }
