@@ -99,6 +99,12 @@ class Board:
         """The most flash a model may take: the link's flash less the reserve; None for the host."""
         return None if self.link is None else self.link.flash_bytes - self.link.reserve_flash_bytes
 
+    def sample_input_bytes(self, inputs) -> int:
+        """Flash the firmware spends on a built-in sample of the model's input tensors: a
+        PlatformIO project runs one at start-up; the emulated firmware reads its inputs from the
+        host instead."""
+        return sum(t.nbytes for t in inputs) if self.platformio else 0
+
     def gcc_flags(self) -> list[str]:
         """Code-generation flags for arm-none-eabi-gcc (empty for the host)."""
         if not self.is_cortex_m:

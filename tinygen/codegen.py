@@ -12,7 +12,7 @@ from tinygen.backends import BuildNeeds
 from tinygen.compiler import Program
 from tinygen.ir import Tensor
 from tinygen.kernels import NAMES_HEADER, external_functions, kernel_files
-from tinygen.ops import Array, Call, Scratch, Struct, View
+from tinygen.ops import Array, Call, LocalFunction, Scratch, Struct, View
 from tinygen.passes.int8_io import model_tensor
 from tinygen.resources import data_dir
 from tinygen.toolchain import HOST_FLAGS
@@ -165,6 +165,11 @@ def _describe_call(op, call: Call) -> str:
     return f"{what} [{' '.join(shapes[:-1])}] -> {shapes[-1] if shapes else ''}"
 
 
+def _local_function(f: LocalFunction) -> str:
+    fixed = ", ".join(f"k.{name} = {value}" for name, value in f.fixed)
+    return f"static {f.macro}({f.name}, ({fixed}))"
+
+
 def _io(program: Program, tensors: list[Tensor]) -> list[dict]:
     out = []
     for t in tensors:
@@ -212,6 +217,7 @@ def render(program: Program, out_dir: Path, host_build: BuildNeeds | None = None
     steps = []
     headers: set[str] = set()
     sources: set[str] = set()
+    local_functions: dict[str, str] = {}
     for i, (op, call) in enumerate(program.calls):
         args = ", ".join(printer.value(a, f"op{i}_{'params' if isinstance(a, Struct) else 'arg'}{j or ''}")
                          for j, a in enumerate(call.args))
@@ -219,6 +225,8 @@ def render(program: Program, out_dir: Path, host_build: BuildNeeds | None = None
                       "call": f"{call.function}({args});"})
         headers.update([call.kernel, *call.extra_kernels])
         sources.update(call.c_sources)
+        if call.local is not None:
+            local_functions[call.local.name] = _local_function(call.local)
     inputs, outputs = _io(program, program.graph.inputs), _io(program, program.graph.outputs)
     _io_notes(program, inputs, outputs)
     context = {
@@ -226,6 +234,7 @@ def render(program: Program, out_dir: Path, host_build: BuildNeeds | None = None
         "inputs": inputs, "outputs": outputs, "io_buffers": _io_buffers(program),
         "separate_io": program.graph.io_outside_arena, **names(program.options.prefix),
         "arrays": printer.arrays, "structs": printer.structs, "steps": steps,
+        "local_functions": list(local_functions.values()),
         "kernel_headers": sorted(headers),
         "state": _state(program), "state_bytes": program.state_bytes,
     }

@@ -11,7 +11,7 @@ from tinygen.errors import TinygenError
 from tinygen.frontend import load_model
 from tinygen.ir import Graph, Op, Tensor
 from tinygen.options import DEFAULT, CompileOptions
-from tinygen.backends import leaner_calls, specialize
+from tinygen.backends import leaner_calls, specialize, widened_layers
 from tinygen.boards import Board, get_board
 from tinygen.ops import Alias, Call, lower
 from tinygen.passes import run_passes
@@ -126,6 +126,10 @@ def compile_graph(graph: Graph, options: CompileOptions = DEFAULT, target: Board
     target = target or get_board("host")
     lower_op = lowering(options, target)
     steps = lower_graph(graph, options, lower_op)
+    wide = widened_layers(graph, [(s.op, s.call) for s in steps if s.call.kind == "call"], options, target)
+    if wide:  # lowered again with the flash the target has room for spent on faster weights
+        lower_op = lowering(options, target, wide)
+        steps = [Step(s.op, lower_op(s.op)) if id(s.op) in wide else s for s in steps]
     program = plan_program(graph, steps, options, lower_op)
     goal = options.arena_goal(target.arena_limit_bytes)
     if goal is not None:
@@ -154,11 +158,12 @@ def lower_graph(graph: Graph, options: CompileOptions, lower_op) -> list[Step]:
     return [Step(op, lower_op(op)) for op in graph.ops]
 
 
-def lowering(options: CompileOptions, target: Board):
-    """op -> its kernel call with the backend of `options` for `target`."""
+def lowering(options: CompileOptions, target: Board, wide: frozenset = frozenset()):
+    """op -> its kernel call with the backend of `options` for `target`, the convolutions whose
+    op ids are in `wide` with pre-widened weights."""
     def lower_op(op: Op) -> Call | Alias:
         call = lower(op)
-        return specialize(op, call, options, target) if call.kind == "call" else call
+        return specialize(op, call, options, target, wide) if call.kind == "call" else call
 
     return lower_op
 

@@ -25,6 +25,7 @@ from tinygen.backends import BuildNeeds, build_needs
 from tinygen.boards import Board
 from tinygen.compiler import Program
 from tinygen.errors import TinygenError
+from tinygen.ops import constant_bytes
 from tinygen.patch import grid_text
 from tinygen.plain import plain
 from tinygen.staging import staged_file
@@ -192,36 +193,6 @@ def _host_flash(src: Path, reason: str, needs: BuildNeeds) -> FlashUse | None:
                        f"estimate: host C compiler ({Path(cc).name} -O2) object sizes; {reason}")
 
 
-def constant_bytes(calls) -> int:
-    """Bytes of the constants the kernel calls take to model.c: constant tensors, arrays
-    (identical ones once: codegen shares them) and parameter structs (4 bytes a field)."""
-    from tinygen.ir import Tensor
-    from tinygen.ops import Array, Struct
-
-    seen_tensors, seen_arrays, total = set(), set(), 0
-
-    def visit(arg) -> None:
-        nonlocal total
-        if isinstance(arg, Tensor) and arg.is_const and id(arg) not in seen_tensors:
-            seen_tensors.add(id(arg))
-            total += arg.nbytes
-        elif isinstance(arg, Array):
-            key = (arg.ctype, arg.values.dtype.str, arg.values.tobytes())
-            if key not in seen_arrays:
-                seen_arrays.add(key)
-                total += arg.values.nbytes
-        elif isinstance(arg, Struct):
-            total += 4 * len(arg.fields)
-            visit(list(arg.fields.values()))
-        elif isinstance(arg, (list, tuple)):
-            for value in arg:
-                visit(value)
-
-    for call in calls:
-        visit(call.args)
-    return total
-
-
 def _counted_flash(program: Program, reason: str) -> FlashUse:
     """No compiler at all: count the constant arrays the generated code holds."""
     total = constant_bytes(call for _, call in program.calls)
@@ -252,9 +223,8 @@ def _margin(used: int, limit: int | None) -> tuple[int | None, float | None]:
 
 
 def sample_input_bytes(program: Program, board: Board) -> int:
-    """Flash the firmware spends on a built-in sample input: a PlatformIO project runs one at
-    start-up; the emulated firmware reads its inputs from the host instead."""
-    return sum(t.nbytes for t in program.graph.inputs) if board.platformio else 0
+    """Flash the firmware spends on a built-in sample input (Board.sample_input_bytes)."""
+    return board.sample_input_bytes(program.graph.inputs)
 
 
 def fit(sram_bytes: int, flash_bytes: int, board: Board, sample_bytes: int = 0) -> dict:

@@ -1,14 +1,20 @@
 """The kernels (reference, builtin and common) compile for the DSP cores and the Helium one with
 every conversion warning an error: the flags firmware is built with (tinygen.toolchain.cortex_m_flags)
-plus tinygen.toolchain.STRICT_WARNINGS, which include -Wconversion and -Wsign-conversion. The MVE
-kernels (mve_*) are built for cores with MVE only, as the builtin backend selects them."""
+plus tinygen.toolchain.STRICT_WARNINGS, which include -Wconversion and -Wsign-conversion; the MVE
+kernels (mve_*) for cores with MVE only, as the builtin backend selects them. So does a generated
+model.c, whose always-inline bodies and patch-tile functions hold the inline assembly, at every
+optimization level, with frame pointers too (a register fewer for the asm)."""
 import shutil
 import subprocess
 
 import pytest
 
+from helpers import EXAMPLE
+from tinygen import codegen
 from tinygen.boards import get_board
+from tinygen.compiler import compile_model
 from tinygen.kernels import kernel_file
+from tinygen.options import CompileOptions
 from tinygen.toolchain import ARM_GCC, STRICT_WARNINGS, cortex_m_flags
 
 FOLDERS = ("reference", "builtin", "common")
@@ -36,3 +42,24 @@ def test_kernels_compile_without_warnings(board, tmp_path):
         if result.returncode != 0 or result.stderr:
             failed[source.name] = (result.stderr.strip().splitlines() or ["?"])[0]
     assert not failed, failed
+
+
+@pytest.mark.parametrize("opt", ["-O1", "-O2", "-O3", "-Os", "-Og"])
+def test_generated_model_compiles_at_every_level_with_frame_pointers(opt, tmp_path):
+    """The example model, layer by layer and with its first layers in patch tiles (an out-of-line
+    opt_conv per layer), for the M7. --optimize memory keeps opt_dwconv_rows out: GCC finds no
+    registers for its asm at -O3 with frame pointers (on main too; the depthwise kernels' owner
+    has it)."""
+    if shutil.which(ARM_GCC) is None:
+        pytest.skip(f"{ARM_GCC} is not installed (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi)")
+    board = get_board("qemu_mps2_an500")
+    for patch in ("off", (5, 2)):
+        out = tmp_path / str(patch)
+        program = compile_model(EXAMPLE, CompileOptions(patch=patch, optimize="memory"), board)
+        assert any(call.kernel == "opt_conv" for _, call in program.calls)
+        codegen.render(program, out)
+        for frame in ([], ["-fno-omit-frame-pointer"]):
+            flags = cortex_m_flags(board, opt) + frame + STRICT_WARNINGS + ["-Wno-unused-function"]
+            result = subprocess.run([ARM_GCC, *flags, "-c", "model.c", "-o", "model.o"], cwd=out,
+                                    capture_output=True, text=True)
+            assert result.returncode == 0 and not result.stderr, (patch, frame, result.stderr)

@@ -390,12 +390,31 @@ def zoo_models(tmp_path_factory):
     return get
 
 
+@pytest.fixture
+def half_widened(monkeypatch):
+    """Every other convolution the flash budget would widen keeps narrow weights, so that one
+    program runs both forms (on a board with room for all, every layer would be widened)."""
+    every = builtin.widened_layers
+
+    def half(graph, calls, target):
+        chosen = every(graph, calls, target)
+        return frozenset(id(op) for op, _ in calls if id(op) in chosen and op.index % 2 == 0)
+
+    monkeypatch.setattr(builtin, "widened_layers", half)
+
+
+def _both_widths(program) -> set[int]:
+    return {call.args[0].fields["wide"] for _, call in program.calls if call.kernel == "opt_conv"}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("zoo", sorted(ZOOS))
-def test_zoo_is_bit_exact(zoo, zoo_models, tmp_path):
+def test_zoo_is_bit_exact(zoo, zoo_models, half_widened, tmp_path):
     path = zoo_models(zoo)
-    program = compiled_builtin(path)
+    program = compile_builtin(path)
     assert ZOOS[zoo][1] <= functions(program)
+    if zoo == "conv":
+        assert _both_widths(program) == {0, 1}
     assert_exact_on_host(path, program, tmp_path)
 
 
@@ -441,15 +460,14 @@ def _emulated_exactly(path, program, board=BOARD, samples=2):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("zoo", ["conv", "depthwise"])
-def test_zoo_is_bit_exact_on_an_emulated_cortex_m7(zoo, zoo_models, monkeypatch):
-    """The SIMD code of the convolutions (pre-widened weights or not: the zoo's layers are smaller
-    than the default threshold) and of the depthwise kernels, odd widths, strides and windows."""
+def test_zoo_is_bit_exact_on_an_emulated_cortex_m7(zoo, zoo_models, half_widened):
+    """The SIMD code of the convolutions (pre-widened weights and narrow ones) and of the depthwise
+    kernels, odd widths, strides and windows."""
     _needs_arm_tools()
-    monkeypatch.setattr(builtin, "WIDE_MIN_PIXELS", 100)
     path = zoo_models(zoo)
     program = compile_builtin(path, memory_first=False)
     if zoo == "conv":
-        assert {call.args[0].fields["wide"] for _, call in program.calls if call.kernel == "opt_conv"} == {0, 1}
+        assert _both_widths(program) == {0, 1}
     else:
         assert {"opt_dwconv_rows_s8_inline", "opt_dwconv_s8_inline"} <= functions(program)
     _emulated_exactly(path, program)
@@ -501,6 +519,23 @@ def test_shared_model_with_patch_stages_is_bit_exact_on_an_emulated_cortex_m55()
     assert program.patch is not None
     assert {"mve_conv_s8", "mve_add_s8"} <= functions(program)
     _emulated_exactly(path, program, M55)
+
+
+def _widths_by_passes(path, board) -> list[tuple[int, int]]:
+    program = compile_model(path, CompileOptions(patch="off"), get_board(board) if board else None)
+    return sorted((builtin._passes(call.args[0].fields), call.args[0].fields["wide"])
+                  for _, call in program.calls if call.kernel == "opt_conv")
+
+
+def test_pre_widened_weights_spend_the_flash_the_board_has():
+    """vww_96's convolutions all take pre-widened weights on a 1 MB board and on the host; on a
+    512 KB one the layers whose weights serve the fewest pixels keep narrow ones."""
+    path = shared_or_skip("models/mlperf_vww_96_int8.tflite")
+    for board in (None, "nucleo_f746zg"):
+        assert {wide for _, wide in _widths_by_passes(path, board)} == {1}
+    small = _widths_by_passes(path, "nucleo_f411re")
+    narrow = [passes for passes, wide in small if not wide]
+    assert narrow and max(narrow) <= min(passes for passes, wide in small if wide)
 
 
 @pytest.mark.slow

@@ -39,13 +39,28 @@ def build_needs(program) -> BuildNeeds:
     return needs
 
 
-def specialize(op: Op, call: Call, options, target) -> Call:
+def specialize(op: Op, call: Call, options, target, wide: frozenset = frozenset()) -> Call:
     """The call of `options.kernels` (tinygen.options.CompileOptions) for `op` on `target` (a
-    tinygen.boards.Board, None for the host)."""
+    tinygen.boards.Board, None for the host); `wide` (builtin only): the ops (their ids) of
+    the convolutions that store their weights pre-widened (widened_layers)."""
     if options.kernels == "reference" or op.has_int16_activations:
         return call
+    if options.kernels == "builtin":
+        from tinygen.backends import builtin
+
+        return builtin.specialize(op, call, options, target, wide)
     module = importlib.import_module(f"tinygen.backends.{options.kernels.replace('-', '_')}")
     return module.specialize(op, call, options, target)
+
+
+def widened_layers(graph, calls: list[tuple[Op, Call]], options, target) -> frozenset:
+    """The ops (their ids) of the convolutions whose weights the builtin kernels store pre-widened on
+    `target`, given the calls lowered without (faster for more flash: see builtin.widened_layers)."""
+    if options.kernels != "builtin":
+        return frozenset()
+    from tinygen.backends import builtin
+
+    return builtin.widened_layers(graph, calls, target)
 
 
 def leaner_calls(op: Op, reference: Call, call: Call):

@@ -8,7 +8,8 @@ biases with the input zero point folded in, requantization constants (builtin_qu
 
 - CONV_2D, and DEPTHWISE_CONV_2D with one input channel (a convolution in disguise): opt_conv,
   im2col into 16-bit columns and four output pixels per pass over the weights (1x1 windows read
-  the input directly), weights pre-widened to 16 bits where they serve many pixels.
+  the input directly), weights pre-widened to 16 bits in the layers whose weights serve the most
+  pixels, as far as the board's flash has room (widened_layers).
 - DEPTHWISE_CONV_2D with depth multiplier 1: opt_dwconv_rows for wide rows with horizontal
   stride 1 (input rows widened once into per-channel planes, SMLAD over pairs of taps), else
   opt_dwconv, four channels per pass, windows inside the input unrolled into fixed offsets.
@@ -21,16 +22,20 @@ reference kernel.
 A layer-based call runs the kernel's always-inline body (`*_inline`): given the address of its
 `static const` parameters, the compiler folds the layer's shapes and modes into that call site.
 A call inside a patch-based stage (one per tile, tens of them) runs an out-of-line variant
-instead (opt_*.c), with the fields that shape the inner loops fixed where the layer allows.
+instead: opt_conv one that model.c defines per layer with every field its tiles share fixed
+(LocalFunction), the others one of opt_*.c with the fields that shape the inner loops fixed where
+the layer allows.
 """
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 
 from tinygen.backends import builtin_mve
 from tinygen.backends.builtin_quant import Requant, accumulator_range, requant
 from tinygen.ir import Op
-from tinygen.ops import Array, Call, Record, Scratch
+from tinygen.ops import Array, Call, LocalFunction, Record, Scratch, constant_bytes
 from tinygen.ops.inplace import InPlace, window_inplace
 from tinygen.quant import multiply_by_quantized_multiplier
 
@@ -64,28 +69,75 @@ OPT_FC_PARAMS = Record("opt_fc_params", """
 """)
 
 CONV_GROUP = 4  # output pixels per pass in opt_conv.h
-# Pre-widened weights save two instructions per chunk of each group of 4 pixels and cost four bytes
-# of flash per chunk: here at least 32 instructions per extra byte (ic_resnet8: 8% fewer
-# instructions for 20% more flash; at 64 pixels it would be 11% for 78%).
-WIDE_MIN_PIXELS = 256
+# Flash the code takes, at most, in the budget for pre-widened weights: per call, and per chunk a
+# layer-based opt_conv writes out (OPT_CONV_UNROLL in opt_conv.h), and for the rest. Measured with
+# arm-none-eabi-gcc -O2 for the M4: ic_resnet8 71,880 B of code against the 77,712 allowed, vww_96
+# 44,636 B against 89,776.
+CODE_BYTES_PER_CALL = 1536
+CODE_BYTES_PER_CHUNK = 112
+CODE_BYTES_BASE = 8192
+CONV_UNROLL = 144  # OPT_CONV_UNROLL
+# The fields every tile of a layer shares (the tile's extent, padding and direction vary), fixed in
+# its out-of-line function.
+CONV_TILE_FIXED = ("batches", "in_c", "out_c", "kernel_h", "kernel_w", "stride_h", "stride_w", "dilation_h",
+                   "dilation_w", "pointwise", "k4", "pad_value", "doubled", "group", "wide", "exact", "sign_fix",
+                   "output_offset", "act_min", "act_max")
 DIRECT_STACK_WORDS = 64  # OPT_CONV_DIRECT_STACK_WORDS in opt_conv.h
 RQ_WORDS = 3  # requantization constants per channel (opt_common.h)
 DWCONV_WINDOWS = (3, 5)  # square windows with their own out-of-line variant in opt_dwconv.c
 DWCONV_ROWS_MIN_WIDTH = 6  # output row width from which opt_dwconv_rows beats opt_dwconv (measured)
 
 
-def specialize(op: Op, call: Call, options, target) -> Call:
+def specialize(op: Op, call: Call, options, target, wide: frozenset = frozenset()) -> Call:
     """The optimized call for `op`, or `call` (its reference call) when none applies. The kernels
     pick SIMD or portable code at compile time, so the board does not change the choice; --optimize
     memory keeps depthwise convolutions off opt_dwconv_rows, whose band would move the memory plan
-    (its patch stages and peak) before the peak's leaner variants are tried. Cores with Helium
-    (MVE) take the MVE kernels where they apply (builtin_mve.py)."""
+    (its patch stages and peak) before the peak's leaner variants are tried. `wide`: the ops (their
+    ids) of the convolutions whose weights are stored pre-widened (widened_layers). Cores with
+    Helium (MVE) take the MVE kernels where they apply (builtin_mve.py)."""
     if builtin_mve.applies(target) and (mve := builtin_mve.specialize(op, call)) is not None:
         return mve
+    widen = id(op) in wide
     if call.kernel == "depthwise_conv2d":
-        return _depthwise(op, call, rows=options.optimize != "memory") or call
-    handler = {"conv2d": _conv, "fully_connected": _fully_connected, "binary": _add}.get(call.kernel)
+        return _depthwise(op, call, rows=options.optimize != "memory", widen=widen) or call
+    if call.kernel == "conv2d":
+        return _conv(op, call, widen=widen) or call
+    handler = {"fully_connected": _fully_connected, "binary": _add}.get(call.kernel)
     return (handler(op, call) if handler else None) or call
+
+
+def widened_layers(graph, calls: list[tuple[Op, Call]], target) -> frozenset:
+    """The layer-based convolutions (ids of their ops) whose weights to store pre-widened, given the
+    calls made with narrow weights: in the order of instructions saved per extra byte (two per
+    chunk and pass of a group of pixels, for four bytes), each while the model's flash, estimated
+    as its constant data plus an allowance for code (_code_bytes), stays within the target's flash limit
+    (with the firmware's sample input). Every one on a target without a limit (the host)."""
+    candidates = [(op, call.args[0].fields) for op, call in calls
+                  if call.kernel == "opt_conv" and not call.args[0].fields["wide"] and call.args[0].fields["group"]]
+    limit = target.flash_limit_bytes if target is not None else None
+    if limit is None:
+        return frozenset(id(op) for op, _ in candidates)
+    budget = (limit - target.sample_input_bytes(graph.inputs) - constant_bytes(call for _, call in calls)
+              - _code_bytes(calls))
+    chosen = set()
+    for op, f in sorted(candidates, key=lambda c: -_passes(c[1])):
+        extra = 4 * f["k4"] * f["out_c"]  # a word more per chunk and output channel
+        if extra <= budget:
+            chosen.add(id(op))
+            budget -= extra
+    return frozenset(chosen)
+
+
+def _code_bytes(calls: list[tuple[Op, Call]]) -> int:
+    """An upper estimate of the flash the calls' code takes (CODE_BYTES_*)."""
+    chunks = sum(call.args[0].fields["k4"] for _, call in calls
+                 if call.function == "opt_conv_s8_inline" and call.args[0].fields["k4"] <= CONV_UNROLL)
+    return CODE_BYTES_BASE + CODE_BYTES_PER_CALL * len(calls) + CODE_BYTES_PER_CHUNK * chunks
+
+
+def _passes(f: dict) -> int:
+    """How many times opt_conv reads each weight: once per group of pixels."""
+    return f["batches"] * -(-f["out_h"] * f["out_w"] // f["group"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,6 +177,14 @@ def _function(op: Op, name: str, plain: bool, shape: str = "") -> str:
     if not _repeated(op):
         return f"{name}_inline"
     return name + (f"_{shape}" if shape else "") + ("_plain" if plain else "")
+
+
+def _tile_function(macro: str, kernel: str, fields: dict, fixed: tuple[str, ...]) -> LocalFunction:
+    """The out-of-line body model.c defines for a tile call (one for every tile of a layer, and
+    for layers alike): the `fixed` fields as constants, named after their values."""
+    values = tuple((name, int(fields[name])) for name in fixed)
+    digest = hashlib.sha1(repr(values).encode()).hexdigest()[:10]
+    return LocalFunction(macro, f"{kernel}_tiles_{digest}", values)
 
 
 def _out_of_line(function: str) -> tuple[str, ...]:
@@ -179,9 +239,9 @@ def _requant_values(f: dict) -> tuple:
 # CONV_2D (and one-channel DEPTHWISE_CONV_2D): opt_conv
 
 
-def _conv(op: Op, call: Call, group: int = CONV_GROUP) -> Call | None:
+def _conv(op: Op, call: Call, group: int = CONV_GROUP, widen: bool = False) -> Call | None:
     f = call.args[0].fields
-    return _conv_call(op, call, f, f["weights"], f["weights"].data, group)
+    return _conv_call(op, call, f, f["weights"], f["weights"].data, group, widen)
 
 
 def leaner(op: Op, reference: Call, call: Call) -> Call | None:
@@ -195,16 +255,18 @@ def leaner(op: Op, reference: Call, call: Call) -> Call | None:
         return _depthwise(op, reference, rows=False)
     if call.function != "opt_conv_s8_inline" or call.args[0].fields["group"] == 0:
         return None
-    group = call.args[0].fields["group"] // 2
+    group, widen = call.args[0].fields["group"] // 2, bool(call.args[0].fields["wide"])
     if reference.kernel == "conv2d":
-        return _conv(op, reference, group)
+        return _conv(op, reference, group, widen)
     f = reference.args[0].fields
-    return _conv_call(op, reference, f, f["weights"], np.transpose(f["weights"].data, (3, 1, 2, 0)), group)
+    return _conv_call(op, reference, f, f["weights"], np.transpose(f["weights"].data, (3, 1, 2, 0)), group, widen)
 
 
-def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int = CONV_GROUP) -> Call | None:
-    """opt_conv for weights [out_c, kh, kw, in_c], `group` output pixels per pass; `key`
-    identifies the weights for the cache."""
+def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int = CONV_GROUP,
+               widen: bool = False) -> Call | None:
+    """opt_conv for weights [out_c, kh, kw, in_c], `group` output pixels per pass, pre-widened
+    weights if `widen` (widened_layers) or in a tile call; `key` identifies the weights for the
+    cache."""
     x, out = op.inputs[0], op.outputs[0]
     out_c, kh, kw, in_c = weights.shape
     if in_c != x.shape[3]:
@@ -214,11 +276,12 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
     if layer is None:
         return None
     rq = layer["rq"]
-    # Doubling the columns costs two instructions per chunk of each pixel and saves one per output
-    # (direct mode has no columns).
-    doubled = group > 0 and layer["can_double"] and (_repeated(op) and _plain(rq) or out_c > 2 * k4)
     # A tile call is one of many covering a high-resolution stage: its weights serve the whole layer.
-    wide = group > 0 and (_repeated(op) or f["batches"] * f["out_h"] * f["out_w"] >= WIDE_MIN_PIXELS)
+    wide = group > 0 and (_repeated(op) or widen)
+    # The requantization's doubled accumulator: free with wide weights (stored doubled); doubling the
+    # columns costs two instructions per chunk of each pixel and saves one per output (direct mode
+    # has no columns).
+    doubled = group > 0 and layer["can_double"] and (wide or out_c > 2 * k4)
     channels = layer["records"](2 if doubled else 1, wide)
     pointwise = (kh == kw == 1 and f["pad_top"] <= 0 and f["pad_left"] <= 0
                  and (f["out_h"] - 1) * f["stride_h"] - f["pad_top"] < x.shape[1]
@@ -234,16 +297,16 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
     scratch = group * k4 * 8 + stage
     inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
                              f["dilation_h"], f["dilation_w"], block=max(group, 1))
-    # The _plain variants also fix doubled columns.
-    function = _function(op, "opt_conv_s8", _plain(rq) and doubled, "pw" if pointwise and f["batches"] == 1 else "")
+    local = _tile_function("OPT_CONV_TILES", "opt_conv_s8", fields, CONV_TILE_FIXED) if _repeated(op) else None
     args = [OPT_CONV_PARAMS(fields), x, out, Scratch(scratch) if scratch else None]
-    return Call("opt_conv", function, args, macs=call.macs, extra_kernels=["opt_common"], inplace=inplace,
-                sources=_out_of_line(function))
+    return Call("opt_conv", local.name if local else "opt_conv_s8_inline", args, macs=call.macs,
+                extra_kernels=["opt_common"], inplace=inplace, sources=(), local=local)
 
 
 def _conv_layer(f: dict, weights: np.ndarray) -> dict | None:
-    """The requantization, whether the bias may be doubled (fast mode, no overflow), and
-    records(scale, wide): per output channel (bias * scale, weights, requantization), memoized."""
+    """The requantization, whether the accumulator may be doubled (fast mode, no overflow), and
+    records(scale, wide): per output channel (bias * scale, weights (wide: widened, times scale),
+    requantization), memoized."""
     out_c = weights.shape[0]
     bias = _bias(f)
     rq = _requant(f, weights, bias)
@@ -257,7 +320,7 @@ def _conv_layer(f: dict, weights: np.ndarray) -> dict | None:
 
     def records(scale: int, wide: bool) -> Array:
         if (scale, wide) not in forms:
-            weights = _wide_words(rows) if wide else _words(rows).reshape(out_c, -1)
+            weights = _wide_words(rows.astype(np.int64) * scale) if wide else _words(rows).reshape(out_c, -1)
             forms[scale, wide] = Array(np.concatenate(
                 [(folded * scale)[:, None].astype(np.int32), weights, rq.table], axis=1).reshape(-1), "int32_t")
         return forms[scale, wide]
@@ -266,7 +329,7 @@ def _conv_layer(f: dict, weights: np.ndarray) -> dict | None:
 
 
 def _wide_words(rows: np.ndarray) -> np.ndarray:
-    """Rows of int8 weights (a multiple of 4 each) as per chunk two words of 16-bit lanes, values
+    """Rows of weights (a multiple of 4 each, 16-bit values) as per chunk two words of 16-bit lanes, values
     (4k, 4k+2) then (4k+1, 4k+3): what SXTB16 and SXTB16 ROR 8 make of the chunk's word."""
     chunks = rows.reshape(rows.shape[0], -1, 4)
     words = np.stack([_lanes(chunks[..., 0], chunks[..., 2]), _lanes(chunks[..., 1], chunks[..., 3])], axis=-1)
@@ -284,12 +347,13 @@ def _inner(out_size: int, in_size: int, stride: int, pad: int, kernel: int, dila
     return (inside[0], inside[-1] + 1) if inside else (0, 0)
 
 
-def _depthwise(op: Op, call: Call, rows: bool = True) -> Call | None:
-    """opt_dwconv_rows where it applies (`rows`), else opt_dwconv."""
+def _depthwise(op: Op, call: Call, rows: bool = True, widen: bool = False) -> Call | None:
+    """opt_dwconv_rows where it applies (`rows`), else opt_dwconv; with one input channel
+    opt_conv (pre-widened weights if `widen`)."""
     f = call.args[0].fields
     w = f["weights"].data  # [1, kh, kw, out_c]
     if f["in_c"] == 1:
-        return _conv_call(op, call, f, f["weights"], np.transpose(w, (3, 1, 2, 0)))
+        return _conv_call(op, call, f, f["weights"], np.transpose(w, (3, 1, 2, 0)), widen=widen)
     if f["depth_multiplier"] != 1:
         return None
     if rows and _rows_apply(op, f, w.shape):

@@ -40,6 +40,42 @@ class Struct:
     fields: dict  # field name -> int | float | list of ints | Array | Tensor | Struct (a pointer to it)
 
 
+def constant_bytes(calls) -> int:
+    """Bytes of the constants the kernel calls take to model.c: constant tensors, arrays
+    (identical ones once: codegen shares them) and parameter structs (4 bytes a field)."""
+    seen_tensors, seen_arrays, total = set(), set(), 0
+
+    def visit(arg) -> None:
+        nonlocal total
+        if isinstance(arg, Tensor) and arg.is_const and id(arg) not in seen_tensors:
+            seen_tensors.add(id(arg))
+            total += arg.nbytes
+        elif isinstance(arg, Array):
+            key = (arg.ctype, arg.values.dtype.str, arg.values.tobytes())
+            if key not in seen_arrays:
+                seen_arrays.add(key)
+                total += arg.values.nbytes
+        elif isinstance(arg, Struct):
+            total += 4 * len(arg.fields)
+            visit(list(arg.fields.values()))
+        elif isinstance(arg, (list, tuple)):
+            for value in arg:
+                visit(value)
+
+    for call in calls:
+        visit(call.args)
+    return total
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    """`static MACRO(name, (k.field = value, ...))` in model.c: a kernel header's macro that
+    defines an out-of-line body from a copy `k` of the params with these fields fixed."""
+    macro: str
+    name: str
+    fixed: tuple[tuple[str, int], ...]
+
+
 class Record:
     """A C parameter struct of a kernel, declared in C syntax as its header declares it (the
     test of the records checks each against its typedef, names, order and types). Calling it with
@@ -113,6 +149,9 @@ class Call:
     # The C files (stems) the call needs compiled; None: the kernel's own. An always-inline body
     # needs none, an out-of-line variant just its own.
     sources: tuple[str, ...] | None = None
+    # A function model.c defines for this call (its `function`): a kernel's out-of-line body with
+    # some of its parameters fixed as constants, shared by every call that names it.
+    local: LocalFunction | None = None
 
     @property
     def c_sources(self) -> tuple[str, ...]:

@@ -11,16 +11,17 @@
  * or one pixels at a time (`group`), with a half or a quarter of the scratch.
  *
  * Each output channel's data is one record (bias, weights, requantization constants) that the
- * inner loops walk with a single pointer. Layers whose weights serve many pixels (`wide`) store
- * them already sign-extended, two words per chunk in the columns' lane order, which takes the two
- * SXTB16 out of every chunk for twice the weights' flash. When the layer has many output channels for its window
- * size, the columns hold twice the input values (and the records twice the bias), which gives the
- * doubled accumulator the requantization wants (opt_common.h) for free.
+ * inner loops walk with a single pointer. Layers may (`wide`: as the board's flash allows, see
+ * tinygen/backends/builtin.py) store them already sign-extended, two words per chunk in the
+ * columns' lane order, read with one LDRD: the two SXTB16 leave every chunk for twice the weights'
+ * flash. The requantization wants the accumulator doubled (opt_common.h): wide weights hold twice
+ * their values (and the records twice the bias), which costs nothing; with narrow weights, when
+ * the layer has many output channels for its window size, the columns hold twice the input values.
  *
  * opt_conv_s8_inline is an always-inline body: called with the address of a `static const`
  * params struct, the compiler folds every field (shapes, loop bounds, requantization mode) into
- * the call site, so each layer gets code specialized for its geometry. opt_conv_s8* are the same
- * body out of line, for call sites that run many times (patch-based tiles; see opt_conv.c).
+ * the call site, so each layer gets code specialized for its geometry. OPT_CONV_TILES makes the
+ * same body out of line, for call sites that run many times (patch-based tiles; see below).
  */
 #ifndef OPT_CONV_H
 #define OPT_CONV_H
@@ -35,14 +36,14 @@ typedef struct {
   int32_t pointwise;  /* 1: a 1x1 window without padding, columns come straight from input pixels */
   int32_t k4;         /* column length in chunks of 4 values: the window (ky, kx, c), zero-padded */
   int32_t pad_value;  /* the input zero point, read by taps outside the input */
-  int32_t doubled;    /* 1: columns and biases hold twice their values */
+  int32_t doubled;    /* 1: biases and columns (wide: weights) hold twice their values */
   int32_t group;      /* pixels per pass: 4, or 2, 1, 0 (less scratch, for a layer at the arena's peak) */
   int32_t wide;       /* 1: weights as 16-bit pairs, 2 words per chunk (never in direct mode, group 0) */
   int32_t exact, sign_fix, output_offset, act_min, act_max; /* requantization (opt_common.h) */
   /* Per output channel, 1 + k4 + 3 words (wide: 1 + 2 * k4 + 3): the bias (bias - input zero
    * point * sum(weights)), the weights (k4 words of 4 int8, window order, little-endian; wide: per
-   * chunk the words of values (4k, 4k+2) and (4k+1, 4k+3) as 16-bit lanes), the requantization
-   * constants. */
+   * chunk the words of values (4k, 4k+2) and (4k+1, 4k+3) as 16-bit lanes, twice the weights when
+   * doubled), the requantization constants. */
   const int32_t *channels;
   int32_t reverse;        /* 1: last group first, so the output may sit above its input */
 } opt_conv_params;
@@ -54,7 +55,7 @@ typedef struct {
  * bottom/top lanes 4k/4k+2 at col[0], 4k+1/4k+3 at col[group] (the other pixels' words in between). */
 TG_ALWAYS_INLINE uint32_t *opt_conv_put(const opt_conv_params *p, uint32_t *col, uint32_t word) {
   uint32_t even = tg_sxtb16(word), odd = tg_sxtb16_ror8(word);
-  if (p->doubled) {
+  if (p->doubled && !p->wide) {
     even = tg_sxtab16(even, word);
     odd = tg_sxtab16_ror8(odd, word);
   }
@@ -77,7 +78,7 @@ TG_ALWAYS_INLINE uint32_t *opt_conv_put_bytes(const opt_conv_params *p, uint32_t
 
 /* n bytes of the pad value (n a multiple of 4). */
 TG_ALWAYS_INLINE uint32_t *opt_conv_put_pad(const opt_conv_params *p, uint32_t *col, int32_t n) {
-  const int32_t pad = p->doubled ? 2 * p->pad_value : p->pad_value;
+  const int32_t pad = p->doubled && !p->wide ? 2 * p->pad_value : p->pad_value;
   const uint32_t lanes = tg_lanes(pad, pad);
   for (int32_t i = 0; i < n; i += 4) {
     col[0] = lanes;
@@ -128,9 +129,37 @@ TG_ALWAYS_INLINE void opt_conv_window_bytes(const opt_conv_params *p, const int8
   }
 }
 
+/* n bytes (1 to 4) at src as the low bytes of a word, the others 0: one load for 1, 2 or 4 bytes,
+ * never a byte past src + n (the last one may end the input buffer). */
+TG_ALWAYS_INLINE uint32_t opt_conv_read_bytes(const int8_t *src, int32_t n) {
+  if (n == 4) return tg_read32(src);
+  uint32_t word = 0;
+  if (n & 2) {
+    uint16_t half;
+    memcpy(&half, src, 2);
+    word = half;
+  }
+  if (n & 1) word |= (uint32_t)(uint8_t)src[n - 1] << (8 * (n - 1));
+  return word;
+}
+
+/* The columns of a window whose rows (row_bytes >= 3 each, `stride` bytes apart, starting at
+ * `row`) all lie inside the input, for in_c not a multiple of 4: each chunk is read straight from
+ * the one or two rows it spans (the offsets are constants in a layer's code), zeros past the window. */
+TG_ALWAYS_INLINE void opt_conv_put_rows(const opt_conv_params *p, uint32_t *col, const int8_t *row, int32_t row_bytes,
+                                        int32_t stride) {
+  _Pragma("GCC unroll 64") for (int32_t k = 0; k < p->k4; ++k) {
+    const int32_t r = 4 * k / row_bytes, o = 4 * k % row_bytes;
+    const int32_t first = row_bytes - o < 4 ? row_bytes - o : 4;
+    uint32_t word = opt_conv_read_bytes(row + r * stride + o, first);
+    if (first < 4 && r + 1 < p->kernel_h) word |= opt_conv_read_bytes(row + (r + 1) * stride, 4 - first) << (8 * first);
+    col = opt_conv_put(p, col, word);
+  }
+}
+
 /* The window of output pixel (oy, ox) into its columns, in (ky, kx, c) order. With in_c a multiple
- * of 4 every tap is whole chunks, written straight from the input; otherwise the window is first
- * gathered as bytes into `stage`. */
+ * of 4 every tap is whole chunks, written straight from the input; otherwise a window inside the
+ * input is read from its rows, any other first gathered as bytes into `stage`. */
 TG_ALWAYS_INLINE void opt_conv_window(const opt_conv_params *p, const int8_t *image, int32_t oy, int32_t ox,
                                       uint32_t *col, int8_t *stage) {
   const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
@@ -151,6 +180,10 @@ TG_ALWAYS_INLINE void opt_conv_window(const opt_conv_params *p, const int8_t *im
         }
       }
     }
+    return;
+  }
+  if (whole_row && row_bytes >= 3 && y0 >= 0 && y0 + (p->kernel_h - 1) * p->dilation_h < p->in_h) {
+    opt_conv_put_rows(p, col, image + (y0 * p->in_w + x0) * c, row_bytes, p->dilation_h * p->in_w * c);
     return;
   }
   opt_conv_window_bytes(p, image, oy, ox, stage);
@@ -174,102 +207,130 @@ TG_ALWAYS_INLINE void opt_conv_fill(const opt_conv_params *p, const int8_t *imag
  * entry. Per chunk: the even-lane weights (one word, SXTB16 unless wide) against each pixel's first
  * column word (one SMLAD each), then the odd-lane weights against the second. */
 #if TG_DSP && defined(__OPTIMIZE__)
-/* GCC neither keeps the column loads as LDM/LDRD nor the loop tight on its own: written out. */
-#define OPT_CONV_NARROW_EVEN                                                                         \
-  "ldr %[word], [%[w]], #4\n\t"                                                                      \
-  "sxtb16 %[word], %[word]\n\t"
-/* The other half of the weights: the word again, bytes 1 and 3 (reloading it saves a register). */
-#define OPT_CONV_NARROW_ODD                                                                          \
-  "ldr %[word], [%[w], #-4]\n\t"                                                                     \
-  "sxtb16 %[word], %[word], ror #8\n\t"
-#define OPT_CONV_WIDE_EVEN "ldr %[word], [%[w]], #8\n\t"
-#define OPT_CONV_WIDE_ODD "ldr %[word], [%[w], #-4]\n\t"
-#define OPT_CONV_CHUNK4(EVEN, ODD)                                                                   \
-  EVEN                                                                                               \
+/* GCC neither keeps the column loads as LDM/LDRD nor the loop tight on its own: written out. Each
+ * chunk first puts its even-lane weights in `even` and its odd-lane ones in `odd`: narrow, one
+ * word and two SXTB16 (the ROR form in place); wide, both words with one LDRD. */
+#define OPT_CONV_NARROW                                                                              \
+  "ldr %[odd], [%[w]], #4\n\t"                                                                       \
+  "sxtb16 %[even], %[odd]\n\t"                                                                       \
+  "sxtb16 %[odd], %[odd], ror #8\n\t"
+#define OPT_CONV_WIDE "ldrd %[even], %[odd], [%[w]], #8\n\t"
+#define OPT_CONV_CHUNK4(WEIGHTS)                                                                     \
+  WEIGHTS                                                                                            \
   "ldmia %[col]!, {r0, r1, r2, r3}\n\t"                                                              \
-  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
-  "smlad %[a1], r1, %[word], %[a1]\n\t"                                                              \
-  "smlad %[a2], r2, %[word], %[a2]\n\t"                                                              \
-  "smlad %[a3], r3, %[word], %[a3]\n\t"                                                              \
-  ODD                                                                                                \
+  "smlad %[a0], r0, %[even], %[a0]\n\t"                                                              \
+  "smlad %[a1], r1, %[even], %[a1]\n\t"                                                              \
+  "smlad %[a2], r2, %[even], %[a2]\n\t"                                                              \
+  "smlad %[a3], r3, %[even], %[a3]\n\t"                                                              \
   "ldmia %[col]!, {r0, r1, r2, r3}\n\t"                                                              \
-  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
-  "smlad %[a1], r1, %[word], %[a1]\n\t"                                                              \
-  "smlad %[a2], r2, %[word], %[a2]\n\t"                                                              \
-  "smlad %[a3], r3, %[word], %[a3]\n\t"
+  "smlad %[a0], r0, %[odd], %[a0]\n\t"                                                               \
+  "smlad %[a1], r1, %[odd], %[a1]\n\t"                                                               \
+  "smlad %[a2], r2, %[odd], %[a2]\n\t"                                                               \
+  "smlad %[a3], r3, %[odd], %[a3]\n\t"
 /* Two or one pixels' column words, `stride` bytes apart (the group's pixels are side by side). */
-#define OPT_CONV_CHUNK2(stride, EVEN, ODD)                                                           \
-  EVEN                                                                                               \
+#define OPT_CONV_CHUNK2(stride, WEIGHTS)                                                             \
+  WEIGHTS                                                                                            \
   "ldrd r0, r1, [%[col]], #" #stride "\n\t"                                                          \
-  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
-  "smlad %[a1], r1, %[word], %[a1]\n\t"                                                              \
-  ODD                                                                                                \
+  "smlad %[a0], r0, %[even], %[a0]\n\t"                                                              \
+  "smlad %[a1], r1, %[even], %[a1]\n\t"                                                              \
   "ldrd r0, r1, [%[col]], #" #stride "\n\t"                                                          \
-  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
-  "smlad %[a1], r1, %[word], %[a1]\n\t"
-#define OPT_CONV_CHUNK1(stride, EVEN, ODD)                                                           \
-  EVEN                                                                                               \
+  "smlad %[a0], r0, %[odd], %[a0]\n\t"                                                               \
+  "smlad %[a1], r1, %[odd], %[a1]\n\t"
+#define OPT_CONV_CHUNK1(stride, WEIGHTS)                                                             \
+  WEIGHTS                                                                                            \
   "ldr r0, [%[col]], #" #stride "\n\t"                                                               \
   "ldr r1, [%[col]], #" #stride "\n\t"                                                               \
-  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
-  ODD                                                                                                \
-  "smlad %[a0], r1, %[word], %[a0]\n\t"
-#define OPT_CONV_CHUNK1_ALONE(EVEN, ODD)                                                             \
-  EVEN                                                                                               \
+  "smlad %[a0], r0, %[even], %[a0]\n\t"                                                              \
+  "smlad %[a0], r1, %[odd], %[a0]\n\t"
+#define OPT_CONV_CHUNK1_ALONE(WEIGHTS)                                                               \
+  WEIGHTS                                                                                            \
   "ldrd r0, r1, [%[col]], #8\n\t"                                                                    \
-  "smlad %[a0], r0, %[word], %[a0]\n\t"                                                              \
-  ODD                                                                                                \
-  "smlad %[a0], r1, %[word], %[a0]\n\t"
-/* Eleven registers: GCC sometimes cannot find thirteen (frame-pointer builds, -Og), so the weight
- * word is read again for its second half and the loop's end comes in through `word`, is pushed,
- * and is compared from the stack (one load per four chunks). */
-#define OPT_CONV_OPERANDS(word_constraint)                                                           \
-  : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [col] "+r"(col), [w] "+r"(w),       \
-    [word] word_constraint(word)                                                                     \
-  :                                                                                                  \
+  "smlad %[a0], r0, %[even], %[a0]\n\t"                                                              \
+  "smlad %[a0], r1, %[odd], %[a0]\n\t"
+/* Chunks written out up to this many (the unroll pragma below says the same). */
+#define OPT_CONV_UNROLL 144
+/* Twelve registers: GCC cannot always find a thirteenth (frame-pointer builds, -Og). */
+#define OPT_CONV_OPERANDS(odd_constraint, ...)                                                       \
+  : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [col] "+r"(col), [w] "+r"(w),        \
+    [even] "=r"(even), [odd] odd_constraint(odd)                                                     \
+  : __VA_ARGS__                                                                                      \
   : "r0", "r1", "r2", "r3", "cc", "memory"
-/* k4 chunks of the asm string in __VA_ARGS__, each `step` weight words long. */
-#define OPT_CONV_DOT(step, ...)                                                                      \
-  if (k4 & 1) {                                                                                      \
-    uint32_t word;                                                                                   \
-    __asm__(__VA_ARGS__ OPT_CONV_OPERANDS("=r"));                                                    \
-  }                                                                                                  \
-  if (k4 & 2) {                                                                                      \
-    uint32_t word;                                                                                   \
-    __asm__(__VA_ARGS__ __VA_ARGS__ OPT_CONV_OPERANDS("=r"));                                        \
-  }                                                                                                  \
-  if (k4 >= 4) {                                                                                     \
-    uint32_t word = (uint32_t)(uintptr_t)(w + (step) * (k4 & ~3));                                  \
-    __asm__("str %[word], [sp, #-8]!\n\t"                                                            \
-            "1:\n\t" __VA_ARGS__ __VA_ARGS__ __VA_ARGS__ __VA_ARGS__                                  \
-            "ldr r0, [sp]\n\t"                                                                        \
-            "cmp %[w], r0\n\t"                                                                        \
-            "bne 1b\n\t"                                                                              \
-            "add sp, sp, #8\n\t" OPT_CONV_OPERANDS("+r"));                                          \
-  }
-/* The group/pixels cases for one way of reading the weights. */
-#define OPT_CONV_DOT_CASES(step, EVEN, ODD)                                                          \
-  if (group == 4 && pixels == 4) {                                                                   \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK4(EVEN, ODD))                                                   \
-  } else if (group == 4 && pixels == 2) {                                                            \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK2(16, EVEN, ODD))                                               \
-  } else if (group == 4) {                                                                           \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK1(16, EVEN, ODD))                                               \
-  } else if (group == 2 && pixels == 2) {                                                            \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK2(8, EVEN, ODD))                                                \
-  } else if (group == 2) {                                                                           \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK1(8, EVEN, ODD))                                                \
+/* n chunks of the asm string CHUNK, each `step` weight words long. Where n is a constant (a
+ * layer-based call) the chunks are written out one after another (one asm statement each, so GCC
+ * knows their size for its literal pools): no loop test at all. Otherwise the chunks go in fours
+ * in a loop whose end comes in through `odd`, is pushed, and is compared from the stack (one load
+ * per four chunks). */
+#define OPT_CONV_DOT(step, n, CHUNK)                                                                 \
+  if (__builtin_constant_p(n) && (n) <= OPT_CONV_UNROLL) {                                           \
+    _Pragma("GCC unroll 144") for (int32_t k = 0; k < (n); ++k) {                                    \
+      uint32_t even, odd;                                                                            \
+      __asm__(CHUNK OPT_CONV_OPERANDS("=r", ));                                                      \
+    }                                                                                                \
   } else {                                                                                           \
-    OPT_CONV_DOT(step, OPT_CONV_CHUNK1_ALONE(EVEN, ODD))                                             \
+    if ((n) & 1) {                                                                                   \
+      uint32_t even, odd;                                                                            \
+      __asm__(CHUNK OPT_CONV_OPERANDS("=r", ));                                                      \
+    }                                                                                                \
+    if ((n) & 2) {                                                                                   \
+      uint32_t even, odd;                                                                            \
+      __asm__(CHUNK CHUNK OPT_CONV_OPERANDS("=r", ));                                                \
+    }                                                                                                \
+    if ((n) >= 4) {                                                                                  \
+      uint32_t even, odd = (uint32_t)(uintptr_t)(w + (step) * ((n) & ~3));                           \
+      __asm__("str %[odd], [sp, #-8]!\n\t"                                                           \
+              "1:\n\t" CHUNK CHUNK CHUNK CHUNK                                                       \
+              "ldr r0, [sp]\n\t"                                                                     \
+              "cmp %[w], r0\n\t"                                                                     \
+              "bne 1b\n\t"                                                                           \
+              "add sp, sp, #8\n\t" OPT_CONV_OPERANDS("+r", ));                                       \
+    }                                                                                                \
+  }
+/* The first chunk of four pixels starts every accumulator from the bias in a0 (no copies). */
+#define OPT_CONV_FIRST4(WEIGHTS)                                                                     \
+  WEIGHTS                                                                                            \
+  "ldmia %[col]!, {r0, r1, r2, r3}\n\t"                                                              \
+  "smlad %[a1], r1, %[even], %[a0]\n\t"                                                              \
+  "smlad %[a2], r2, %[even], %[a0]\n\t"                                                              \
+  "smlad %[a3], r3, %[even], %[a0]\n\t"                                                              \
+  "smlad %[a0], r0, %[even], %[a0]\n\t"                                                              \
+  "ldmia %[col]!, {r0, r1, r2, r3}\n\t"                                                              \
+  "smlad %[a0], r0, %[odd], %[a0]\n\t"                                                               \
+  "smlad %[a1], r1, %[odd], %[a1]\n\t"                                                               \
+  "smlad %[a2], r2, %[odd], %[a2]\n\t"                                                               \
+  "smlad %[a3], r3, %[odd], %[a3]\n\t"
+#define OPT_CONV_DOT4(step, WEIGHTS)                                                                 \
+  {                                                                                                  \
+    uint32_t even, odd;                                                                              \
+    __asm__(OPT_CONV_FIRST4(WEIGHTS)                                                                 \
+            : [a0] "+r"(a0), [a1] "=r"(a1), [a2] "=r"(a2), [a3] "=r"(a3), [col] "+r"(col), [w] "+r"(w), \
+              [even] "=r"(even), [odd] "=r"(odd)                                                     \
+            :                                                                                        \
+            : "r0", "r1", "r2", "r3", "cc", "memory");                                               \
+  }                                                                                                  \
+  OPT_CONV_DOT(step, k4 - 1, OPT_CONV_CHUNK4(WEIGHTS))
+/* The group/pixels cases for one way of reading the weights. */
+#define OPT_CONV_DOT_CASES(step, WEIGHTS)                                                            \
+  if (group == 4 && pixels == 4) {                                                                   \
+    OPT_CONV_DOT4(step, WEIGHTS)                                                                     \
+  } else if (group == 4 && pixels == 2) {                                                            \
+    OPT_CONV_DOT(step, k4, OPT_CONV_CHUNK2(16, WEIGHTS))                                             \
+  } else if (group == 4) {                                                                           \
+    OPT_CONV_DOT(step, k4, OPT_CONV_CHUNK1(16, WEIGHTS))                                             \
+  } else if (group == 2 && pixels == 2) {                                                            \
+    OPT_CONV_DOT(step, k4, OPT_CONV_CHUNK2(8, WEIGHTS))                                              \
+  } else if (group == 2) {                                                                           \
+    OPT_CONV_DOT(step, k4, OPT_CONV_CHUNK1(8, WEIGHTS))                                              \
+  } else {                                                                                           \
+    OPT_CONV_DOT(step, k4, OPT_CONV_CHUNK1_ALONE(WEIGHTS))                                           \
   }
 TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t *w, int32_t k4, int32_t wide,
                                              int32_t group, int32_t pixels, int32_t *acc0, int32_t *acc1,
                                              int32_t *acc2, int32_t *acc3) {
   int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
   if (wide) {
-    OPT_CONV_DOT_CASES(2, OPT_CONV_WIDE_EVEN, OPT_CONV_WIDE_ODD)
+    OPT_CONV_DOT_CASES(2, OPT_CONV_WIDE)
   } else {
-    OPT_CONV_DOT_CASES(1, OPT_CONV_NARROW_EVEN, OPT_CONV_NARROW_ODD)
+    OPT_CONV_DOT_CASES(1, OPT_CONV_NARROW)
   }
   *acc0 = a0, *acc1 = a1, *acc2 = a2, *acc3 = a3;
   return w;
@@ -294,7 +355,7 @@ TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t 
   /* Without the DSP extension: the four weights sign-extended once and multiplied with each
    * column lane as it is, instead of emulating SXTB16 and SMLAD (faster on the emulated Cortex-M0
    * and M3). The same sums, added in another order. */
-#define OPT_CONV_PIXEL_DOT(a, g)                                                                   \
+#define OPT_CONV_PIXEL_DOT(a, g)                                                                     \
   a += tg_lane_bottom(col[g]) * w0 + tg_lane_top(col[g]) * w2 + tg_lane_bottom(col[group + (g)]) * w1 + \
        tg_lane_top(col[group + (g)]) * w3
   for (int32_t k = 0; k < k4; ++k) {
@@ -328,7 +389,7 @@ TG_ALWAYS_INLINE void opt_conv_group(const opt_conv_params *p, const int8_t *ima
   out += first * p->out_c;
   const int32_t n = p->out_c;
   const int32_t *ch = p->channels;
-#define OPT_CONV_OUT(g, a) \
+#define OPT_CONV_OUT(g, a)                                                                           \
   out[(g) * n + oc] = (int8_t)(p->doubled ? OPT_REQUANTIZE_X2(p, a, r) : OPT_REQUANTIZE(p, a, r))
   for (int32_t oc = 0; oc < n; ++oc) {
     int32_t a0 = ch[0], a1 = a0, a2 = a0, a3 = a0;
@@ -463,29 +524,16 @@ TG_ALWAYS_INLINE void opt_conv_s8_inline(const opt_conv_params *p, const int8_t 
   }
 }
 
-void opt_conv_s8(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch);
-void opt_conv_s8_plain(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch);
-void opt_conv_s8_pw(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch);
-void opt_conv_s8_pw_plain(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch);
-
-/* Out of line, for call sites that run many times (the tiles of a patch-based stage). Variants
- * fix the fields that shape the inner loops (a copy of the params with those fields set to
- * constants, which the compiler folds), the rest stays run-time:
- *   _pw     a 1x1 window without padding (columns straight from the input pixels)
- *   _plain  fast requantization without sign fix, the full int8 output range, doubled columns
- * All of them run four-pixel groups. Each is its own source file (opt_conv_s8*.c), compiled only
- * where a call needs it. */
-
-#define OPT_CONV_PLAIN(k) ((k).exact = 0, (k).sign_fix = 0, (k).act_min = -128, (k).act_max = 127, (k).doubled = 1)
-#define OPT_CONV_POINTWISE(k) \
-  ((k).pointwise = 1, (k).batches = 1, (k).kernel_h = 1, (k).kernel_w = 1, (k).dilation_h = 1, (k).dilation_w = 1)
-
-#define OPT_CONV_VARIANT(name, fix)                                                                 \
-  void name(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch) {         \
-    opt_conv_params k = *p;                                                                         \
-    k.group = 4;                                                                                    \
-    fix;                                                                                            \
-    opt_conv_s8_inline(&k, input, output, scratch);                                                 \
+/* Out of line, for call sites that run many times (the tiles of a patch-based stage): model.c
+ * defines one function per layer, `static OPT_CONV_TILES(name, (k.in_c = 16, ...))`, with the
+ * fields all its tiles share fixed (CONV_TILE_FIXED in tinygen/backends/builtin.py), so that the
+ * compiler specializes the body for the layer as it does a layer-based call's; each tile's extent,
+ * padding and direction stay run-time. */
+#define OPT_CONV_TILES(name, fix)                                                                    \
+  void name(const opt_conv_params *p, const int8_t *input, int8_t *output, void *scratch) {          \
+    opt_conv_params k = *p;                                                                          \
+    fix;                                                                                             \
+    opt_conv_s8_inline(&k, input, output, scratch);                                                  \
   }
 
 #endif
