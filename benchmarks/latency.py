@@ -39,7 +39,6 @@ from models import REPO, add_models_argument, models_of  # noqa: E402  (beside t
 sys.path.insert(0, str(REPO))
 
 from tinygen.backends import cmsis_nn
-from tinygen.backends.cmsis_nn import MVE_CORES
 from tinygen.boards import Board, get_board
 from tinygen.compiler import compile_model
 from tinygen.options import CompileOptions
@@ -106,7 +105,7 @@ def _fmt(value, spec: str, width: int) -> str:
 
 def describe(board: Board) -> str:
     """The board's core as the table's title names it: "Cortex-M7, DSP"."""
-    extensions = [what for what, present in (("DSP", board.dsp), ("Helium", board.core in MVE_CORES)) if present]
+    extensions = [what for what, present in (("DSP", board.dsp), ("Helium", board.has_mve)) if present]
     return ", ".join([board.core.replace("cortex-m", "Cortex-M").replace("plus", "+")] + (extensions or ["no DSP"]))
 
 

@@ -80,6 +80,11 @@ class Board:
         return self.core.startswith("cortex-m")
 
     @property
+    def has_mve(self) -> bool:
+        """Helium (the M-profile vector extension): -mcpu enables it, __ARM_FEATURE_MVE says so."""
+        return self.core in MVE_CORES
+
+    @property
     def sram_bytes(self) -> int | None:
         """All SRAM regions added up; None for the host (no limit)."""
         return None if self.is_host else sum(r.bytes for r in self.sram_regions)
@@ -135,6 +140,8 @@ def _link_dict(link: Link | None) -> dict | None:
             "reserve": {"ram_bytes": link.reserve_ram_bytes, "flash_bytes": link.reserve_flash_bytes,
                         "why": link.reserve_why}}
 
+
+MVE_CORES = ("cortex-m55", "cortex-m85")
 
 _FPU_FLAGS = {
     ("cortex-m4", "sp"): "fpv4-sp-d16", ("cortex-m4", "default"): "fpv4-sp-d16",

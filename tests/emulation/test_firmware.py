@@ -101,14 +101,17 @@ def test_shared_model_on_qemu(name, board, kernels, tmp_path):
     ("qemu_netduino2_m0", "mlperf_ic_resnet8_int8"),  # the same core with room for a residual network
     ("qemu_mps2_an385", "tflm_micro_speech_int8"),  # Cortex-M3: ARMv7-M without DSP
     ("qemu_mps2_an505", "mlperf_kws_dscnn_int8"),  # Cortex-M33, Secure state: the DSP kernels
-    ("qemu_mps3_an547", "mlperf_vww_96_int8"),  # Cortex-M55 (Helium in the compiler's hands)
+    ("qemu_mps3_an547", "mlperf_vww_96_int8"),  # Cortex-M55: the Helium (MVE) kernels
 ])
 def test_every_core_class_runs_a_shared_model_with_the_default_kernels(board, name, tmp_path):
     """What `validate --board` checks on every core: the default compilation for that board (its
     builtin kernels, patch-based stages, memory-first choices) bit-exact with TFLM."""
     model = shared_or_skip(f"models/{name}.tflite")
     program = compile_model(model, CompileOptions(), get_board(board))
-    assert any(call.kernel.startswith("opt_") for _, call in program.calls), "builtin kernels must run"
+    family = "mve_" if get_board(board).has_mve else "opt_"
+    assert any(call.kernel.startswith(family) for _, call in program.calls), "builtin kernels must run"
+    if get_board(board).has_mve:  # vww's patch stage: the out-of-line depthwise kernel in its tiles
+        assert "mve_dwconv_s8" in {call.function for _, call in program.calls}
     _run_twice(model, board, tmp_path, program=program)
 
 

@@ -7,7 +7,9 @@
   specialized kernel and its fallbacks, odd sizes, padding, strides, dilation, activations;
 - the same in place, with the output placed at the extreme offsets the calls declare safe;
 - two shared models on an emulated Cortex-M7 (the SIMD code); every shared model on the host is in
-  tests/models/test_shared_models.py.
+  tests/models/test_shared_models.py;
+- on an emulated Cortex-M55, the Helium (MVE) kernels: every zoo's layers in one model, and a shared
+  model with patch-based stages (the kernels' out-of-line variants).
 """
 from __future__ import annotations
 
@@ -284,72 +286,90 @@ def _channels(x, first: int, count: int):
     return _layers().Lambda(lambda t: t[..., first:first + count])(x)
 
 
-def conv_zoo():
+def conv_layers(x):
     L = _layers()
+    three, one, six = _channels(x, 0, 3), _channels(x, 3, 1), _channels(x, 2, 6)
+    return [
+        L.Conv2D(16, 1, activation="relu")(x),  # pointwise, sign fix off
+        L.Conv2D(6, 1, strides=2)(x),  # strided pointwise, sign fix on
+        L.Conv2D(7, 3, padding="same", activation="relu6")(x),  # 3x3 with padding, odd channels
+        L.Conv2D(5, 3, strides=2)(x),
+        L.Conv2D(4, 5, padding="same", dilation_rate=2)(x),  # dilated
+        L.Conv2D(9, (2, 3), strides=(1, 2), padding="same", use_bias=False)(x),
+        L.Conv2D(40, 1)(x),  # more channels than twice the window's chunks: doubled columns
+        L.Conv2D(8, 3, strides=2, padding="same", activation="relu")(three),  # first layer, 3 channels
+        L.Conv2D(5, 1)(three),  # pointwise, 3 channels: the last chunk is partial
+        L.Conv2D(12, (5, 4), strides=2, padding="same", activation="relu")(one),  # one channel, KWS-like
+        L.DepthwiseConv2D(3, depth_multiplier=4, padding="same")(one),  # one channel: a convolution
+        L.Conv2D(3, 3, padding="same")(six),  # 6 channels: windows gathered as bytes
+        L.Conv2D(4, 3, groups=2)(six),  # grouped: the reference kernel
+    ]
 
-    def build(x):
-        three, one, six = _channels(x, 0, 3), _channels(x, 3, 1), _channels(x, 2, 6)
-        return [
-            L.Conv2D(16, 1, activation="relu")(x),  # pointwise, sign fix off
-            L.Conv2D(6, 1, strides=2)(x),  # strided pointwise, sign fix on
-            L.Conv2D(7, 3, padding="same", activation="relu6")(x),  # 3x3 with padding, odd channels
-            L.Conv2D(5, 3, strides=2)(x),
-            L.Conv2D(4, 5, padding="same", dilation_rate=2)(x),  # dilated
-            L.Conv2D(9, (2, 3), strides=(1, 2), padding="same", use_bias=False)(x),
-            L.Conv2D(40, 1)(x),  # more channels than twice the window's chunks: doubled columns
-            L.Conv2D(8, 3, strides=2, padding="same", activation="relu")(three),  # first layer, 3 channels
-            L.Conv2D(5, 1)(three),  # pointwise, 3 channels: the last chunk is partial
-            L.Conv2D(12, (5, 4), strides=2, padding="same", activation="relu")(one),  # one channel, KWS-like
-            L.DepthwiseConv2D(3, depth_multiplier=4, padding="same")(one),  # one channel: a convolution
-            L.Conv2D(3, 3, padding="same")(six),  # 6 channels: windows gathered as bytes
-            L.Conv2D(4, 3, groups=2)(six),  # grouped: the reference kernel
-        ]
 
-    return keras_model(build, [(11, 13, 8)])
+def depthwise_layers(x):
+    L = _layers()
+    six = _channels(x, 0, 6)
+    return [
+        L.DepthwiseConv2D(3, padding="same", activation="relu")(x),
+        L.DepthwiseConv2D(3, strides=2)(x),
+        L.DepthwiseConv2D(5, padding="same", dilation_rate=2)(x),
+        L.DepthwiseConv2D(7, padding="same", activation="relu6")(x),
+        L.DepthwiseConv2D((3, 2), strides=(2, 1), padding="same", use_bias=False)(x),
+        L.DepthwiseConv2D(3, padding="same", activation="relu6")(six),  # 2 channels past the groups of 4
+        L.DepthwiseConv2D(3, depth_multiplier=2, padding="same")(six),  # the reference kernel
+        # Odd rows by rows: a last block of 4 with 3 outputs kept (7 wide), of 2 with 1 (9 wide).
+        L.DepthwiseConv2D(3, padding="same")(L.Cropping2D(((0, 0), (0, 3)))(x)),
+        L.DepthwiseConv2D(3, padding="same")(L.Cropping2D(((0, 0), (1, 0)))(x)),
+    ]
+
+
+def dense_layers(x):
+    L = _layers()
+    wide = L.Dense(64)(x)
+    return [L.Dense(5, activation="relu")(x), L.Dense(16, use_bias=False)(x),
+            L.Dense(16)(_channels(x, 0, 1)), L.Dense(12)(wide), L.Dense(3, activation="relu")(wide)]
+
+
+def add_layers(x):
+    L = _layers()
+    y = L.Conv2D(5, 1)(x)  # another scale for the second operand
+    row = L.Lambda(lambda t: t[:, :1])(y)
+    return [L.Add()([x, y]), L.Subtract()([y, x]), L.ReLU()(L.Add()([y, x])), L.Multiply()([x, y]),
+            L.Add()([x, row])]  # broadcast: the reference kernel
+
+
+CONV_INPUT, DEPTHWISE_INPUT, DENSE_INPUT, ADD_INPUT = (11, 13, 8), (12, 10, 12), (37,), (6, 7, 5)
+
+
+def conv_zoo():
+    return keras_model(conv_layers, [CONV_INPUT])
 
 
 def depthwise_zoo():
-    L = _layers()
-
-    def build(x):
-        six = _channels(x, 0, 6)
-        return [
-            L.DepthwiseConv2D(3, padding="same", activation="relu")(x),
-            L.DepthwiseConv2D(3, strides=2)(x),
-            L.DepthwiseConv2D(5, padding="same", dilation_rate=2)(x),
-            L.DepthwiseConv2D(7, padding="same", activation="relu6")(x),
-            L.DepthwiseConv2D((3, 2), strides=(2, 1), padding="same", use_bias=False)(x),
-            L.DepthwiseConv2D(3, padding="same", activation="relu6")(six),  # 2 channels past the groups of 4
-            L.DepthwiseConv2D(3, depth_multiplier=2, padding="same")(six),  # the reference kernel
-            # Odd rows by rows: a last block of 4 with 3 outputs kept (7 wide), of 2 with 1 (9 wide).
-            L.DepthwiseConv2D(3, padding="same")(L.Cropping2D(((0, 0), (0, 3)))(x)),
-            L.DepthwiseConv2D(3, padding="same")(L.Cropping2D(((0, 0), (1, 0)))(x)),
-        ]
-
-    return keras_model(build, [(12, 10, 12)])
+    return keras_model(depthwise_layers, [DEPTHWISE_INPUT])
 
 
 def dense_zoo():
-    L = _layers()
-
-    def build(x):
-        wide = L.Dense(64)(x)
-        return [L.Dense(5, activation="relu")(x), L.Dense(16, use_bias=False)(x),
-                L.Dense(16)(_channels(x, 0, 1)), L.Dense(12)(wide), L.Dense(3, activation="relu")(wide)]
-
-    return keras_model(build, [(37,)])
+    return keras_model(dense_layers, [DENSE_INPUT])
 
 
 def add_zoo():
-    L = _layers()
+    return keras_model(add_layers, [ADD_INPUT])
 
+
+def _region(x, h: int, w: int, c: int):
+    return _layers().Lambda(lambda t: t[:, :h, :w, :c])(x)
+
+
+def mve_zoo():
+    """Every zoo's layers in one model (one conversion, one emulated run on the Cortex-M55), each on
+    a region of one input (the converter reorders several inputs); the dense layers get 36 values."""
     def build(x):
-        y = L.Conv2D(5, 1)(x)  # another scale for the second operand
-        row = L.Lambda(lambda t: t[:, :1])(y)
-        return [L.Add()([x, y]), L.Subtract()([y, x]), L.ReLU()(L.Add()([y, x])), L.Multiply()([x, y]),
-                L.Add()([x, row])]  # broadcast: the reference kernel
+        dense = _layers().Flatten()(_region(x, 1, 3, 12))
+        return (conv_layers(_region(x, *CONV_INPUT)) + depthwise_layers(_region(x, *DEPTHWISE_INPUT))
+                + dense_layers(dense) + add_layers(_region(x, *ADD_INPUT)))
 
-    return keras_model(build, [(6, 7, 5)])
+    return keras_model(build, [(12, 13, 12)])
 
 
 ZOOS = {
@@ -433,11 +453,11 @@ def test_zoo_is_bit_exact_run_back_to_front(zoo, zoo_models, tmp_path):
     assert_exact_on_host(path, program, tmp_path)
 
 
-def _emulated_exactly(path, program):
+def _emulated_exactly(path, program, board=BOARD, samples=2):
     from tinygen.emulation import run_emulated
 
-    inputs = random_inputs(program.graph, 2, 1)
-    ours, _ = run_emulated(program, get_board(BOARD), inputs, profile=False)
+    inputs = random_inputs(program.graph, samples, 1)
+    ours, _ = run_emulated(program, get_board(board), inputs, profile=False)
     reports = compare(program, ours, run_tflm(path, inputs, len(program.graph.outputs)))
     assert all(r.max_abs_diff == 0 for r in reports), reports
 
@@ -455,6 +475,54 @@ def test_zoo_is_bit_exact_on_an_emulated_cortex_m7(zoo, zoo_models, half_widened
     else:
         assert {"opt_dwconv_rows_s8_inline", "opt_dwconv_s8_inline"} <= functions(program)
     _emulated_exactly(path, program)
+
+
+M55 = "qemu_mps3_an547"
+MVE_FUNCTIONS = {"mve_conv_s8_inline", "mve_dwconv_s8_inline", "mve_fc_s8_inline", "mve_add_s8_inline"}
+
+
+@pytest.mark.slow
+def test_zoos_are_bit_exact_with_the_mve_kernels_on_an_emulated_cortex_m55(tmp_path):
+    """The Helium kernels over every zoo's shapes in one run: odd pixel and channel counts (a last
+    pixel or channel alone), windows of 1 to 7 taps, dilation, strides, padding (the depthwise
+    border's copied windows), partial vectors (depths and channels not multiples of 16 or 4),
+    one-channel depthwise as a convolution, activations with and without the sign fix, SUB;
+    grouped convolutions, other depth multipliers, MUL and broadcasts keep their other kernels.
+    Every second convolution runs back to front (`reverse`), where its output is apart from its input."""
+    _needs_arm_tools()
+    path = quantize(mve_zoo(), tmp_path / "mve.tflite", seed=3, low=-2.0, high=2.0)
+    program = compile_model(path, CompileOptions(patch="off"), get_board(M55))
+    assert MVE_FUNCTIONS <= functions(program)
+    assert not any(f.startswith("opt_") for f in functions(program)), "a Helium core takes no DSP kernel here"
+    windows = [(op, call) for op, call in program.calls if call.kernel in ("mve_conv", "mve_dwconv")]
+    reversed_calls = 0
+    for op, call in windows[::2]:
+        x, out = op.inputs[0], op.outputs[0]
+        if program.offset(out) >= program.offset(x) + x.nbytes or program.offset(x) >= program.offset(out) + out.nbytes:
+            call.args[0].fields["reverse"] = 1
+            reversed_calls += 1
+    assert reversed_calls >= 5
+    _emulated_exactly(path, program, M55, samples=4)
+
+
+def test_mve_kernels_only_for_cores_with_mve():
+    model = shared_or_skip("models/mlperf_ic_resnet8_int8.tflite")
+    on_m55 = functions(compile_model(model, CompileOptions(patch="off"), get_board(M55)))
+    on_m33 = functions(compile_model(model, CompileOptions(patch="off"), get_board("qemu_mps2_an505")))
+    assert {"mve_conv_s8_inline", "mve_add_s8_inline", "mve_fc_s8_inline"} <= on_m55
+    assert not any(f.startswith("mve_") for f in on_m33)
+
+
+def test_shared_model_with_patch_stages_is_bit_exact_on_an_emulated_cortex_m55():
+    """Tile calls run the MVE kernels' out-of-line variants (mve_*_s8.c): ic_resnet8's stages hold
+    convolutions and residual ADDs of regions of larger buffers (rows their own stride apart).
+    Depthwise tiles run in tests/emulation/test_firmware.py (vww_96 on this board, patch auto)."""
+    _needs_arm_tools()
+    path = shared_or_skip("models/mlperf_ic_resnet8_int8.tflite")
+    program = compile_model(path, CompileOptions(patch="auto"), get_board(M55))
+    assert program.patch is not None
+    assert {"mve_conv_s8", "mve_add_s8"} <= functions(program)
+    _emulated_exactly(path, program, M55)
 
 
 def _widths_by_passes(path, board) -> list[tuple[int, int]]:

@@ -1,5 +1,6 @@
 """`--kernels cmsis-nn`: Arm's CMSIS-NN library in place of the reference kernels, bit-exact with
-TFLite Micro on the host (CMSIS-NN's portable C) and on the emulated Cortex-M7 (its DSP code).
+TFLite Micro on the host (CMSIS-NN's portable C), on the emulated Cortex-M7 (its DSP code) and on
+the emulated Cortex-M55 (its Helium code, with the scratch and kernel-sum buffers sized here).
 
 CMSIS-NN is not part of the repo: these tests need a checkout named by TINYGEN_CMSIS_NN
 (`git clone https://github.com/ARM-software/CMSIS-NN`) and skip without one, except the check
@@ -102,6 +103,24 @@ def test_shared_model_on_cortex_m7_is_bit_exact(name, patch):
 
 
 @needs_cmsis_nn
+@needs_qemu
+@pytest.mark.parametrize("name", ["mlperf_kws_dscnn_int8", "tflm_person_detect_int8"])
+def test_shared_model_on_cortex_m55_is_bit_exact(name):
+    """Helium's code paths: convolutions (one-channel depthwise as a convolution), depthwise,
+    fully connected with its constant kernel sums, pools, softmax; a patch-based stage's tiles."""
+    from tinygen.emulation import run_emulated
+
+    model = shared_or_skip(f"models/{name}.tflite")
+    board = get_board("qemu_mps3_an547")
+    program = compile_model(model, CompileOptions(kernels="cmsis-nn", cmsis_nn=CHECKOUT), board)
+    fully_connected = [c for _, c in _glue_calls(program) if c.function == "tg_cmsis_fully_connected_s8"]
+    assert all(c.args[0].fields["kernel_sum"] is not None for c in fully_connected)
+    samples = random_inputs(program.graph, 3, seed=11)
+    ours, _ = run_emulated(program, board, samples, profile=False)
+    _assert_exact(ours, run_tflm(model, samples, len(program.graph.outputs)))
+
+
+@needs_cmsis_nn
 def test_generated_host_project_builds_cmsis_nn_with_make(tmp_path):
     model = shared_or_skip("models/mlperf_kws_dscnn_int8.tflite")
     result = run_cli("generate", model, "-o", tmp_path / "out", "--kernels", "cmsis-nn", "--cmsis-nn", CHECKOUT)
@@ -140,8 +159,9 @@ int main(void) {
       p.stride.h = v[10]; p.stride.w = v[11]; p.padding.h = v[12]; p.padding.w = v[13];
       p.dilation.h = v[14]; p.dilation.w = v[15];
       cmsis_nn_dims f = dims(v[7], v[4], v[5], v[6]);
-      printf("%d %d\n", (int)arm_convolve_wrapper_s8_get_buffer_size(&p, &in, &f, &out),
-             (int)arm_convolve_wrapper_s8_get_buffer_size_dsp(&p, &in, &f, &out));
+      printf("%d %d %d\n", (int)arm_convolve_wrapper_s8_get_buffer_size(&p, &in, &f, &out),
+             (int)arm_convolve_wrapper_s8_get_buffer_size_dsp(&p, &in, &f, &out),
+             (int)arm_convolve_wrapper_s8_get_buffer_size_mve(&p, &in, &f, &out));
     } else if (strcmp(kind, "dw") == 0) {
       cmsis_nn_dw_conv_params p;
       memset(&p, 0, sizeof p);
@@ -149,11 +169,12 @@ int main(void) {
       p.stride.h = v[10]; p.stride.w = v[11]; p.padding.h = v[12]; p.padding.w = v[13];
       p.dilation.h = v[14]; p.dilation.w = v[15];
       cmsis_nn_dims f = dims(1, v[4], v[5], v[7]);
-      printf("%d %d\n", (int)arm_depthwise_conv_wrapper_s8_get_buffer_size(&p, &in, &f, &out),
-             (int)arm_depthwise_conv_wrapper_s8_get_buffer_size_dsp(&p, &in, &f, &out));
+      printf("%d %d %d\n", (int)arm_depthwise_conv_wrapper_s8_get_buffer_size(&p, &in, &f, &out),
+             (int)arm_depthwise_conv_wrapper_s8_get_buffer_size_dsp(&p, &in, &f, &out),
+             (int)arm_depthwise_conv_wrapper_s8_get_buffer_size_mve(&p, &in, &f, &out));
     } else {
-      printf("%d %d\n", (int)arm_avgpool_s8_get_buffer_size(v[9], v[3]),
-             (int)arm_avgpool_s8_get_buffer_size_dsp(v[9], v[3]));
+      printf("%d %d %d\n", (int)arm_avgpool_s8_get_buffer_size(v[9], v[3]),
+             (int)arm_avgpool_s8_get_buffer_size_dsp(v[9], v[3]), (int)arm_avgpool_s8_get_buffer_size_mve(v[9], v[3]));
     }
   }
   return 0;
@@ -161,8 +182,8 @@ int main(void) {
 """
 
 
-def _library_sizes(tmp_path, queries: list[tuple]) -> list[tuple[int, int]]:
-    """(portable, DSP) sizes from the checkout's functions, built for the host."""
+def _library_sizes(tmp_path, queries: list[tuple]) -> list[tuple[int, int, int]]:
+    """(portable, DSP, Helium) sizes from the checkout's functions, built for the host."""
     root = Path(CHECKOUT)
     helper = tmp_path / "sizes.c"
     helper.write_text(_HELPER)
@@ -172,7 +193,7 @@ def _library_sizes(tmp_path, queries: list[tuple]) -> list[tuple[int, int]]:
                     *map(str, sources)], check=True, capture_output=True)
     text = "\n".join(" ".join(map(str, q)) for q in queries)
     out = subprocess.run([str(exe)], input=text, capture_output=True, text=True, check=True).stdout.split()
-    return [(int(a), int(b)) for a, b in zip(out[::2], out[1::2])]
+    return [tuple(int(v) for v in out[i:i + 3]) for i in range(0, len(out), 3)]
 
 
 def _query(kind: str, f: dict) -> tuple:
@@ -185,12 +206,15 @@ def _query(kind: str, f: dict) -> tuple:
             first("dilation_h", default=1), first("dilation_w", default=1))
 
 
-def _mirrored(kind: str, f: dict, dsp: bool) -> int:
+PATHS = ("c", "dsp", "mve")  # CMSIS-NN's code paths, in the helper's order
+
+
+def _mirrored(kind: str, f: dict, path: str) -> int:
     if kind == "conv":
-        return cmsis_nn.conv_scratch_bytes(f)
+        return cmsis_nn.conv_scratch_bytes(f, path)
     if kind == "dw":
-        return cmsis_nn.depthwise_scratch_bytes(f, dsp)
-    return cmsis_nn.avg_pool_scratch_bytes(f, dsp)
+        return cmsis_nn.depthwise_scratch_bytes(f, path)
+    return cmsis_nn.avg_pool_scratch_bytes(f, path)
 
 
 _KINDS = {"tg_cmsis_conv_s8": "conv", "tg_cmsis_depthwise_s8": "dw", "tg_cmsis_avg_pool_s8": "avg"}
@@ -217,14 +241,14 @@ def test_scratch_sizes_match_the_library(tmp_path):
         cases.append(("dw", {**f, "out_c": c * mult, "depth_multiplier": mult}))
         cases.append(("avg", {**f, "channels": c, "filter_h": f["kernel_h"], "filter_w": k}))
     library = _library_sizes(tmp_path, [_query(kind, f) for kind, f in cases])
-    for (kind, f), (portable, dsp) in zip(cases, library):
-        ours = (_mirrored(kind, f, False), _mirrored(kind, f, True))
+    for (kind, f), (portable, dsp, mve) in zip(cases, library):
+        ours = tuple(_mirrored(kind, f, path) for path in PATHS)
         if kind == "conv" and f["kernel_h"] == f["kernel_w"] == 1 and f["in_c"] != f["filter_c"]:
             # A grouped 1x1 convolution runs arm_convolve_s8, which needs its buffer; CMSIS-NN
             # v7.0.0's size function took it for a pointwise one (0 bytes), later releases do not.
-            assert ours[0] == ours[1] >= max(portable, dsp) and ours[0] > 0, (kind, f)
+            assert ours[0] == ours[1] >= max(portable, dsp) and ours[0] > 0 and ours[2] >= mve, (kind, f)
             continue
-        assert ours == (portable, dsp), (kind, f)
+        assert ours == (portable, dsp, mve), (kind, f)
 
 
 # --- ops and geometries the shared models lack, through small Keras models -------------------

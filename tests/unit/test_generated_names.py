@@ -13,26 +13,27 @@ from tinygen import codegen
 from tinygen.compiler import compile_model
 from tinygen.kernels import _index
 from tinygen.options import CompileOptions
-from tinygen.toolchain import HOST_FLAGS
+from tinygen.boards import get_board
+from tinygen.toolchain import ARM_GCC, HOST_FLAGS, cortex_m_flags
 
 CC = shutil.which("cc")
 needs_cc = pytest.mark.skipif(CC is None or shutil.which("nm") is None, reason="no host C compiler and nm")
 LIBRARY_FLAGS = [*HOST_FLAGS, "-c"]
 
 
-def _objects(sources: list[Path], out: Path, *flags: str) -> list[Path]:
+def _objects(sources: list[Path], out: Path, *flags: str, compiler: list[str] | None = None) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     objects = []
     for source in sources:
         obj = out / f"{source.parent.name}_{source.stem}.o"
-        subprocess.run([CC, *LIBRARY_FLAGS, *flags, "-I", str(source.parent), "-o", str(obj), str(source)],
-                       check=True)
+        subprocess.run([*(compiler or [CC, *LIBRARY_FLAGS]), *flags, "-I", str(source.parent), "-o", str(obj),
+                        str(source)], check=True)
         objects.append(obj)
     return objects
 
 
-def _defined_globals(objects: list[Path]) -> set[str]:
-    listing = subprocess.run(["nm", "-g", "--defined-only", *map(str, objects)], capture_output=True, text=True,
+def _defined_globals(objects: list[Path], nm: str = "nm") -> set[str]:
+    listing = subprocess.run([nm, "-g", "--defined-only", *map(str, objects)], capture_output=True, text=True,
                              check=True).stdout
     return {line.split()[-1] for line in listing.splitlines() if re.match(r"^[0-9a-f]+ [A-Z] ", line)}
 
@@ -40,11 +41,19 @@ def _defined_globals(objects: list[Path]) -> set[str]:
 @needs_cc
 def test_every_kernel_function_gets_the_prefix(tmp_path):
     """Every kernel file there is (but the CMSIS-NN glue, which needs that library's headers),
-    copied as generated code copies them, defines only names that start with the prefix."""
+    copied as generated code copies them, defines only names that start with the prefix. The
+    Helium (MVE) kernels build for the Cortex-M55 only: with the Arm toolchain, for that core."""
     files = [p for p in _index().values() if p.parent.name != "cmsis_nn"]
     copied = codegen.copy_kernels([p.stem for p in files if p.suffix == ".h"],
                                   [p.stem for p in files if p.suffix == ".c"], tmp_path / "kernels", "pfx")
-    symbols = _defined_globals(_objects([p for p in copied if p.suffix == ".c"], tmp_path / "obj"))
+    sources = [p for p in copied if p.suffix == ".c"]
+    symbols = _defined_globals(_objects([p for p in sources if not p.name.startswith("mve_")], tmp_path / "obj"))
+    mve = [p for p in sources if p.name.startswith("mve_")]
+    assert mve
+    if shutil.which(ARM_GCC):
+        arm = [ARM_GCC, *cortex_m_flags(get_board("qemu_mps3_an547")), "-c"]
+        symbols |= _defined_globals(_objects(mve, tmp_path / "mve", compiler=arm), nm="arm-none-eabi-nm")
+        assert any(name.startswith("pfx_mve_") for name in symbols)
     assert symbols and all(name.startswith("pfx_") for name in symbols), sorted(symbols)
 
 

@@ -33,6 +33,7 @@ import hashlib
 
 import numpy as np
 
+from tinygen.backends import builtin_mve
 from tinygen.backends.builtin_quant import Requant, accumulator_range, requant
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, LocalFunction, Record, Scratch, constant_bytes
@@ -93,7 +94,10 @@ def specialize(op: Op, call: Call, options, target, wide: frozenset = frozenset(
     pick SIMD or portable code at compile time, so the board does not change the choice; --optimize
     memory keeps depthwise convolutions off opt_dwconv_rows, whose band would move the memory plan
     (its patch stages and peak) before the peak's leaner variants are tried. `wide`: the ops (their
-    ids) of the convolutions whose weights are stored pre-widened (widened_layers)."""
+    ids) of the convolutions whose weights are stored pre-widened (widened_layers). Cores with
+    Helium (MVE) take the MVE kernels where they apply (builtin_mve.py)."""
+    if builtin_mve.applies(target) and (mve := builtin_mve.specialize(op, call)) is not None:
+        return mve
     widen = id(op) in wide
     if call.kernel == "depthwise_conv2d":
         return _depthwise(op, call, rows=options.optimize != "memory", widen=widen) or call

@@ -25,13 +25,19 @@ pinned release instead (PLATFORMIO_LIB_DEPS).
 
 Scratch buffers: the sizes CMSIS-NN's *_get_buffer_size functions return are computed here at
 generation time, so that the memory planner places and counts them. They depend on the code
-path the compiler selects: portable C on the host; the DSP-extension code on Cortex-M cores
-(ARM_MATH_DSP, from __ARM_FEATURE_DSP). The DSP sizes are never below the portable ones, so
-every Cortex-M board gets them. Cores with Helium (MVE) take other code paths and are refused.
+path the compiler selects (`path`): portable C on the host ("c"); the DSP-extension code on
+Cortex-M cores (ARM_MATH_DSP, from __ARM_FEATURE_DSP: "dsp"; its sizes are never below the
+portable ones, so every Cortex-M board gets them); Helium on cores with MVE (ARM_MATH_MVEI,
+"mve": the *_get_buffer_size_mve sizes). Helium's fully connected kernels also read per unit
+bias + input_offset * sum(weights) from the context buffer (what arm_vector_sum_s8 computes at
+run time in TFLM): a constant array here. Helium's kernels walk windows in their own order
+(several output pixels per pass, the depthwise one 124 channels at a time), so their calls
+declare no in-place overlap.
 """
 from __future__ import annotations
 
 import functools
+import math
 import re
 from pathlib import Path
 
@@ -67,7 +73,7 @@ FULLY_CONNECTED_PARAMS = Record("tg_cmsis_fully_connected_params", """
     int32_t batches, depth, units, input_offset, output_offset, act_min, act_max, per_channel;
     const int32_t *multiplier, *shift;
     const int8_t *weights;
-    const int32_t *bias;
+    const int32_t *bias, *kernel_sum;
 """)
 POOL_PARAMS = Record("tg_cmsis_pool_params", """
     int32_t batches, in_h, in_w, channels, out_h, out_w, filter_h, filter_w, stride_h, stride_w,
@@ -97,7 +103,7 @@ GLUE = "cmsis_nn_glue"
 RELEASE = "v7.0.0"
 PLATFORMIO_LIB_DEPS = f"CMSIS-NN=https://github.com/ARM-software/CMSIS-NN.git#{RELEASE}"
 PLATFORMIO_SCRIPT = "cmsis_nn_build.py"
-MVE_CORES = ("cortex-m55", "cortex-m85")
+CH_IN_BLOCK_MVE = 124  # channels per pass of Helium's depthwise kernel (arm_nnsupportfunctions.h)
 MAX_DIM = 32767  # CMSIS-NN keeps some sizes and window origins in 16-bit integers
 
 
@@ -117,20 +123,18 @@ def cmsis_nn_path(checkout: str | None) -> Path:
 
 def specialize(op: Op, call: Call, options, target) -> Call:
     cmsis_nn_path(options.cmsis_nn)  # fail now, in one line, when the library is missing
-    dsp = _dsp(target)
+    path = _path(target)
     swap = _SWAPS.get(call.kernel)
     if swap is None:
         return call
-    return swap(op, call, dsp) or call
+    return swap(op, call, path) or call
 
 
-def _dsp(target) -> bool:
-    """Whether the scratch sizes are the DSP code's (Cortex-M) or the portable code's (host)."""
-    core = target.core
-    if core in MVE_CORES:
-        raise TinygenError(f"--kernels cmsis-nn: {core} runs CMSIS-NN's Helium (MVE) code, whose scratch "
-                           "buffers tinygen does not size yet; use --kernels builtin or reference")
-    return core.startswith("cortex-m")
+def _path(target) -> str:
+    """CMSIS-NN's code path on the target: "mve" (Helium), "dsp" (other Cortex-M), "c" (the host)."""
+    if target.has_mve:
+        return "mve"
+    return "dsp" if target.is_cortex_m else "c"
 
 
 def _fits(*values: int) -> bool:
@@ -158,16 +162,44 @@ def _forward(entries: list) -> list:
     return [InPlace(i.input, i.forward) for i in entries]
 
 
-def conv_scratch_bytes(f: dict) -> int:
-    """arm_convolve_wrapper_s8_get_buffer_size, for the DSP and the portable code alike (they agree).
+def conv_scratch_bytes(f: dict, path: str = "dsp") -> int:
+    """arm_convolve_wrapper_s8_get_buffer_size: the DSP and the portable code agree, Helium has its own.
 
     A 1x1 convolution without padding multiplies the input in place (0 bytes; compiled with
     armclang its DSP code could take a buffer, which a NULL buffer declines). Everything else
-    runs arm_convolve_s8 (the 1xN kernel too, outside Helium): two im2col columns of 16-bit values."""
+    runs arm_convolve_s8 outside Helium (the 1xN kernel too): two im2col columns of 16-bit values."""
     if _is_1x1(f):
         return 0
     rhs_cols = f["kernel_h"] * f["kernel_w"] * f["in_c"]  # input channels, even when grouped
+    if path == "mve":
+        return _conv_1_x_n_scratch_mve(f) if _is_1_x_n(f) else _conv_scratch_mve(rhs_cols)
     return 2 * (-(-rhs_cols // 4) * 4) * 2
+
+
+def _conv_scratch_mve(rhs_cols: int) -> int:
+    """arm_convolve_s8_get_buffer_size_mve: four int8 im2col columns, whole vectors of 16."""
+    return 4 * -(-rhs_cols // 16) * 16
+
+
+def _is_1_x_n(f: dict) -> bool:
+    """arm_nn_is_convolve_1_x_n."""
+    return (f["in_h"] == 1 and f["dilation_w"] == 1 and f["kernel_h"] == 1 and (f["stride_w"] * f["in_c"]) % 4 == 0
+            and f["in_c"] == f["filter_c"])
+
+
+def _conv_1_x_n_scratch_mve(f: dict) -> int:
+    """arm_convolve_1_x_n_s8_get_buffer_size_mve: room for the padded windows at either edge, or
+    arm_convolve_s8's columns where the output does not split into padded and unpadded parts."""
+    c, pad, stride, kernel = f["in_c"], f["pad_left"], f["stride_w"], f["kernel_w"]
+    total_pad = (f["out_w"] - 1) * stride + kernel - f["in_w"]  # negative for a window short of the edge
+    asym = int(math.fmod(total_pad, 2))  # C's remainder and quotients: towards zero
+    right = max(1, int((pad + asym + stride - 1) / stride)) if pad + asym else 0
+    left = max(1, int((pad + stride - 1) / stride)) if pad else 0
+    if left + right + max(f["out_w"] - (left + right), 0) != f["out_w"]:
+        return _conv_scratch_mve(kernel * c)
+    left_pad_bytes = pad * c
+    right_pad_bytes = right * c if asym else left_pad_bytes
+    return max(kernel * c + left_pad_bytes, kernel * c - c + right_pad_bytes)
 
 
 def _is_1x1(f: dict) -> bool:
@@ -189,7 +221,7 @@ def _window_fields(original: dict) -> dict | None:
     return f if fits else None
 
 
-def _conv(op: Op, call: Call, dsp: bool) -> Call | None:
+def _conv(op: Op, call: Call, path: str) -> Call | None:
     original = call.args[0].fields
     x, out = op.inputs[0], op.outputs[0]
     f = _window_fields(original)
@@ -200,7 +232,7 @@ def _conv(op: Op, call: Call, dsp: bool) -> Call | None:
         return None
     if _is_1x1(f) and f["stride_h"] == f["stride_w"] == 1 and (f["in_h"], f["in_w"]) != (f["out_h"], f["out_w"]):
         return None  # arm_convolve_1x1_s8_fast maps input pixel i to output pixel i
-    scratch = conv_scratch_bytes(f)
+    scratch = conv_scratch_bytes(f, path)
     bias = f["bias"] if f["bias"] is not None else Array(np.zeros(f["out_c"], np.int32), "int32_t")
     fields = {k: f[k] for k in ("batches", "in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "filter_c", "kernel_h",
                                 "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w", "pad_top", "pad_left",
@@ -213,7 +245,9 @@ def _conv(op: Op, call: Call, dsp: bool) -> Call | None:
     # - 1x1, strided: that product one output row at a time;
     # - otherwise the windows of two output pixels are copied (im2col), then both pixels written;
     #   a grouped convolution walks the image once per group: no overlap.
-    if _is_1x1(f):
+    if path == "mve":
+        block = None
+    elif _is_1x1(f):
         stride_1 = f["stride_h"] == f["stride_w"] == 1
         block = None if stride_1 else f["out_w"]
     else:
@@ -227,14 +261,27 @@ def _conv(op: Op, call: Call, dsp: bool) -> Call | None:
                 macs=call.macs, inplace=inplace)
 
 
-def depthwise_scratch_bytes(f: dict, dsp: bool) -> int:
+def depthwise_scratch_bytes(f: dict, path: str) -> int:
     """arm_depthwise_conv_wrapper_s8_get_buffer_size: the DSP code's arm_depthwise_conv_s8_opt
     keeps a window of 16-bit values for all channels; its 3x3 kernel and the portable code need none."""
-    if not dsp or not _depthwise_opt(f):
+    if path == "mve":
+        return _depthwise_scratch_mve(f)
+    if path != "dsp" or not _depthwise_opt(f):
         return 0
     if _depthwise_3x3(f):
         return 0
     return f["in_c"] * f["kernel_h"] * f["kernel_w"] * 2
+
+
+def _depthwise_scratch_mve(f: dict) -> int:
+    """arm_depthwise_conv_wrapper_s8_get_buffer_size_mve: four windows of 124 channels for
+    arm_depthwise_conv_s8_opt; one input channel runs as a convolution (arm_depthwise_conv_to_conv_s8,
+    GCC's threshold of more than one output channel), with the reordered weights in the buffer too."""
+    size = 4 * CH_IN_BLOCK_MVE * f["kernel_h"] * f["kernel_w"] if _depthwise_opt(f) and f["in_c"] == f["out_c"] else 0
+    if f["in_c"] == 1 and f["out_c"] > 1:
+        as_conv = {**f, "filter_c": 1}
+        size = max(size, conv_scratch_bytes(as_conv, "mve") + f["kernel_h"] * f["kernel_w"] * f["out_c"])
+    return size
 
 
 def _depthwise_opt(f: dict) -> bool:
@@ -246,7 +293,7 @@ def _depthwise_3x3(f: dict) -> bool:
     return _depthwise_opt(f) and f["kernel_h"] == f["kernel_w"] == 3 and f["pad_top"] <= 1 and f["pad_left"] <= 1
 
 
-def _depthwise(op: Op, call: Call, dsp: bool) -> Call | None:
+def _depthwise(op: Op, call: Call, path: str) -> Call | None:
     original = call.args[0].fields
     x, out = op.inputs[0], op.outputs[0]
     f = _window_fields(original)
@@ -254,9 +301,9 @@ def _depthwise(op: Op, call: Call, dsp: bool) -> Call | None:
         return None
     # The 3x3 kernel reads the middle column of every window without a bounds check: fine for
     # TFLite's SAME and VALID padding, not for a wider right padding folded in from a PAD op.
-    if _depthwise_3x3(f) and (f["out_w"] - 1) * f["stride_w"] - f["pad_left"] + 1 >= f["in_w"]:
+    if path != "mve" and _depthwise_3x3(f) and (f["out_w"] - 1) * f["stride_w"] - f["pad_left"] + 1 >= f["in_w"]:
         return None
-    scratch = depthwise_scratch_bytes(f, dsp)
+    scratch = depthwise_scratch_bytes(f, path)
     fields = {k: f[k] for k in ("batches", "in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "depth_multiplier",
                                 "kernel_h", "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w", "pad_top",
                                 "pad_left", "input_offset", "output_offset", "act_min", "act_max", "multiplier",
@@ -264,14 +311,15 @@ def _depthwise(op: Op, call: Call, dsp: bool) -> Call | None:
     fields["scratch_bytes"] = scratch
     # Every depthwise kernel reads one output pixel's window, then writes that pixel.
     o = original
-    inplace = _forward(window_inplace(x, out, o["stride_h"], o["stride_w"], o["pad_top"], o["pad_left"],
-                                      o["kernel_h"], o["kernel_w"], o["dilation_h"], o["dilation_w"]))
+    inplace = [] if path == "mve" else _forward(window_inplace(
+        x, out, o["stride_h"], o["stride_w"], o["pad_top"], o["pad_left"], o["kernel_h"], o["kernel_w"],
+        o["dilation_h"], o["dilation_w"]))
     return Call(GLUE, "tg_cmsis_depthwise_s8", [DEPTHWISE_PARAMS(fields), x, out,
                                                 Scratch(scratch) if scratch else None],
                 macs=call.macs, inplace=inplace)
 
 
-def _fully_connected(op: Op, call: Call, dsp: bool) -> Call | None:
+def _fully_connected(op: Op, call: Call, path: str) -> Call | None:
     f = call.args[0].fields
     multiplier, shift = f["multiplier"], f["shift"]
     # Per-tensor weights repeat one (multiplier, shift): arm_fully_connected_s8 takes it once.
@@ -281,16 +329,27 @@ def _fully_connected(op: Op, call: Call, dsp: bool) -> Call | None:
         shift = Array(shift.values[:1], "int32_t")
     fields = {k: f[k] for k in ("batches", "depth", "units", "input_offset", "output_offset", "act_min", "act_max")}
     fields.update({"per_channel": int(per_channel), "multiplier": multiplier, "shift": shift,
-                   "weights": f["weights"], "bias": f["bias"]})
+                   "weights": f["weights"], "bias": f["bias"],
+                   "kernel_sum": _kernel_sums(f) if path == "mve" else None})
     # arm_fully_connected_s8 needs no scratch outside Helium (its kernel-sum buffer is MVE's).
     # Each output reads the whole input row: no overlap.
     return Call(GLUE, "tg_cmsis_fully_connected_s8", [FULLY_CONNECTED_PARAMS(fields),
                                                       op.inputs[0], op.outputs[0]], macs=call.macs)
 
 
-def avg_pool_scratch_bytes(f: dict, dsp: bool) -> int:
-    """arm_avgpool_s8_get_buffer_size: the DSP code sums a window in one int32 per channel."""
-    return f["channels"] * 4 if dsp else 0
+def _kernel_sums(f: dict) -> Array:
+    """What arm_vector_sum_s8 leaves in Helium's kernel-sum buffer: per unit bias + input_offset *
+    sum(weights), in int32 arithmetic (wrapping, as the C code does)."""
+    weights = f["weights"].data.reshape(f["units"], f["depth"]).astype(np.int64)
+    bias = 0 if f["bias"] is None else f["bias"].data.ravel().astype(np.int64)
+    sums = (bias + f["input_offset"] * weights.sum(axis=1)) % (1 << 32)
+    return Array(sums.astype(np.uint32).view(np.int32), "int32_t")
+
+
+def avg_pool_scratch_bytes(f: dict, path: str) -> int:
+    """arm_avgpool_s8_get_buffer_size: the DSP code sums a window in one int32 per channel (Helium's
+    and the portable code need nothing)."""
+    return f["channels"] * 4 if path == "dsp" else 0
 
 
 def _pool_windows_nonempty(f: dict) -> bool:
@@ -302,7 +361,7 @@ def _pool_windows_nonempty(f: dict) -> bool:
     return True
 
 
-def _pool(op: Op, call: Call, dsp: bool) -> Call | None:
+def _pool(op: Op, call: Call, path: str) -> Call | None:
     o = call.args[0].fields
     x, out = op.inputs[0], op.outputs[0]
     view = _window_view(o, o["filter_h"], o["filter_w"])
@@ -313,11 +372,11 @@ def _pool(op: Op, call: Call, dsp: bool) -> Call | None:
                  f["filter_h"], f["filter_w"], f["stride_h"], f["stride_w"]) or not _pool_windows_nonempty(f):
         return None
     if call.kernel == "avg_pool2d":
-        scratch = avg_pool_scratch_bytes(f, dsp)
+        scratch = avg_pool_scratch_bytes(f, path)
         f["scratch_bytes"] = scratch
         # One output pixel's window is read (summed), then the pixel written.
-        inplace = _forward(window_inplace(x, out, o["stride_h"], o["stride_w"], o["pad_top"], o["pad_left"],
-                                          o["filter_h"], o["filter_w"]))
+        inplace = [] if path == "mve" else _forward(window_inplace(
+            x, out, o["stride_h"], o["stride_w"], o["pad_top"], o["pad_left"], o["filter_h"], o["filter_w"]))
         return Call(GLUE, "tg_cmsis_avg_pool_s8", [POOL_PARAMS(f), x, out,
                                                    Scratch(scratch) if scratch else None],
                     macs=call.macs, inplace=inplace)
@@ -326,7 +385,7 @@ def _pool(op: Op, call: Call, dsp: bool) -> Call | None:
     return Call(GLUE, "tg_cmsis_max_pool_s8", [POOL_PARAMS(f), x, out], macs=call.macs)
 
 
-def _softmax(op: Op, call: Call, dsp: bool) -> Call | None:
+def _softmax(op: Op, call: Call, path: str) -> Call | None:
     f = call.args[0].fields
     if not 0 <= f["input_left_shift"] <= 31:
         return None
@@ -335,7 +394,7 @@ def _softmax(op: Op, call: Call, dsp: bool) -> Call | None:
     return Call(GLUE, function, [SOFTMAX_PARAMS(dict(f)), op.inputs[0], op.outputs[0]], macs=call.macs)
 
 
-def _elementwise(op: Op, call: Call, dsp: bool) -> Call | None:
+def _elementwise(op: Op, call: Call, path: str) -> Call | None:
     if op.kind not in ("ADD", "MUL") or views(op) is not None:
         return None  # a patch tile reading regions of larger buffers keeps the strided reference kernel
     a, b, out = op.inputs[0], op.inputs[1], op.outputs[0]
@@ -354,7 +413,7 @@ def _elementwise(op: Op, call: Call, dsp: bool) -> Call | None:
                 inplace=inplace)
 
 
-def _svdf(op: Op, call: Call, dsp: bool) -> Call | None:
+def _svdf(op: Op, call: Call, path: str) -> Call | None:
     f = call.args[0].fields
     if call.function != "tg_svdf_s8_s16" or f["state_zero_point"] != 0:
         return None  # CMSIS-NN's int8-state SVDF wants a kernel-sum buffer; its int16 one assumes zero point 0

@@ -82,7 +82,8 @@ void tg_cmsis_depthwise_s8(const tg_cmsis_depthwise_params *p, const int8_t *inp
 }
 
 void tg_cmsis_fully_connected_s8(const tg_cmsis_fully_connected_params *p, const int8_t *input, int8_t *output) {
-  const cmsis_nn_context ctx = tg_cmsis_context(NULL, 0);
+  /* CMSIS-NN's Helium code reads the kernel sums from the context's buffer (constant here). */
+  const cmsis_nn_context ctx = tg_cmsis_context((void *)(uintptr_t)p->kernel_sum, p->kernel_sum ? p->units * 4 : 0);
   cmsis_nn_fc_params fc;
   const cmsis_nn_dims input_dims = tg_cmsis_dims(p->batches, 1, 1, p->depth);
   const cmsis_nn_dims filter_dims = tg_cmsis_dims(p->depth, 1, 1, p->units);

@@ -59,6 +59,7 @@ typedef struct {
   const int32_t *multiplier, *shift; /* per unit, or one */
   const int8_t *weights;             /* [units][depth] */
   const int32_t *bias;               /* [units] or NULL */
+  const int32_t *kernel_sum;         /* Helium: [units] bias + input_offset * sum(weights) (arm_vector_sum_s8); else NULL */
 } tg_cmsis_fully_connected_params;
 
 /* FULLY_CONNECTED through arm_fully_connected_s8, or arm_fully_connected_per_channel_s8. */
