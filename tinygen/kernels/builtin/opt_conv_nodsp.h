@@ -1,0 +1,182 @@
+/* opt_conv's channel loop on cores without the DSP extension (Cortex-M0/M0+, M3) and the host:
+ * two output channels per pass over a group's columns.
+ *
+ * Without SMLAD a multiply-accumulate is one MLA (M3) or MULS and ADDS (M0) on 32-bit values, so
+ * what decides the speed is how many loads each one needs. Reading every column value as a
+ * signed halfword (LDRSH at a constant offset from the chunk's address: no unpacking) and every
+ * weight as a signed byte or halfword, a pass over two channels and four pixels loads 4 column
+ * values and 2 weights per 8 multiply-accumulates, where one channel at a time needs 4 and 1 per
+ * 4. The columns are the ones opt_conv_put writes; the second channel's record is the next one,
+ * a constant distance further, so one pointer walks both.
+ *
+ * Column lane of value 4k + j (j = 0..3) of pixel g in a chunk of a `group`-pixel layout, in
+ * 16-bit units from the chunk's first word (little-endian: the bottom lane comes first):
+ * (j odd) * 2 * group + 2 * g + j / 2. Weight j of a chunk: byte j of its word, or (wide) the
+ * 16-bit lane (j odd) * 2 + j / 2 of its two words.
+ */
+#ifndef OPT_CONV_NODSP_H
+#define OPT_CONV_NODSP_H
+
+#include <stdint.h>
+
+#include "opt_common.h"
+
+/* The columns are written as words and read here as halfwords: may_alias keeps the compiler from
+ * moving those reads before the writes. */
+typedef int16_t __attribute__((may_alias)) opt_conv_half;
+
+#define OPT_CONV_LANE(col, group, g, j) \
+  ((int32_t)((const opt_conv_half *)(col))[((j) & 1) * 2 * (group) + 2 * (g) + ((j) >> 1)])
+#define OPT_CONV_WEIGHT(w, wide, j) \
+  ((wide) ? (int32_t)((const opt_conv_half *)(w))[((j) & 1) * 2 + ((j) >> 1)] : (int32_t)((const int8_t *)(w))[j])
+
+/* The accumulators of a pass: channel c (0, 1), pixel g (0..3). */
+typedef struct {
+  int32_t a00, a01, a02, a03, a10, a11, a12, a13;
+} opt_conv_acc;
+
+/* Value j of one chunk: channel 0's weight u, channel 1's v, against each pixel's lane. */
+#define OPT_CONV_NODSP_VALUE(j)                                    \
+  {                                                                \
+    const int32_t u = OPT_CONV_WEIGHT(w, wide, j);                 \
+    const int32_t v = two ? OPT_CONV_WEIGHT(w + record, wide, j) : 0; \
+    int32_t x = OPT_CONV_LANE(col, group, 0, j);                   \
+    a.a00 += x * u;                                                \
+    if (two) a.a10 += x * v;                                       \
+    if (pixels > 1) {                                              \
+      x = OPT_CONV_LANE(col, group, 1, j);                         \
+      a.a01 += x * u;                                              \
+      if (two) a.a11 += x * v;                                     \
+    }                                                              \
+    if (pixels > 2) {                                              \
+      x = OPT_CONV_LANE(col, group, 2, j);                         \
+      a.a02 += x * u;                                              \
+      if (two) a.a12 += x * v;                                     \
+      x = OPT_CONV_LANE(col, group, 3, j);                         \
+      a.a03 += x * u;                                              \
+      if (two) a.a13 += x * v;                                     \
+    }                                                              \
+  }
+
+#if defined(__ARM_ARCH_7M__) && defined(__OPTIMIZE__)
+/* Cortex-M3, four pixels of a four-pixel layout and two channels: GCC neither keeps the eight
+ * accumulators in registers nor the loads at constant offsets on its own, so one chunk is written
+ * out: per value two weight loads, four lane loads and eight MLA. The first load of each pointer
+ * advances it (to the next chunk), the others reach back. Lane offsets below are those of a
+ * four-pixel layout after the columns' pointer moved on by its 32 bytes. */
+#define OPT_CONV_M3_LANE(offset, c0, c1) \
+  "ldrsh %[x], [%[col], #" #offset "]\n\t" \
+  "mla %[" #c0 "], %[x], %[u], %[" #c0 "]\n\t" \
+  "mla %[" #c1 "], %[x], %[v], %[" #c1 "]\n\t"
+#define OPT_CONV_M3_VALUE(LOAD, uo, vo, l0, l1, l2, l3)  \
+  LOAD " %[u], [%[w], #" #uo "]\n\t"                   \
+  LOAD " %[v], [%[w], %[" #vo "]]\n\t"                 \
+  OPT_CONV_M3_LANE(l0, a00, a10)                       \
+  OPT_CONV_M3_LANE(l1, a01, a11)                       \
+  OPT_CONV_M3_LANE(l2, a02, a12)                       \
+  OPT_CONV_M3_LANE(l3, a03, a13)
+#define OPT_CONV_M3_CHUNK(LOAD, STEP, U1, U2, U3) \
+  LOAD " %[u], [%[w]], #" #STEP "\n\t"                             \
+  LOAD " %[v], [%[w], %[v0]]\n\t"                                  \
+  "ldrsh %[x], [%[col]], #32\n\t"                                  \
+  "mla %[a00], %[x], %[u], %[a00]\n\t"                             \
+  "mla %[a10], %[x], %[v], %[a10]\n\t"                             \
+  OPT_CONV_M3_LANE(-28, a01, a11)                                  \
+  OPT_CONV_M3_LANE(-24, a02, a12)                                  \
+  OPT_CONV_M3_LANE(-20, a03, a13)                                  \
+  OPT_CONV_M3_VALUE(LOAD, U1, v1, -16, -12, -8, -4)                \
+  OPT_CONV_M3_VALUE(LOAD, U2, v2, -30, -26, -22, -18)              \
+  OPT_CONV_M3_VALUE(LOAD, U3, v3, -14, -10, -6, -2)
+/* Weight offsets after the weights' pointer moved on by `step` bytes (4, wide 8); channel 1's
+ * record is `record` words further. */
+#define OPT_CONV_M3_OPERANDS(end_constraint, STEP, WO1, WO2, WO3)                                                      \
+  : [a00] "+r"(a.a00), [a01] "+r"(a.a01), [a02] "+r"(a.a02), [a03] "+r"(a.a03), [a10] "+r"(a.a10),  \
+    [a11] "+r"(a.a11), [a12] "+r"(a.a12), [a13] "+r"(a.a13), [col] "+r"(col), [w] "+r"(wp),         \
+    [u] "=&r"(u), [v] end_constraint(v), [x] "=&r"(x)                                               \
+  : [v0] "i"(4 * record - STEP), [v1] "i"(4 * record + WO1 - STEP), [v2] "i"(4 * record + WO2 - STEP), \
+    [v3] "i"(4 * record + WO3 - STEP)                                                               \
+  : "cc", "memory"
+#define OPT_CONV_M3_DOT(LOAD, STEP, WO1, WO2, WO3, U1, U2, U3)                                                                   \
+  {                                                                                                \
+    const int8_t *wp = (const int8_t *)w;                                                          \
+    uint32_t u, v, x;                                                                              \
+    if (k4 & 1) __asm__(OPT_CONV_M3_CHUNK(LOAD, STEP, U1, U2, U3) OPT_CONV_M3_OPERANDS("=&r", STEP, WO1, WO2, WO3));                  \
+    if (k4 >= 2) {                                                                                 \
+      /* The loop's end is pushed and compared from the stack: thirteen registers are taken. */    \
+      v = (uint32_t)(uintptr_t)(wp + STEP * (k4 & ~1));                                            \
+      __asm__("str %[v], [sp, #-8]!\n\t"                                                           \
+              "1:\n\t" OPT_CONV_M3_CHUNK(LOAD, STEP, U1, U2, U3) OPT_CONV_M3_CHUNK(LOAD, STEP, U1, U2, U3)                             \
+              "ldr %[x], [sp]\n\t"                                                                 \
+              "cmp %[w], %[x]\n\t"                                                                 \
+              "bne 1b\n\t"                                                                         \
+              "add sp, sp, #8\n\t" OPT_CONV_M3_OPERANDS("+&r", STEP, WO1, WO2, WO3));                                  \
+    }                                                                                              \
+  }
+/* The second channel's weights within reach of a load's 12-bit offset. */
+#define OPT_CONV_M3_APPLIES(record, group, pixels, two) \
+  (__builtin_constant_p(record) && 4 * (record) + 8 < 4096 && (group) == 4 && (pixels) == 4 && (two))
+#else
+#define OPT_CONV_M3_APPLIES(record, group, pixels, two) 0
+#endif
+
+/* The accumulators of channel 0 (and channel 1: `two`, its record `record` words after channel
+ * 0's) over `pixels` pixels, plus the dot products of their weights w with the columns. */
+TG_ALWAYS_INLINE opt_conv_acc opt_conv_nodsp_dot(const uint32_t *col, const int32_t *w, int32_t record, int32_t k4,
+                                                 int32_t wide, int32_t group, int32_t pixels, int32_t two,
+                                                 opt_conv_acc a) {
+#if defined(__ARM_ARCH_7M__) && defined(__OPTIMIZE__)
+  if (OPT_CONV_M3_APPLIES(record, group, pixels, two)) {
+    if (wide) {
+      OPT_CONV_M3_DOT("ldrsh", 8, 4, 2, 6, -4, -6, -2) /* weight j: lane (j odd) * 2 + j / 2, in bytes */
+    } else {
+      OPT_CONV_M3_DOT("ldrsb", 4, 1, 2, 3, -3, -2, -1)
+    }
+    return a;
+  }
+#endif
+  const int32_t step = wide ? 2 : 1;
+  for (const int32_t *end = w + step * k4; w != end; w += step, col += 2 * group) {
+    OPT_CONV_NODSP_VALUE(0)
+    OPT_CONV_NODSP_VALUE(1)
+    OPT_CONV_NODSP_VALUE(2)
+    OPT_CONV_NODSP_VALUE(3)
+  }
+  return a;
+}
+
+/* Channels oc (and oc + 1: `two`) of `valid` output pixels from `pixels` columns (valid 3 computes
+ * a fourth), their records at ch. */
+TG_ALWAYS_INLINE void opt_conv_nodsp_outputs(const opt_conv_params *p, const uint32_t *col, const int32_t *ch,
+                                             int32_t record, int32_t oc, int32_t two, int32_t pixels,
+                                             int32_t valid, int8_t *out) {
+  const int32_t n = p->out_c, b0 = ch[0], b1 = two ? ch[record] : 0;
+  opt_conv_acc a = {b0, b0, b0, b0, b1, b1, b1, b1};
+  a = opt_conv_nodsp_dot(col, ch + 1, record, p->k4, p->wide, p->group, pixels, two, a);
+  const opt_rq r0 = opt_rq_load(ch + record - 3);
+#define OPT_CONV_NODSP_OUT(g, c, x, r) \
+  out[(g) * n + oc + (c)] = (int8_t)(p->doubled ? OPT_REQUANTIZE_X2(p, x, r) : OPT_REQUANTIZE(p, x, r))
+  OPT_CONV_NODSP_OUT(0, 0, a.a00, r0);
+  if (valid > 1) OPT_CONV_NODSP_OUT(1, 0, a.a01, r0);
+  if (valid > 2) OPT_CONV_NODSP_OUT(2, 0, a.a02, r0);
+  if (valid > 3) OPT_CONV_NODSP_OUT(3, 0, a.a03, r0);
+  if (two) {
+    const opt_rq r1 = opt_rq_load(ch + 2 * record - 3);
+    OPT_CONV_NODSP_OUT(0, 1, a.a10, r1);
+    if (valid > 1) OPT_CONV_NODSP_OUT(1, 1, a.a11, r1);
+    if (valid > 2) OPT_CONV_NODSP_OUT(2, 1, a.a12, r1);
+    if (valid > 3) OPT_CONV_NODSP_OUT(3, 1, a.a13, r1);
+  }
+#undef OPT_CONV_NODSP_OUT
+}
+
+/* Every output channel of the group's `valid` pixels (out: the group's first pixel). */
+TG_ALWAYS_INLINE void opt_conv_nodsp_channels(const opt_conv_params *p, const uint32_t *col, int32_t pixels,
+                                              int32_t valid, int8_t *out) {
+  const int32_t record = 1 + (p->wide ? 2 : 1) * p->k4 + 3, n = p->out_c;
+  const int32_t *ch = p->channels;
+  int32_t oc = 0;
+  for (; oc + 2 <= n; oc += 2, ch += 2 * record) opt_conv_nodsp_outputs(p, col, ch, record, oc, 1, pixels, valid, out);
+  if (oc < n) opt_conv_nodsp_outputs(p, col, ch, record, oc, 0, pixels, valid, out);
+}
+
+#endif
