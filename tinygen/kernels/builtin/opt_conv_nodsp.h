@@ -119,6 +119,68 @@ typedef struct {
 #define OPT_CONV_M3_APPLIES(record, group, pixels, two) 0
 #endif
 
+/* Not in size-optimized builds (-Os), where GCC finds no registers for it (and the C loop is smaller). */
+#if defined(__ARM_ARCH_6M__) && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+#define OPT_CONV_M0 1
+/* Cortex-M0/M0+ (MULS overwrites its operand, eight low registers): one channel and four pixels of
+ * a four-pixel layout per pass, one chunk written out. Each half of the chunk (values 4k, 4k+2,
+ * then 4k+1, 4k+3) takes two weights into registers and the four pixels' column words two at a
+ * time (LDM into r4, r5); per lane SXTH or ASRS, MULS, ADD. */
+#define OPT_CONV_M0_PIXEL(word, acc)             \
+  "sxth %[t], " word "\n\t"                       \
+  "muls %[t], %[ua], %[t]\n\t"                    \
+  "add %[" #acc "], %[" #acc "], %[t]\n\t"        \
+  "asrs %[t], " word ", #16\n\t"                  \
+  "muls %[t], %[ub], %[t]\n\t"                    \
+  "add %[" #acc "], %[" #acc "], %[t]\n\t"
+#define OPT_CONV_M0_HALF(WEIGHTS)                \
+  WEIGHTS                                        \
+  "ldmia %[col]!, {r4, r5}\n\t"                  \
+  OPT_CONV_M0_PIXEL("r4", a0)                    \
+  OPT_CONV_M0_PIXEL("r5", a1)                    \
+  "ldmia %[col]!, {r4, r5}\n\t"                  \
+  OPT_CONV_M0_PIXEL("r4", a2)                    \
+  OPT_CONV_M0_PIXEL("r5", a3)
+/* Weights (ua, ub) of the even half (values 0, 2) and of the odd half (1, 3): bytes of one word,
+ * or (wide) the lanes of the chunk's first and second word. */
+#define OPT_CONV_M0_NARROW_EVEN \
+  "ldr %[ub], [%[w]]\n\t" "sxtb %[ua], %[ub]\n\t" "lsls %[ub], %[ub], #8\n\t" "asrs %[ub], %[ub], #24\n\t"
+#define OPT_CONV_M0_NARROW_ODD \
+  "ldr %[ub], [%[w]]\n\t" "lsls %[ua], %[ub], #16\n\t" "asrs %[ua], %[ua], #24\n\t" "asrs %[ub], %[ub], #24\n\t"
+#define OPT_CONV_M0_WIDE_EVEN "ldr %[ub], [%[w]]\n\t" "sxth %[ua], %[ub]\n\t" "asrs %[ub], %[ub], #16\n\t"
+#define OPT_CONV_M0_WIDE_ODD "ldr %[ub], [%[w], #4]\n\t" "sxth %[ua], %[ub]\n\t" "asrs %[ub], %[ub], #16\n\t"
+/* The loop's end is kept on the stack: the high registers hold the accumulators. */
+#define OPT_CONV_M0_DOT(EVEN, ODD, STEP)                                                           \
+  {                                                                                                \
+    uint32_t t = (uint32_t)(uintptr_t)(w + k4 * (STEP) / 4), ua, ub;                               \
+    __asm__(".syntax unified\n\t"                                                                \
+            "sub sp, sp, #8\n\t"                                                                  \
+            "str %[t], [sp]\n\t"                                                                  \
+            "1:\n\t" OPT_CONV_M0_HALF(EVEN) OPT_CONV_M0_HALF(ODD)                                  \
+            "adds %[w], #" #STEP "\n\t"                                                           \
+            "ldr %[t], [sp]\n\t"                                                                  \
+            "cmp %[w], %[t]\n\t"                                                                  \
+            "bne 1b\n\t"                                                                          \
+            "add sp, sp, #8\n\t"                                                                  \
+            ".syntax divided\n\t"                                                                 \
+            : [a0] "+h"(a.a00), [a1] "+h"(a.a01), [a2] "+h"(a.a02), [a3] "+h"(a.a03), [col] "+l"(col), \
+              [w] "+l"(w), [t] "+&l"(t), [ua] "=&l"(ua), [ub] "=&l"(ub)                            \
+            :                                                                                      \
+            : "r4", "r5", "cc", "memory");                                                         \
+  }
+#define OPT_CONV_M0_APPLIES(group, pixels, two, k4) ((group) == 4 && (pixels) == 4 && !(two) && (k4) > 0)
+#else
+#define OPT_CONV_M0 0
+#endif
+
+/* On ARMv6-M, MULS costs its own instruction per multiply-accumulate however many channels share a
+ * load, and eight low registers cannot hold a second channel's operands: one channel per pass. */
+#if defined(__ARM_ARCH_6M__)
+#define OPT_CONV_NODSP_PAIRS 0
+#else
+#define OPT_CONV_NODSP_PAIRS 1
+#endif
+
 /* The accumulators of channel 0 (and channel 1: `two`, its record `record` words after channel
  * 0's) over `pixels` pixels, plus the dot products of their weights w with the columns. */
 TG_ALWAYS_INLINE opt_conv_acc opt_conv_nodsp_dot(const uint32_t *col, const int32_t *w, int32_t record, int32_t k4,
@@ -130,6 +192,16 @@ TG_ALWAYS_INLINE opt_conv_acc opt_conv_nodsp_dot(const uint32_t *col, const int3
       OPT_CONV_M3_DOT("ldrsh", 8, 4, 2, 6, -4, -6, -2) /* weight j: lane (j odd) * 2 + j / 2, in bytes */
     } else {
       OPT_CONV_M3_DOT("ldrsb", 4, 1, 2, 3, -3, -2, -1)
+    }
+    return a;
+  }
+#endif
+#if OPT_CONV_M0
+  if (OPT_CONV_M0_APPLIES(group, pixels, two, k4)) {
+    if (wide) {
+      OPT_CONV_M0_DOT(OPT_CONV_M0_WIDE_EVEN, OPT_CONV_M0_WIDE_ODD, 8)
+    } else {
+      OPT_CONV_M0_DOT(OPT_CONV_M0_NARROW_EVEN, OPT_CONV_M0_NARROW_ODD, 4)
     }
     return a;
   }
@@ -175,8 +247,10 @@ TG_ALWAYS_INLINE void opt_conv_nodsp_channels(const opt_conv_params *p, const ui
   const int32_t record = 1 + (p->wide ? 2 : 1) * p->k4 + 3, n = p->out_c;
   const int32_t *ch = p->channels;
   int32_t oc = 0;
-  for (; oc + 2 <= n; oc += 2, ch += 2 * record) opt_conv_nodsp_outputs(p, col, ch, record, oc, 1, pixels, valid, out);
-  if (oc < n) opt_conv_nodsp_outputs(p, col, ch, record, oc, 0, pixels, valid, out);
+  if (OPT_CONV_NODSP_PAIRS) {
+    for (; oc + 2 <= n; oc += 2, ch += 2 * record) opt_conv_nodsp_outputs(p, col, ch, record, oc, 1, pixels, valid, out);
+  }
+  for (; oc < n; ++oc, ch += record) opt_conv_nodsp_outputs(p, col, ch, record, oc, 0, pixels, valid, out);
 }
 
 #endif
