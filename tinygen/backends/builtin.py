@@ -8,7 +8,8 @@ biases with the input zero point folded in, requantization constants (builtin_qu
 
 - CONV_2D, and DEPTHWISE_CONV_2D with one input channel (a convolution in disguise): opt_conv,
   im2col into 16-bit columns and four output pixels per pass over the weights (1x1 windows read
-  the input directly), weights pre-widened to 16 bits where they serve many pixels.
+  the input directly), weights pre-widened to 16 bits where they serve many pixels (on cores with
+  the DSP extension; elsewhere the loads read bytes as fast).
 - DEPTHWISE_CONV_2D with depth multiplier 1: opt_dwconv_rows for wide rows with horizontal
   stride 1 (input rows widened once into per-channel planes, SMLAD over pairs of taps), else
   opt_dwconv, four channels per pass, windows inside the input unrolled into fixed offsets.
@@ -77,10 +78,15 @@ def specialize(op: Op, call: Call, options, target) -> Call:
     """The optimized call for `op`, or `call` (its reference call) when none applies. The kernels
     pick SIMD or portable code at compile time, so the board does not change the choice; --optimize
     memory keeps depthwise convolutions off opt_dwconv_rows, whose band would move the memory plan
-    (its patch stages and peak) before the peak's leaner variants are tried."""
+    (its patch stages and peak) before the peak's leaner variants are tried. Only the weights'
+    layout depends on the target: pre-widened convolution weights on cores with the DSP extension
+    (without it they save no instruction, see opt_conv_nodsp.h, and would double the flash)."""
+    widen = target is not None and target.dsp
     if call.kernel == "depthwise_conv2d":
-        return _depthwise(op, call, rows=options.optimize != "memory") or call
-    handler = {"conv2d": _conv, "fully_connected": _fully_connected, "binary": _add}.get(call.kernel)
+        return _depthwise(op, call, rows=options.optimize != "memory", widen=widen) or call
+    if call.kernel == "conv2d":
+        return _conv(op, call, widen=widen) or call
+    handler = {"fully_connected": _fully_connected, "binary": _add}.get(call.kernel)
     return (handler(op, call) if handler else None) or call
 
 
@@ -175,9 +181,9 @@ def _requant_values(f: dict) -> tuple:
 # CONV_2D (and one-channel DEPTHWISE_CONV_2D): opt_conv
 
 
-def _conv(op: Op, call: Call, group: int = CONV_GROUP) -> Call | None:
+def _conv(op: Op, call: Call, group: int = CONV_GROUP, widen: bool = True) -> Call | None:
     f = call.args[0].fields
-    return _conv_call(op, call, f, f["weights"], f["weights"].data, group)
+    return _conv_call(op, call, f, f["weights"], f["weights"].data, group, widen)
 
 
 def leaner(op: Op, reference: Call, call: Call) -> Call | None:
@@ -192,15 +198,19 @@ def leaner(op: Op, reference: Call, call: Call) -> Call | None:
     if call.function != "opt_conv_s8_inline" or call.args[0].fields["group"] == 0:
         return None
     group = call.args[0].fields["group"] // 2
+    # The layer's weights stay as wide as they were (a leaner call has as many pixels).
+    widen = bool(call.args[0].fields["wide"])
     if reference.kernel == "conv2d":
-        return _conv(op, reference, group)
+        return _conv(op, reference, group, widen)
     f = reference.args[0].fields
-    return _conv_call(op, reference, f, f["weights"], np.transpose(f["weights"].data, (3, 1, 2, 0)), group)
+    return _conv_call(op, reference, f, f["weights"], np.transpose(f["weights"].data, (3, 1, 2, 0)), group, widen)
 
 
-def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int = CONV_GROUP) -> Call | None:
-    """opt_conv for weights [out_c, kh, kw, in_c], `group` output pixels per pass; `key`
-    identifies the weights for the cache."""
+def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int = CONV_GROUP,
+               widen: bool = True) -> Call | None:
+    """opt_conv for weights [out_c, kh, kw, in_c], `group` output pixels per pass, pre-widened
+    weights where they serve many pixels and `widen` allows; `key` identifies the weights for the
+    cache."""
     x, out = op.inputs[0], op.outputs[0]
     out_c, kh, kw, in_c = weights.shape
     if in_c != x.shape[3]:
@@ -214,7 +224,7 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
     # (direct mode has no columns).
     doubled = group > 0 and layer["can_double"] and (_repeated(op) and _plain(rq) or out_c > 2 * k4)
     # A tile call is one of many covering a high-resolution stage: its weights serve the whole layer.
-    wide = group > 0 and (_repeated(op) or f["batches"] * f["out_h"] * f["out_w"] >= WIDE_MIN_PIXELS)
+    wide = widen and group > 0 and (_repeated(op) or f["batches"] * f["out_h"] * f["out_w"] >= WIDE_MIN_PIXELS)
     channels = layer["records"](2 if doubled else 1, wide)
     pointwise = (kh == kw == 1 and f["pad_top"] <= 0 and f["pad_left"] <= 0
                  and (f["out_h"] - 1) * f["stride_h"] - f["pad_top"] < x.shape[1]
@@ -280,12 +290,13 @@ def _inner(out_size: int, in_size: int, stride: int, pad: int, kernel: int, dila
     return (inside[0], inside[-1] + 1) if inside else (0, 0)
 
 
-def _depthwise(op: Op, call: Call, rows: bool = True) -> Call | None:
-    """opt_dwconv_rows where it applies (`rows`), else opt_dwconv."""
+def _depthwise(op: Op, call: Call, rows: bool = True, widen: bool = True) -> Call | None:
+    """opt_dwconv_rows where it applies (`rows`), else opt_dwconv (opt_conv for one input channel,
+    `widen` as there)."""
     f = call.args[0].fields
     w = f["weights"].data  # [1, kh, kw, out_c]
     if f["in_c"] == 1:
-        return _conv_call(op, call, f, f["weights"], np.transpose(w, (3, 1, 2, 0)))
+        return _conv_call(op, call, f, f["weights"], np.transpose(w, (3, 1, 2, 0)), widen=widen)
     if f["depth_multiplier"] != 1:
         return None
     if rows and _rows_apply(op, f, w.shape):
