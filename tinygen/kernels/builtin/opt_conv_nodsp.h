@@ -12,7 +12,9 @@
  * Column lane of value 4k + j (j = 0..3) of pixel g in a chunk of a `group`-pixel layout, in
  * 16-bit units from the chunk's first word (little-endian: the bottom lane comes first):
  * (j odd) * 2 * group + 2 * g + j / 2. Weight j of a chunk: byte j of its word, or (wide) the
- * 16-bit lane (j odd) * 2 + j / 2 of its two words.
+ * 16-bit lane (j odd) * 2 + j / 2 of its two words. The backend widens weights only for cores with
+ * the DSP extension, so the written-out forms below read bytes; wide records (made for such a core
+ * and run on the host, as the tests do) take the C loop.
  */
 #ifndef OPT_CONV_NODSP_H
 #define OPT_CONV_NODSP_H
@@ -87,7 +89,7 @@ typedef struct {
   OPT_CONV_M3_VALUE(LOAD, U1, v1, -16, -12, -8, -4)                \
   OPT_CONV_M3_VALUE(LOAD, U2, v2, -30, -26, -22, -18)              \
   OPT_CONV_M3_VALUE(LOAD, U3, v3, -14, -10, -6, -2)
-/* Weight offsets after the weights' pointer moved on by `step` bytes (4, wide 8); channel 1's
+/* Weight offsets after the weights' pointer moved on by `step` bytes (4); channel 1's
  * record is `record` words further. */
 #define OPT_CONV_M3_OPERANDS(end_constraint, STEP, WO1, WO2, WO3)                                                      \
   : [a00] "+r"(a.a00), [a01] "+r"(a.a01), [a02] "+r"(a.a02), [a03] "+r"(a.a03), [a10] "+r"(a.a10),  \
@@ -141,14 +143,12 @@ typedef struct {
   "ldmia %[col]!, {r4, r5}\n\t"                  \
   OPT_CONV_M0_PIXEL("r4", a2)                    \
   OPT_CONV_M0_PIXEL("r5", a3)
-/* Weights (ua, ub) of the even half (values 0, 2) and of the odd half (1, 3): bytes of one word,
- * or (wide) the lanes of the chunk's first and second word. */
+/* Weights (ua, ub) of the even half (values 0, 2) and of the odd half (1, 3): bytes of the chunk's
+ * word. */
 #define OPT_CONV_M0_NARROW_EVEN \
   "ldr %[ub], [%[w]]\n\t" "sxtb %[ua], %[ub]\n\t" "lsls %[ub], %[ub], #8\n\t" "asrs %[ub], %[ub], #24\n\t"
 #define OPT_CONV_M0_NARROW_ODD \
   "ldr %[ub], [%[w]]\n\t" "lsls %[ua], %[ub], #16\n\t" "asrs %[ua], %[ua], #24\n\t" "asrs %[ub], %[ub], #24\n\t"
-#define OPT_CONV_M0_WIDE_EVEN "ldr %[ub], [%[w]]\n\t" "sxth %[ua], %[ub]\n\t" "asrs %[ub], %[ub], #16\n\t"
-#define OPT_CONV_M0_WIDE_ODD "ldr %[ub], [%[w], #4]\n\t" "sxth %[ua], %[ub]\n\t" "asrs %[ub], %[ub], #16\n\t"
 /* The loop's end is kept on the stack: the high registers hold the accumulators. */
 #define OPT_CONV_M0_DOT(EVEN, ODD, STEP)                                                           \
   {                                                                                                \
@@ -187,22 +187,14 @@ TG_ALWAYS_INLINE opt_conv_acc opt_conv_nodsp_dot(const uint32_t *col, const int3
                                                  int32_t wide, int32_t group, int32_t pixels, int32_t two,
                                                  opt_conv_acc a) {
 #if defined(__ARM_ARCH_7M__) && defined(__OPTIMIZE__)
-  if (OPT_CONV_M3_APPLIES(record, group, pixels, two)) {
-    if (wide) {
-      OPT_CONV_M3_DOT("ldrsh", 8, 4, 2, 6, -4, -6, -2) /* weight j: lane (j odd) * 2 + j / 2, in bytes */
-    } else {
-      OPT_CONV_M3_DOT("ldrsb", 4, 1, 2, 3, -3, -2, -1)
-    }
+  if (!wide && OPT_CONV_M3_APPLIES(record, group, pixels, two)) {
+    OPT_CONV_M3_DOT("ldrsb", 4, 1, 2, 3, -3, -2, -1)
     return a;
   }
 #endif
 #if OPT_CONV_M0
-  if (OPT_CONV_M0_APPLIES(group, pixels, two, k4)) {
-    if (wide) {
-      OPT_CONV_M0_DOT(OPT_CONV_M0_WIDE_EVEN, OPT_CONV_M0_WIDE_ODD, 8)
-    } else {
-      OPT_CONV_M0_DOT(OPT_CONV_M0_NARROW_EVEN, OPT_CONV_M0_NARROW_ODD, 4)
-    }
+  if (!wide && OPT_CONV_M0_APPLIES(group, pixels, two, k4)) {
+    OPT_CONV_M0_DOT(OPT_CONV_M0_NARROW_EVEN, OPT_CONV_M0_NARROW_ODD, 4)
     return a;
   }
 #endif
