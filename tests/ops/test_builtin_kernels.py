@@ -410,11 +410,11 @@ def test_zoo_is_bit_exact_run_back_to_front(zoo, zoo_models, tmp_path):
     assert_exact_on_host(path, program, tmp_path)
 
 
-def _emulated_exactly(path, program):
+def _emulated_exactly(path, program, board=BOARD):
     from tinygen.emulation import run_emulated
 
     inputs = random_inputs(program.graph, 2, 1)
-    ours, _ = run_emulated(program, get_board(BOARD), inputs, profile=False)
+    ours, _ = run_emulated(program, get_board(board), inputs, profile=False)
     reports = compare(program, ours, run_tflm(path, inputs, len(program.graph.outputs)))
     assert all(r.max_abs_diff == 0 for r in reports), reports
 
@@ -433,6 +433,26 @@ def test_zoo_is_bit_exact_on_an_emulated_cortex_m7(zoo, zoo_models, monkeypatch)
     else:
         assert {"opt_dwconv_rows_s8_inline", "opt_dwconv_s8_inline"} <= functions(program)
     _emulated_exactly(path, program)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["qemu_mps2_an385", "qemu_netduino2_m0"])
+@pytest.mark.parametrize("patch", ["off", "auto"])
+def test_conv_zoo_is_bit_exact_on_emulated_cores_without_dsp(board, patch, zoo_models, monkeypatch):
+    """opt_conv_nodsp.h's written-out chunks (Cortex-M3: two channels per pass, one for the last of
+    an odd count and in the tiles' out-of-line variants; M0: one channel per pass), and weights
+    never pre-widened for these cores, however many pixels they serve."""
+    _needs_arm_tools()
+    monkeypatch.setattr(builtin, "WIDE_MIN_PIXELS", 1)
+    path = zoo_models("conv")
+    program = compile_model(path, builtin_options(patch, memory_first=False), get_board(board))
+    convs = [call.args[0].fields for _, call in program.calls if call.kernel == "opt_conv"]
+    assert {f["wide"] for f in convs} == {0}
+    assert {f["out_c"] % 2 for f in convs} == {0, 1}
+    if patch == "auto":
+        assert any(call.function.startswith("opt_conv_s8") and not call.function.endswith("_inline")
+                   for _, call in program.calls)
+    _emulated_exactly(path, program, board)
 
 
 @pytest.mark.slow

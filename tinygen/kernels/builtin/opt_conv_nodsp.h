@@ -61,64 +61,77 @@ typedef struct {
   }
 
 #if defined(__ARM_ARCH_7M__) && defined(__OPTIMIZE__)
-/* Cortex-M3, four pixels of a four-pixel layout and two channels: GCC neither keeps the eight
- * accumulators in registers nor the loads at constant offsets on its own, so one chunk is written
- * out: per value two weight loads, four lane loads and eight MLA. The first load of each pointer
- * advances it (to the next chunk), the others reach back. Lane offsets below are those of a
- * four-pixel layout after the columns' pointer moved on by its 32 bytes. */
-#define OPT_CONV_M3_LANE(offset, c0, c1) \
-  "ldrsh %[x], [%[col], #" #offset "]\n\t" \
-  "mla %[" #c0 "], %[x], %[u], %[" #c0 "]\n\t" \
-  "mla %[" #c1 "], %[x], %[v], %[" #c1 "]\n\t"
-#define OPT_CONV_M3_VALUE(LOAD, uo, vo, l0, l1, l2, l3)  \
-  LOAD " %[u], [%[w], #" #uo "]\n\t"                   \
-  LOAD " %[v], [%[w], %[" #vo "]]\n\t"                 \
-  OPT_CONV_M3_LANE(l0, a00, a10)                       \
-  OPT_CONV_M3_LANE(l1, a01, a11)                       \
-  OPT_CONV_M3_LANE(l2, a02, a12)                       \
-  OPT_CONV_M3_LANE(l3, a03, a13)
-#define OPT_CONV_M3_CHUNK(LOAD, STEP, U1, U2, U3) \
-  LOAD " %[u], [%[w]], #" #STEP "\n\t"                             \
-  LOAD " %[v], [%[w], %[v0]]\n\t"                                  \
-  "ldrsh %[x], [%[col]], #32\n\t"                                  \
-  "mla %[a00], %[x], %[u], %[a00]\n\t"                             \
-  "mla %[a10], %[x], %[v], %[a10]\n\t"                             \
-  OPT_CONV_M3_LANE(-28, a01, a11)                                  \
-  OPT_CONV_M3_LANE(-24, a02, a12)                                  \
-  OPT_CONV_M3_LANE(-20, a03, a13)                                  \
-  OPT_CONV_M3_VALUE(LOAD, U1, v1, -16, -12, -8, -4)                \
-  OPT_CONV_M3_VALUE(LOAD, U2, v2, -30, -26, -22, -18)              \
-  OPT_CONV_M3_VALUE(LOAD, U3, v3, -14, -10, -6, -2)
-/* Weight offsets after the weights' pointer moved on by `step` bytes (4); channel 1's
- * record is `record` words further. */
-#define OPT_CONV_M3_OPERANDS(end_constraint, STEP, WO1, WO2, WO3)                                                      \
+/* Cortex-M3, four pixels of a four-pixel layout: GCC neither keeps the accumulators in registers
+ * nor the loads at constant offsets on its own, so one chunk is written out. Per value one weight
+ * load (LDRSB) per channel, then per pixel one LDRSH and an MLA per channel. The first load of
+ * each pointer advances it to the next chunk (weights 4 bytes, columns 32), the others reach back:
+ * the lane offsets below are a four-pixel layout's, less 32. Two channels need thirteen registers
+ * and channel 1's record at a constant distance (an immediate offset); one channel (the last of
+ * an odd count, and the tiles' out-of-line variants, whose record size is a run-time value) eight. */
+#define OPT_CONV_M3_MLA2(x, c0, c1) \
+  "mla %[" #c0 "], %[" #x "], %[u], %[" #c0 "]\n\t" "mla %[" #c1 "], %[" #x "], %[v], %[" #c1 "]\n\t"
+#define OPT_CONV_M3_MLA1(x, c0, c1) "mla %[" #c0 "], %[" #x "], %[u], %[" #c0 "]\n\t"
+#define OPT_CONV_M3_LANE(MLA, offset, c0, c1) "ldrsh %[x], [%[col], #" #offset "]\n\t" MLA(x, c0, c1)
+/* Value j (1..3) of the chunk: u (and v) from offsets j - 4 (and `vo`). */
+#define OPT_CONV_M3_VALUE(MLA, WEIGHTS, uo, vo, l0, l1, l2, l3) \
+  WEIGHTS(uo, vo)                                              \
+  OPT_CONV_M3_LANE(MLA, l0, a00, a10)                          \
+  OPT_CONV_M3_LANE(MLA, l1, a01, a11)                          \
+  OPT_CONV_M3_LANE(MLA, l2, a02, a12)                          \
+  OPT_CONV_M3_LANE(MLA, l3, a03, a13)
+#define OPT_CONV_M3_WEIGHTS2(uo, vo) "ldrsb %[u], [%[w], #" #uo "]\n\t" "ldrsb %[v], [%[w], %[" #vo "]]\n\t"
+#define OPT_CONV_M3_WEIGHTS1(uo, vo) "ldrsb %[u], [%[w], #" #uo "]\n\t"
+#define OPT_CONV_M3_FIRST2 "ldrsb %[u], [%[w]], #4\n\t" "ldrsb %[v], [%[w], %[v0]]\n\t"
+#define OPT_CONV_M3_FIRST1 "ldrsb %[u], [%[w]], #4\n\t"
+#define OPT_CONV_M3_CHUNK(MLA, FIRST, WEIGHTS)                       \
+  FIRST                                                              \
+  "ldrsh %[x], [%[col]], #32\n\t" MLA(x, a00, a10)                   \
+  OPT_CONV_M3_LANE(MLA, -28, a01, a11)                               \
+  OPT_CONV_M3_LANE(MLA, -24, a02, a12)                               \
+  OPT_CONV_M3_LANE(MLA, -20, a03, a13)                               \
+  OPT_CONV_M3_VALUE(MLA, WEIGHTS, -3, v1, -16, -12, -8, -4)          \
+  OPT_CONV_M3_VALUE(MLA, WEIGHTS, -2, v2, -30, -26, -22, -18)        \
+  OPT_CONV_M3_VALUE(MLA, WEIGHTS, -1, v3, -14, -10, -6, -2)
+#define OPT_CONV_M3_CHUNK2 OPT_CONV_M3_CHUNK(OPT_CONV_M3_MLA2, OPT_CONV_M3_FIRST2, OPT_CONV_M3_WEIGHTS2)
+#define OPT_CONV_M3_CHUNK1 OPT_CONV_M3_CHUNK(OPT_CONV_M3_MLA1, OPT_CONV_M3_FIRST1, OPT_CONV_M3_WEIGHTS1)
+/* Channel 1's weights, `record` words on, from the weights' pointer after it moved on by 4. */
+#define OPT_CONV_M3_OPERANDS2(end_constraint)                                                       \
   : [a00] "+r"(a.a00), [a01] "+r"(a.a01), [a02] "+r"(a.a02), [a03] "+r"(a.a03), [a10] "+r"(a.a10),  \
-    [a11] "+r"(a.a11), [a12] "+r"(a.a12), [a13] "+r"(a.a13), [col] "+r"(col), [w] "+r"(wp),         \
+    [a11] "+r"(a.a11), [a12] "+r"(a.a12), [a13] "+r"(a.a13), [col] "+r"(col), [w] "+r"(w),          \
     [u] "=&r"(u), [v] end_constraint(v), [x] "=&r"(x)                                               \
-  : [v0] "i"(4 * record - STEP), [v1] "i"(4 * record + WO1 - STEP), [v2] "i"(4 * record + WO2 - STEP), \
-    [v3] "i"(4 * record + WO3 - STEP)                                                               \
+  : [v0] "i"(4 * record - 4), [v1] "i"(4 * record - 3), [v2] "i"(4 * record - 2), [v3] "i"(4 * record - 1) \
   : "cc", "memory"
-#define OPT_CONV_M3_DOT(LOAD, STEP, WO1, WO2, WO3, U1, U2, U3)                                                                   \
+/* Two channels: an odd chunk, then two chunks per pass, the loop's end pushed and compared from the
+ * stack (thirteen registers are taken). */
+#define OPT_CONV_M3_DOT2()                                                                         \
   {                                                                                                \
-    const int8_t *wp = (const int8_t *)w;                                                          \
     uint32_t u, v, x;                                                                              \
-    if (k4 & 1) __asm__(OPT_CONV_M3_CHUNK(LOAD, STEP, U1, U2, U3) OPT_CONV_M3_OPERANDS("=&r", STEP, WO1, WO2, WO3));                  \
+    if (k4 & 1) __asm__(OPT_CONV_M3_CHUNK2 OPT_CONV_M3_OPERANDS2("=&r"));                          \
     if (k4 >= 2) {                                                                                 \
-      /* The loop's end is pushed and compared from the stack: thirteen registers are taken. */    \
-      v = (uint32_t)(uintptr_t)(wp + STEP * (k4 & ~1));                                            \
+      v = (uint32_t)(uintptr_t)(w + (k4 & ~1));                                                    \
       __asm__("str %[v], [sp, #-8]!\n\t"                                                           \
-              "1:\n\t" OPT_CONV_M3_CHUNK(LOAD, STEP, U1, U2, U3) OPT_CONV_M3_CHUNK(LOAD, STEP, U1, U2, U3)                             \
+              "1:\n\t" OPT_CONV_M3_CHUNK2 OPT_CONV_M3_CHUNK2                                       \
               "ldr %[x], [sp]\n\t"                                                                 \
               "cmp %[w], %[x]\n\t"                                                                 \
               "bne 1b\n\t"                                                                         \
-              "add sp, sp, #8\n\t" OPT_CONV_M3_OPERANDS("+&r", STEP, WO1, WO2, WO3));                                  \
+              "add sp, sp, #8\n\t" OPT_CONV_M3_OPERANDS2("+&r"));                                 \
     }                                                                                              \
   }
-/* The second channel's weights within reach of a load's 12-bit offset. */
-#define OPT_CONV_M3_APPLIES(record, group, pixels, two) \
-  (__builtin_constant_p(record) && 4 * (record) + 8 < 4096 && (group) == 4 && (pixels) == 4 && (two))
-#else
-#define OPT_CONV_M3_APPLIES(record, group, pixels, two) 0
+#define OPT_CONV_M3_DOT1()                                                                         \
+  {                                                                                                \
+    uint32_t u, x;                                                                                 \
+    const int32_t *end = w + k4;                                                                   \
+    __asm__("1:\n\t" OPT_CONV_M3_CHUNK1                                                            \
+            "cmp %[w], %[end]\n\t"                                                                 \
+            "bne 1b\n\t"                                                                           \
+            : [a00] "+r"(a.a00), [a01] "+r"(a.a01), [a02] "+r"(a.a02), [a03] "+r"(a.a03),          \
+              [col] "+r"(col), [w] "+r"(w), [u] "=&r"(u), [x] "=&r"(x)                             \
+            : [end] "r"(end)                                                                       \
+            : "cc", "memory");                                                                     \
+  }
+/* Two channels: channel 1's weights within reach of a load's 12-bit offset. */
+#define OPT_CONV_M3_PAIRS(record) (__builtin_constant_p(record) && 4 * (record) + 8 < 4096)
+#define OPT_CONV_M3_APPLIES(wide, group, pixels, k4) (!(wide) && (group) == 4 && (pixels) == 4 && (k4) > 0)
 #endif
 
 /* Not in size-optimized builds (-Os), where GCC finds no registers for it (and the C loop is smaller). */
@@ -173,12 +186,15 @@ typedef struct {
 #define OPT_CONV_M0 0
 #endif
 
-/* On ARMv6-M, MULS costs its own instruction per multiply-accumulate however many channels share a
- * load, and eight low registers cannot hold a second channel's operands: one channel per pass. */
+/* Whether channels go two at a time. On ARMv6-M, MULS costs its own instruction per
+ * multiply-accumulate however many channels share a load, and eight low registers cannot hold a
+ * second channel's operands: one channel per pass. */
 #if defined(__ARM_ARCH_6M__)
-#define OPT_CONV_NODSP_PAIRS 0
+#define OPT_CONV_NODSP_PAIRS(record) 0
+#elif defined(__ARM_ARCH_7M__) && defined(__OPTIMIZE__)
+#define OPT_CONV_NODSP_PAIRS(record) OPT_CONV_M3_PAIRS(record)
 #else
-#define OPT_CONV_NODSP_PAIRS 1
+#define OPT_CONV_NODSP_PAIRS(record) 1
 #endif
 
 /* The accumulators of channel 0 (and channel 1: `two`, its record `record` words after channel
@@ -187,9 +203,15 @@ TG_ALWAYS_INLINE opt_conv_acc opt_conv_nodsp_dot(const uint32_t *col, const int3
                                                  int32_t wide, int32_t group, int32_t pixels, int32_t two,
                                                  opt_conv_acc a) {
 #if defined(__ARM_ARCH_7M__) && defined(__OPTIMIZE__)
-  if (!wide && OPT_CONV_M3_APPLIES(record, group, pixels, two)) {
-    OPT_CONV_M3_DOT("ldrsb", 4, 1, 2, 3, -3, -2, -1)
-    return a;
+  if (OPT_CONV_M3_APPLIES(wide, group, pixels, k4)) {
+    if (!two) {
+      OPT_CONV_M3_DOT1()
+      return a;
+    }
+    if (OPT_CONV_M3_PAIRS(record)) { /* what opt_conv_nodsp_channels pairs here (a constant: see there) */
+      OPT_CONV_M3_DOT2()
+      return a;
+    }
   }
 #endif
 #if OPT_CONV_M0
@@ -239,7 +261,7 @@ TG_ALWAYS_INLINE void opt_conv_nodsp_channels(const opt_conv_params *p, const ui
   const int32_t record = 1 + (p->wide ? 2 : 1) * p->k4 + 3, n = p->out_c;
   const int32_t *ch = p->channels;
   int32_t oc = 0;
-  if (OPT_CONV_NODSP_PAIRS) {
+  if (OPT_CONV_NODSP_PAIRS(record)) {
     for (; oc + 2 <= n; oc += 2, ch += 2 * record) opt_conv_nodsp_outputs(p, col, ch, record, oc, 1, pixels, valid, out);
   }
   for (; oc < n; ++oc, ch += record) opt_conv_nodsp_outputs(p, col, ch, record, oc, 0, pixels, valid, out);
