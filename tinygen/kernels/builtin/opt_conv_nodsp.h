@@ -1,13 +1,14 @@
 /* opt_conv's channel loop on cores without the DSP extension (Cortex-M0/M0+, M3) and the host:
- * two output channels per pass over a group's columns.
+ * two output channels per pass over a group's columns (one on ARMv6-M).
  *
- * Without SMLAD a multiply-accumulate is one MLA (M3) or MULS and ADDS (M0) on 32-bit values, so
- * what decides the speed is how many loads each one needs. Reading every column value as a
+ * Without SMLAD a multiply-accumulate is one MLA (M3) or a MULS and an ADD (M0) on 32-bit values,
+ * so what decides the speed is how many loads each one needs. Reading every column value as a
  * signed halfword (LDRSH at a constant offset from the chunk's address: no unpacking) and every
- * weight as a signed byte or halfword, a pass over two channels and four pixels loads 4 column
- * values and 2 weights per 8 multiply-accumulates, where one channel at a time needs 4 and 1 per
- * 4. The columns are the ones opt_conv_put writes; the second channel's record is the next one,
- * a constant distance further, so one pointer walks both.
+ * weight as a signed byte, a pass over two channels and four pixels loads 4 column values and 2
+ * weights per 8 multiply-accumulates, where one channel at a time needs 4 and 1 per 4. The
+ * columns are the ones opt_conv_put writes; the second channel's record is the next one, a
+ * constant distance further, so one pointer walks both. On the M3 and M0 the common case (a
+ * whole group of four pixels) is written out in asm below; everything else runs the C loop.
  *
  * Column lane of value 4k + j (j = 0..3) of pixel g in a chunk of a `group`-pixel layout, in
  * 16-bit units from the chunk's first word (little-endian: the bottom lane comes first):
