@@ -143,8 +143,9 @@ TG_ALWAYS_INLINE int32_t tg_ssat8(int32_t x) { return x < -128 ? -128 : x > 127 
 /* ARMv6-M has no 32 x 32 -> 64 multiply (the 64-bit form below calls __aeabi_lmul, about three
  * times as many instructions): the product from 16-bit halves, a = ah * 2^16 + al (al unsigned),
  * a * b = ah*bh * 2^32 + (ah*bl + al*bh) * 2^16 + al*bl, each partial product fitting 32 bits; the
- * middle ones are split again so that every carry into the high word is counted. */
-TG_ALWAYS_INLINE int32_t tg_smmlar(int32_t a, int32_t b, int32_t c) {
+ * middle ones are split again so that every carry into the high word is counted. Out of line, as
+ * the library's multiply is: a copy at every requantization would add kilobytes of flash. */
+static __attribute__((noinline, unused)) int32_t tg_smmlar(int32_t a, int32_t b, int32_t c) {
   const uint32_t al = (uint32_t)a & 0xFFFFu, bl = (uint32_t)b & 0xFFFFu;
   const int32_t ah = a >> 16, bh = b >> 16;
   const int32_t m1 = ah * (int32_t)bl, m2 = (int32_t)al * bh;
