@@ -245,3 +245,20 @@ def test_installed_wheel_finds_the_board_files(tmp_path):
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(len(EXPECTED)), str(512 * KIB)]
+
+
+def test_every_board_core_has_latency_figures():
+    """The search's --latency estimates every board with a clock from boards/cores/latency.json."""
+    from tinygen.nas.graph import LATENCY_KINDS, core_latency
+
+    for board in (b for b in all_boards() if b.clock_hz):
+        figures = core_latency(board.core)
+        assert all(figures["macs_per_cycle"][k] > 0 for k in LATENCY_KINDS), board.name
+        assert figures["cycles_per_layer_without_macs"] >= 0
+
+
+def test_a_core_without_latency_figures_is_named():
+    from tinygen.nas.graph import core_latency
+
+    with pytest.raises(TinygenError, match="no latency figures for cortex-m85"):
+        core_latency("cortex-m85")

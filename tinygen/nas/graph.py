@@ -11,11 +11,15 @@ quantization parameters are placeholders of the right shapes.
 """
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 
 import numpy as np
 
+from tinygen.boards import boards_dir
 from tinygen.compiler import Program, compile_graph
+from tinygen.errors import TinygenError
 from tinygen.ops import definition
 from tinygen.options import SMALLEST_ARENA, CompileOptions
 from tinygen.plain import plain
@@ -201,41 +205,48 @@ class CodeModel:
         return {"base": self.base, "per_call": self.per_call, "per_stage": self.per_stage, "scale": self.scale}
 
 
-# A rough per-core cost model for the optional latency limit: MACs per cycle of tinygen's builtin
-# kernels by layer type, and a fixed cost per layer. Set from `tinygen profile` of a searched
-# network on the emulated Cortex-M4 and M7 (instructions under QEMU, which stand in for cycles:
-# 0.47-0.50 MACs per instruction in 1x1 and 3x3 convolutions, 0.24 in depthwise ones). The cores
-# without the DSP extension get the M4's figures scaled by what `profile` measured on
-# mlperf_vww_96 against qemu_mps2_an386 (M3 on qemu_mps2_an385: 0.26 of the M4's in 1x1, 0.42 in
-# 3x3 and depthwise convolutions; M0 on qemu_netduino2_m0: 0.17, 0.20, 0.15); the M55 measured
-# like the M4 (within 4%). Real cores add wait states and lose to caches.
-_DSP_RATES = {"pointwise": 0.5, "conv": 0.45, "depthwise": 0.24, "other": 0.1}
-_ARMV6M_RATES = {"pointwise": 0.08, "conv": 0.09, "depthwise": 0.04, "other": 0.05}
-MACS_PER_CYCLE = {
-    "cortex-m7": _DSP_RATES, "cortex-m4": _DSP_RATES, "cortex-m33": _DSP_RATES, "cortex-m55": _DSP_RATES,
-    "cortex-m3": {"pointwise": 0.13, "conv": 0.19, "depthwise": 0.1, "other": 0.1},
-    "cortex-m0": _ARMV6M_RATES, "cortex-m0plus": _ARMV6M_RATES,
-    "default": {"pointwise": 0.15, "conv": 0.15, "depthwise": 0.1, "other": 0.05},
-}
-CYCLES_PER_LAYER = 2000
+LATENCY_KINDS = ("pointwise", "conv", "depthwise", "other")
 
 
 def macs_by_kind(calls) -> dict[str, int]:
-    """MACs of (op, call) pairs by the cost model's layer kinds, and the number of layers."""
-    kinds = {"pointwise": 0, "conv": 0, "depthwise": 0, "other": 0, "layers": 0}
+    """MACs of (op, call) pairs by the latency model's layer kinds, and the number of layers
+    without MACs (data movement: pools, adds, reshapes)."""
+    kinds = {**{k: 0 for k in LATENCY_KINDS}, "layers_without_macs": 0}
     for op, call in calls:
-        cost = definition(op.kind).cost
-        kinds[cost(op) if callable(cost) else cost] += call.macs
-        kinds["layers"] += 1
+        kinds[latency_kind(op)] += call.macs
+        kinds["layers_without_macs"] += 0 if call.macs else 1
     return kinds
+
+
+def latency_kind(op) -> str:
+    cost = definition(op.kind).cost
+    return cost(op) if callable(cost) else cost
+
+
+@functools.cache
+def _latency_table() -> dict:
+    return json.loads((boards_dir() / "cores" / "latency.json").read_text())
+
+
+def core_latency(core: str) -> dict:
+    """The latency model's figures for a core: MACs per cycle by layer kind and the cycles of a
+    layer without MACs, measured by benchmarks/latency_model.py (boards/cores/latency.json)."""
+    table = _latency_table()
+    core = table["same_as"].get(core, core)
+    if core not in table["cores"]:
+        raise TinygenError(f"no latency figures for {core} (boards/cores/latency.json has "
+                           f"{', '.join(sorted(table['cores']))}): --latency cannot be estimated there")
+    return table["cores"][core]
 
 
 def latency_ms(kinds: dict[str, int], board) -> float | None:
     """Estimated milliseconds per inference at the board's clock (None without a clock)."""
     if board is None or not getattr(board, "clock_hz", None):
         return None
-    rates = MACS_PER_CYCLE.get(board.core, MACS_PER_CYCLE["default"])
-    cycles = sum(kinds[k] / rates[k] for k in rates) + CYCLES_PER_LAYER * kinds["layers"]
+    figures = core_latency(board.core)
+    rates = figures["macs_per_cycle"]
+    cycles = sum(kinds[k] / rates[k] for k in LATENCY_KINDS if kinds[k])
+    cycles += figures["cycles_per_layer_without_macs"] * kinds["layers_without_macs"]
     return round(1000.0 * cycles / board.clock_hz, 3)
 
 

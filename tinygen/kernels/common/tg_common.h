@@ -49,6 +49,15 @@ static inline int8_t tg_requantize_s8(int32_t acc, int32_t multiplier, int32_t s
   return (int8_t)tg_clamp_i32(tg_requantize(acc, multiplier, shift) + output_offset, act_min, act_max);
 }
 
+/* Output channel c of a kernel with per-channel requantization (conv, depthwise, fully connected,
+ * transpose conv): the accumulator plus the channel's bias (of the accumulator's type; a layer
+ * may have none), scaled by `requantize`, offset and clamped to the activation range. */
+#define TG_CHANNEL_OUTPUT(p, act_t, acc_t, requantize, c, acc)                                       \
+  ((act_t)tg_clamp_i32(requantize((acc) + ((p)->bias ? ((const acc_t *)(p)->bias)[c] : 0),           \
+                                  (p)->multiplier[c], (p)->shift[c]) +                               \
+                           (p)->output_offset,                                                       \
+                       (p)->act_min, (p)->act_max))
+
 /* pixel(p, image, oy, ox, out) for every output pixel of every batch: in raster order, or
  * (p->reverse) back to front, so that an output overlapping its input from above is exact.
  * act_t is the activations' element type (int8_t, or int16_t for 16x8 kernels). */

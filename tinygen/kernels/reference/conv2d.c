@@ -30,14 +30,12 @@
                              act_t *out) {                                                                  \
     const int32_t filters_per_group = p->out_c / (p->in_c / p->filter_c);                                   \
     const int32_t filter_size = p->kernel_h * p->kernel_w * p->filter_c;                                    \
-    const acc_t *bias = (const acc_t *)p->bias;                                                             \
     for (int32_t oc = 0; oc < p->out_c; ++oc) {                                                             \
       const int32_t group = oc / filters_per_group;                                                         \
-      acc_t acc = accumulate_##suffix(p, image, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left, \
-                                      group * p->filter_c, p->weights + oc * filter_size);                  \
-      if (bias) acc += bias[oc];                                                                            \
-      out[oc] = (act_t)tg_clamp_i32(requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset,     \
-                                    p->act_min, p->act_max);                                                \
+      const acc_t acc = accumulate_##suffix(p, image, oy * p->stride_h - p->pad_top,                        \
+                                            ox * p->stride_w - p->pad_left, group * p->filter_c,            \
+                                            p->weights + oc * filter_size);                                 \
+      out[oc] = TG_CHANNEL_OUTPUT(p, act_t, acc_t, requantize, oc, acc);                                    \
     }                                                                                                       \
   }                                                                                                         \
                                                                                                             \

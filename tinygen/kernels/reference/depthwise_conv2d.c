@@ -25,13 +25,10 @@
                                                                                                             \
   static void pixel_##suffix(const tg_depthwise_conv2d_params *p, const act_t *image, int32_t oy,           \
                              int32_t ox, act_t *out) {                                                      \
-    const acc_t *bias = (const acc_t *)p->bias;                                                             \
     for (int32_t oc = 0; oc < p->out_c; ++oc) {                                                             \
-      acc_t acc = accumulate_##suffix(p, image, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left, \
-                                      oc / p->depth_multiplier, oc);                                        \
-      if (bias) acc += bias[oc];                                                                            \
-      out[oc] = (act_t)tg_clamp_i32(requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset,     \
-                                    p->act_min, p->act_max);                                                \
+      const acc_t acc = accumulate_##suffix(p, image, oy * p->stride_h - p->pad_top,                        \
+                                            ox * p->stride_w - p->pad_left, oc / p->depth_multiplier, oc);  \
+      out[oc] = TG_CHANNEL_OUTPUT(p, act_t, acc_t, requantize, oc, acc);                                    \
     }                                                                                                       \
   }                                                                                                         \
                                                                                                             \

@@ -6,16 +6,13 @@
 
 #define TG_FULLY_CONNECTED_DEFINE(suffix, act_t, acc_t, requantize)                                         \
   void tg_fully_connected_##suffix(const tg_fully_connected_params *p, const act_t *input, act_t *output) { \
-    const acc_t *bias = (const acc_t *)p->bias;                                                             \
     for (int32_t b = 0; b < p->batches; ++b) {                                                              \
       const act_t *x = input + b * p->depth;                                                                \
       for (int32_t u = 0; u < p->units; ++u) {                                                              \
         const int8_t *w = p->weights + u * p->depth;                                                        \
         acc_t acc = 0;                                                                                      \
         for (int32_t d = 0; d < p->depth; ++d) acc += w[d] * (x[d] + p->input_offset);                      \
-        if (bias) acc += bias[u];                                                                           \
-        *output++ = (act_t)tg_clamp_i32(requantize(acc, p->multiplier[u], p->shift[u]) + p->output_offset,   \
-                                        p->act_min, p->act_max);                                            \
+        *output++ = TG_CHANNEL_OUTPUT(p, act_t, acc_t, requantize, u, acc);                                 \
       }                                                                                                     \
     }                                                                                                       \
   }

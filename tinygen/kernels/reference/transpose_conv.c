@@ -29,16 +29,13 @@
                                                                                                             \
   void tg_transpose_conv_##suffix(const tg_transpose_conv_params *p, const act_t *input, act_t *output) {   \
     const int32_t filter_size = p->kernel_h * p->kernel_w * p->in_c;                                        \
-    const acc_t *bias = (const acc_t *)p->bias;                                                             \
     for (int32_t b = 0; b < p->batches; ++b) {                                                              \
       const act_t *image = input + b * p->in_h * p->in_w * p->in_c;                                         \
       for (int32_t oy = 0; oy < p->out_h; ++oy) {                                                           \
         for (int32_t ox = 0; ox < p->out_w; ++ox) {                                                         \
           for (int32_t oc = 0; oc < p->out_c; ++oc) {                                                       \
-            acc_t acc = accumulate_##suffix(p, image, oy, ox, p->weights + oc * filter_size);               \
-            if (bias) acc += bias[oc];                                                                      \
-            *output++ = (act_t)tg_clamp_i32(requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset, \
-                                            p->act_min, p->act_max);                                        \
+            const acc_t acc = accumulate_##suffix(p, image, oy, ox, p->weights + oc * filter_size);         \
+            *output++ = TG_CHANNEL_OUTPUT(p, act_t, acc_t, requantize, oc, acc);                            \
           }                                                                                                 \
         }                                                                                                   \
       }                                                                                                     \
