@@ -237,7 +237,7 @@ void reset(void) {
 __attribute__((section(".vectors"), used)) const void *const vectors[2] = {&__stack_top, (const void *)reset};
 """
 ARM_LINK = """
-MEMORY { FLASH (rx) : ORIGIN = 0x00000000, LENGTH = 1M  RAM (rwx) : ORIGIN = 0x20000000, LENGTH = 256K }
+MEMORY { FLASH (rx) : ORIGIN = %(flash)#x, LENGTH = 1M  RAM (rwx) : ORIGIN = %(ram)#x, LENGTH = 128K }
 SECTIONS {
   .text : { KEEP(*(.vectors)) *(.text .text.*) *(.rodata .rodata.*) } > FLASH
   .data : { *(.data .data.*) } > RAM AT > FLASH
@@ -253,17 +253,21 @@ def _needs_arm_tools():
             pytest.skip(f"{tool} is not installed")
 
 
-def test_simd_instructions_on_an_emulated_cortex_m7(tmp_path):
-    """The DSP build of the same program, on QEMU: the instructions give what the fallbacks give."""
+@pytest.mark.parametrize("board", [BOARD, "qemu_netduino2_m0"])
+def test_simd_instructions_on_emulated_cores(board, tmp_path):
+    """The same program built for a core, on QEMU: on the Cortex-M7 the DSP instructions give what
+    the fallbacks give; on the Cortex-M0 so does SMMLAR from 16-bit halves (tg_simd.h's ARMv6-M
+    form, which the host does not build)."""
     _needs_arm_tools()
+    target = get_board(board)
     (tmp_path / "t.c").write_text(SIMD_PROGRAM)
     (tmp_path / "start.c").write_text(ARM_STARTUP)
-    (tmp_path / "link.ld").write_text(ARM_LINK)
-    flags = get_board(BOARD).gcc_flags()
-    subprocess.run(["arm-none-eabi-gcc", "-O2", "-std=c99", *flags, "-DTG_TEST_SEMIHOSTING", *(f"-I{d}" for d in KERNELS),
-                    "-nostartfiles", "-nostdlib", "-T", "link.ld", "-o", "t.elf", "t.c", "start.c", "-lgcc"],
-                   cwd=tmp_path, check=True)
-    run = subprocess.run(["qemu-system-arm", "-M", "mps2-an500", "-nographic", "-monitor", "none",
+    (tmp_path / "link.ld").write_text(ARM_LINK % {"flash": target.link.flash_origin, "ram": target.link.ram.origin})
+    subprocess.run(["arm-none-eabi-gcc", "-O2", "-std=c99", *target.gcc_flags(), "-DTG_TEST_SEMIHOSTING",
+                    *(f"-I{d}" for d in KERNELS), "-nostartfiles", "-nostdlib", "-T", "link.ld", "-o", "t.elf", "t.c",
+                    "start.c", "-lgcc"], cwd=tmp_path, check=True)
+    machine = ["-M", target.emulator["machine"]] + (["-cpu", target.emulator["cpu"]] if "cpu" in target.emulator else [])
+    run = subprocess.run(["qemu-system-arm", *machine, "-nographic", "-monitor", "none",
                           "-semihosting-config", "enable=on,target=native", "-kernel", "t.elf"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
     printed = run.stdout + run.stderr  # QEMU prints the semihosting console on one or the other
@@ -540,6 +544,25 @@ def test_pre_widened_weights_spend_the_flash_the_board_has():
     small = _widths_by_passes(path, "nucleo_f411re")
     narrow = [passes for passes, wide in small if not wide]
     assert narrow and max(narrow) <= min(passes for passes, wide in small if wide)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", ["qemu_mps2_an385", "qemu_netduino2_m0"])
+@pytest.mark.parametrize("patch", ["off", "auto"])
+def test_conv_zoo_is_bit_exact_on_emulated_cores_without_dsp(board, patch, zoo_models):
+    """opt_conv_nodsp.h's written-out chunks (Cortex-M3: two channels per pass, one for the last of
+    an odd count and in the tiles' out-of-line variants; M0: one channel per pass), and weights
+    never pre-widened for these cores, however many pixels they serve."""
+    _needs_arm_tools()
+    path = zoo_models("conv")
+    program = compile_model(path, builtin_options(patch, memory_first=False), get_board(board))
+    convs = [call.args[0].fields for _, call in program.calls if call.kernel == "opt_conv"]
+    assert {f["wide"] for f in convs} == {0}
+    assert {f["out_c"] % 2 for f in convs} == {0, 1}
+    if patch == "auto":
+        assert any(call.function.startswith("opt_conv_s8") and not call.function.endswith("_inline")
+                   for _, call in program.calls)
+    _emulated_exactly(path, program, board)
 
 
 @pytest.mark.slow

@@ -9,7 +9,8 @@ biases with the input zero point folded in, requantization constants (builtin_qu
 - CONV_2D, and DEPTHWISE_CONV_2D with one input channel (a convolution in disguise): opt_conv,
   im2col into 16-bit columns and four output pixels per pass over the weights (1x1 windows read
   the input directly), weights pre-widened to 16 bits in the layers whose weights serve the most
-  pixels, as far as the board's flash has room (widened_layers).
+  pixels, as far as the board's flash has room (widened_layers), on cores with the DSP extension
+  and the host (elsewhere the loads read bytes as fast: opt_conv_nodsp.h).
 - DEPTHWISE_CONV_2D with depth multiplier 1: opt_dwconv_rows for wide rows with horizontal
   stride 1 (input rows widened once into per-channel planes, blocks of four outputs per channel,
   SMLAD over pairs of taps stored once each), else opt_dwconv, four channels per pass, windows
@@ -98,7 +99,8 @@ def specialize(op: Op, call: Call, options, target, wide: frozenset = frozenset(
     Helium (MVE) take the MVE kernels where they apply (builtin_mve.py)."""
     if builtin_mve.applies(target) and (mve := builtin_mve.specialize(op, call)) is not None:
         return mve
-    widen = id(op) in wide
+    # A tile call is one of many covering a high-resolution stage: its weights serve the whole layer.
+    widen = id(op) in wide or (_repeated(op) and widens_weights(target))
     if call.kernel == "depthwise_conv2d":
         return _depthwise(op, call, rows=options.optimize != "memory", widen=widen) or call
     if call.kernel == "conv2d":
@@ -112,7 +114,10 @@ def widened_layers(graph, calls: list[tuple[Op, Call]], target) -> frozenset:
     calls made with narrow weights: in the order of instructions saved per extra byte (two per
     chunk and pass of a group of pixels, for four bytes), each while the model's flash, estimated
     as its constant data plus an allowance for code (_code_bytes), stays within the target's flash limit
-    (with the firmware's sample input). Every one on a target without a limit (the host)."""
+    (with the firmware's sample input). Every one on a target without a limit (the host); none on
+    a core without the DSP extension."""
+    if not widens_weights(target):
+        return frozenset()
     candidates = [(op, call.args[0].fields) for op, call in calls
                   if call.kernel == "opt_conv" and not call.args[0].fields["wide"] and call.args[0].fields["group"]]
     limit = target.flash_limit_bytes if target is not None else None
@@ -127,6 +132,13 @@ def widened_layers(graph, calls: list[tuple[Op, Call]], target) -> frozenset:
             chosen.add(id(op))
             budget -= extra
     return frozenset(chosen)
+
+
+def widens_weights(target) -> bool:
+    """Whether pre-widened convolution weights pay on the target: with SXTB16 saved per chunk on
+    cores with the DSP extension, and on the host, which runs the same algorithm as they do.
+    Without DSP opt_conv_nodsp.h reads bytes as fast as halfwords, and widening doubles the flash."""
+    return target is None or target.dsp
 
 
 def _code_bytes(calls: list[tuple[Op, Call]]) -> int:
@@ -266,7 +278,7 @@ def leaner(op: Op, reference: Call, call: Call) -> Call | None:
 def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int = CONV_GROUP,
                widen: bool = False) -> Call | None:
     """opt_conv for weights [out_c, kh, kw, in_c], `group` output pixels per pass, pre-widened
-    weights if `widen` (widened_layers) or in a tile call; `key` identifies the weights for the
+    weights if `widen` (specialize: widened_layers, and tile calls); `key` identifies the weights for the
     cache."""
     x, out = op.inputs[0], op.outputs[0]
     out_c, kh, kw, in_c = weights.shape
@@ -277,8 +289,7 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
     if layer is None:
         return None
     rq = layer["rq"]
-    # A tile call is one of many covering a high-resolution stage: its weights serve the whole layer.
-    wide = group > 0 and (_repeated(op) or widen)
+    wide = group > 0 and widen
     # The requantization's doubled accumulator: free with wide weights (stored doubled); doubling the
     # columns costs two instructions per chunk of each pixel and saves one per output (direct mode
     # has no columns).

@@ -48,6 +48,10 @@ typedef struct {
   int32_t reverse;        /* 1: last group first, so the output may sit above its input */
 } opt_conv_params;
 
+#if !TG_DSP
+#include "opt_conv_nodsp.h"
+#endif
+
 /* Scratch: `group` pixels x k4 chunks x 8 bytes of columns, then (in_c not a multiple of 4) k4 * 4
  * bytes to gather one window.
  *
@@ -335,12 +339,11 @@ TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t 
   *acc0 = a0, *acc1 = a1, *acc2 = a2, *acc3 = a3;
   return w;
 }
-#else
+#elif TG_DSP
 TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t *w, int32_t k4, int32_t wide,
                                              int32_t group, int32_t pixels, int32_t *acc0, int32_t *acc1,
                                              int32_t *acc2, int32_t *acc3) {
   int32_t a0 = *acc0, a1 = *acc1, a2 = *acc2, a3 = *acc3;
-#if TG_DSP
   for (int32_t k = 0; k < k4; ++k) {
     const uint32_t word = (uint32_t)*w++;
     const uint32_t even = wide ? word : tg_sxtb16(word);
@@ -351,30 +354,6 @@ TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t 
     if (pixels > 3) a3 = tg_smlad(col[group + 3], odd, tg_smlad(col[3], even, a3));
     col += 2 * group;
   }
-#else
-  /* Without the DSP extension: the four weights sign-extended once and multiplied with each
-   * column lane as it is, instead of emulating SXTB16 and SMLAD (faster on the emulated Cortex-M0
-   * and M3). The same sums, added in another order. */
-#define OPT_CONV_PIXEL_DOT(a, g)                                                                     \
-  a += tg_lane_bottom(col[g]) * w0 + tg_lane_top(col[g]) * w2 + tg_lane_bottom(col[group + (g)]) * w1 + \
-       tg_lane_top(col[group + (g)]) * w3
-  for (int32_t k = 0; k < k4; ++k) {
-    int32_t w0, w1, w2, w3;
-    if (wide) { /* already widened: the even lanes' word, then the odd lanes' */
-      const uint32_t even = (uint32_t)*w++, odd = (uint32_t)*w++;
-      w0 = tg_lane_bottom(even), w2 = tg_lane_top(even), w1 = tg_lane_bottom(odd), w3 = tg_lane_top(odd);
-    } else {
-      const int32_t word = *w++;
-      w0 = (int8_t)word, w1 = (int8_t)(word >> 8), w2 = (int8_t)(word >> 16), w3 = word >> 24;
-    }
-    OPT_CONV_PIXEL_DOT(a0, 0);
-    if (pixels > 1) OPT_CONV_PIXEL_DOT(a1, 1);
-    if (pixels > 2) OPT_CONV_PIXEL_DOT(a2, 2);
-    if (pixels > 3) OPT_CONV_PIXEL_DOT(a3, 3);
-    col += 2 * group;
-  }
-#undef OPT_CONV_PIXEL_DOT
-#endif
   *acc0 = a0, *acc1 = a1, *acc2 = a2, *acc3 = a3;
   return w;
 }
@@ -387,6 +366,7 @@ TG_ALWAYS_INLINE void opt_conv_group(const opt_conv_params *p, const int8_t *ima
   const int32_t pixels = valid == 3 ? 4 : valid;
   for (int32_t g = 0; g < pixels; ++g) opt_conv_fill(p, image, first + (g < valid ? g : valid - 1), col + g, stage);
   out += first * p->out_c;
+#if TG_DSP
   const int32_t n = p->out_c;
   const int32_t *ch = p->channels;
 #define OPT_CONV_OUT(g, a)                                                                           \
@@ -402,6 +382,9 @@ TG_ALWAYS_INLINE void opt_conv_group(const opt_conv_params *p, const int8_t *ima
     ch = q + 3;
   }
 #undef OPT_CONV_OUT
+#else
+  opt_conv_nodsp_channels(p, col, pixels, valid, out);
+#endif
 }
 
 /* Direct mode (`group` 0), for a layer at the arena's peak: no columns. Each pass over the window

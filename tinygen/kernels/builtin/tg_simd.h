@@ -139,11 +139,28 @@ TG_ALWAYS_INLINE int32_t tg_smlatb(uint32_t a, uint32_t b, int32_t acc) {
   return (int32_t)((uint32_t)acc + (uint32_t)(tg_lane_top(a) * tg_lane_bottom(b)));
 }
 TG_ALWAYS_INLINE int32_t tg_ssat8(int32_t x) { return x < -128 ? -128 : x > 127 ? 127 : x; }
+#if defined(__ARM_ARCH_6M__)
+/* ARMv6-M has no 32 x 32 -> 64 multiply (the 64-bit form below calls __aeabi_lmul, about three
+ * times as many instructions): the product from 16-bit halves, a = ah * 2^16 + al (al unsigned),
+ * a * b = ah*bh * 2^32 + (ah*bl + al*bh) * 2^16 + al*bl, each partial product fitting 32 bits; the
+ * middle ones are split again so that every carry into the high word is counted. Out of line, as
+ * the library's multiply is: a copy at every requantization would add kilobytes of flash. */
+static __attribute__((noinline, unused)) int32_t tg_smmlar(int32_t a, int32_t b, int32_t c) {
+  const uint32_t al = (uint32_t)a & 0xFFFFu, bl = (uint32_t)b & 0xFFFFu;
+  const int32_t ah = a >> 16, bh = b >> 16;
+  const int32_t m1 = ah * (int32_t)bl, m2 = (int32_t)al * bh;
+  const uint32_t middle = ((uint32_t)m1 & 0xFFFFu) + ((uint32_t)m2 & 0xFFFFu); /* below 2^17 */
+  const uint32_t s1 = middle << 16, s2 = s1 + al * bl, s3 = s2 + 0x80000000u;
+  const uint32_t carries = (middle >> 16) + (s2 < s1) + (s3 < s2);
+  return (int32_t)((uint32_t)c + (uint32_t)(ah * bh) + (uint32_t)(m1 >> 16) + (uint32_t)(m2 >> 16) + carries);
+}
+#else
 TG_ALWAYS_INLINE int32_t tg_smmlar(int32_t a, int32_t b, int32_t c) {
   /* Through uint64 so that the wrap-around of c * 2^32 is defined; the high word is the result. */
   const uint64_t sum = ((uint64_t)(uint32_t)c << 32) + (uint64_t)((int64_t)a * b) + 0x80000000u;
   return (int32_t)(uint32_t)(sum >> 32);
 }
+#endif
 
 #endif
 
