@@ -138,7 +138,7 @@ def widens_weights(target) -> bool:
     """Whether pre-widened convolution weights pay on the target: with SXTB16 saved per chunk on
     cores with the DSP extension, and on the host, which runs the same algorithm as they do.
     Without DSP opt_conv_nodsp.h reads bytes as fast as halfwords, and widening doubles the flash."""
-    return target is None or target.dsp
+    return target is None or target.is_host or target.dsp
 
 
 def _code_bytes(calls: list[tuple[Op, Call]]) -> int:
