@@ -38,8 +38,8 @@ from tinygen.backends import builtin_mve
 from tinygen.backends.builtin_quant import Requant, accumulator_range, requant
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, LocalFunction, Record, Scratch, constant_bytes
+from tinygen.ops.binary import rescaled_input, same_shape_rows
 from tinygen.ops.inplace import InPlace, window_inplace
-from tinygen.quant import multiply_by_quantized_multiplier
 
 OPT_ADD_PARAMS = Record("opt_add_params", """
     int32_t rows, size, a_row_stride, b_row_stride, subtract, exact, sign_fix, output_offset,
@@ -504,26 +504,18 @@ def _add(op: Op, call: Call) -> Call | None:
     f = call.args[0].fields
     if op.kind not in ("ADD", "SUB"):
         return None
-    walk = f["walk"].fields if "walk" in f else f
-    # Dense rows, one after another, or (a patch tile's regions of larger buffers) each operand's
-    # rows their own stride apart.
-    if walk["rank"] > 2 or list(walk["a_stride"])[-1:] != [1] or list(walk["b_stride"])[-1:] != [1]:
+    layout = same_shape_rows(f)
+    if layout is None:
         return None
-    rows, size = (1, walk["shape"][0]) if walk["rank"] == 1 else walk["shape"]
-    a_row, b_row = (size, size) if walk["rank"] == 1 else (walk["a_stride"][0], walk["b_stride"][0])
-    if 0 in (a_row, b_row):
-        return None  # a row broadcast
+    rows, size, a_row, b_row = layout
     a, b, out = call.args[1], call.args[2], call.args[3]
-    values = range(-128, 128)
-    a_table = [multiply_by_quantized_multiplier((v + f["a_offset"]) * (1 << f["left_shift"]), f["a_multiplier"], f["a_shift"])
-               for v in values]
-    b_table = [multiply_by_quantized_multiplier((v + f["b_offset"]) * (1 << f["left_shift"]), f["b_multiplier"], f["b_shift"])
-               for v in values]
+    a_table = [rescaled_input(f, "a", v) for v in range(-128, 128)]
+    b_table = [rescaled_input(f, "b", v) for v in range(-128, 128)]
     sign = -1 if op.kind == "SUB" else 1
     sums = ([min(a_table) + min(sign * y for y in b_table)], [max(a_table) + max(sign * y for y in b_table)])
     rq = requant([f["multiplier"]], [f["shift"]], f["output_offset"], f["act_min"], f["act_max"], sums)
     scale = 2 if rq.doubled else 1
-    fields = {"rows": int(rows), "size": int(size), "a_row_stride": int(a_row), "b_row_stride": int(b_row),
+    fields = {"rows": rows, "size": size, "a_row_stride": a_row, "b_row_stride": b_row,
               "subtract": int(op.kind == "SUB"), **rq.fields(),
               "a_table": Array(np.array(a_table, np.int64) * scale, "int32_t"),
               "b_table": Array(np.array(b_table, np.int64) * scale, "int32_t"),

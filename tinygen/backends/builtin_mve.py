@@ -20,8 +20,8 @@ import numpy as np
 
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, Record, Scratch
+from tinygen.ops.binary import rescaled_input, same_shape_rows
 from tinygen.ops.inplace import window_inplace
-from tinygen.quant import multiply_by_quantized_multiplier
 
 CHUNK = 16  # int8 values per vector
 RQ_FIELDS = "left_shift, sign_fix, output_offset, act_min, act_max"
@@ -199,28 +199,21 @@ def _fully_connected(op: Op, call: Call, f: dict) -> Call | None:
 
 
 def _add(op: Op, call: Call, f: dict) -> Call | None:
-    """Same-shape ADD/SUB, dense rows one after another or (a patch tile's regions of larger
-    buffers) each operand's rows their own stride apart; broadcasts keep the reference kernel."""
-    walk = f["walk"].fields if "walk" in f else f
-    if walk["rank"] > 2 or list(walk["a_stride"])[-1:] != [1] or list(walk["b_stride"])[-1:] != [1]:
+    """Same-shape ADD/SUB (tinygen.ops.binary.same_shape_rows); broadcasts keep the reference kernel."""
+    layout = same_shape_rows(f)
+    if layout is None:
         return None
-    rows, size = (1, walk["shape"][0]) if walk["rank"] == 1 else walk["shape"]
-    a_row, b_row = (size, size) if walk["rank"] == 1 else (walk["a_stride"][0], walk["b_stride"][0])
-    if 0 in (a_row, b_row):
-        return None  # a row broadcast
-    bits = np.arange(256, dtype=np.uint8).view(np.int8).astype(np.int64)  # the int8 value of each index
+    rows, size, a_row, b_row = layout
+    bits = np.arange(256, dtype=np.uint8).view(np.int8)  # the int8 value of each index
 
-    def table(offset: int, multiplier: int, shift: int) -> Array:
-        values = [multiply_by_quantized_multiplier((int(v) + offset) * (1 << f["left_shift"]), multiplier, shift)
-                  for v in bits]
-        return Array(np.array(values, np.int32), "int32_t")
+    def table(operand: str) -> Array:
+        return Array(np.array([rescaled_input(f, operand, int(v)) for v in bits], np.int32), "int32_t")
 
     shift = np.array([f["shift"]], np.int64)
     record = np.repeat([[max(f["shift"], 0)], [f["multiplier"]], [min(f["shift"], 0)]], 4, axis=1)
-    fields = {"rows": int(rows), "size": int(size), "a_row_stride": int(a_row), "b_row_stride": int(b_row),
+    fields = {"rows": rows, "size": size, "a_row_stride": a_row, "b_row_stride": b_row,
               "subtract": int(op.kind == "SUB"), **_rq_fields(f, shift),
-              "a_table": table(f["a_offset"], f["a_multiplier"], f["a_shift"]),
-              "b_table": table(f["b_offset"], f["b_multiplier"], f["b_shift"]),
+              "a_table": table("a"), "b_table": table("b"),
               "bias": Array(np.zeros(4, np.int32), "int32_t"), "rq": Array(record.reshape(-1).astype(np.int32), "int32_t")}
     function = _function(op, "mve_add_s8")
     a, b, out = call.args[1], call.args[2], call.args[3]

@@ -9,8 +9,8 @@ from tinygen.ops import ACTIVATION, Call, Record, View, define, exact, tiling
 from tinygen.ops.broadcast import binary_inplace, strided_walk, views, walk_struct
 from tinygen.ops.shapes import broadcast
 from tinygen.ops.operands import BINARY
-from tinygen.quant import (ACTIVATION_TYPES, TYPE_SUFFIX, activation_range, per_tensor_scales, quantize_multiplier,
-                           require_quantized, require_zero_points)
+from tinygen.quant import (ACTIVATION_TYPES, TYPE_SUFFIX, activation_range, multiply_by_quantized_multiplier,
+                           per_tensor_scales, quantize_multiplier, require_quantized, require_zero_points)
 
 BINARY_PARAMS = Record("tg_binary_params", """
     int32_t op;
@@ -87,3 +87,22 @@ def lower_binary(op: Op) -> Call:
     operands = [View(buffer, offset) for buffer, offset, _ in tile]
     return Call("binary", f"tg_binary_{TYPE_SUFFIX[dtype]}", [BINARY_PARAMS(fields), *operands, out],
                 macs=out.size)
+
+
+def same_shape_rows(fields: dict) -> tuple[int, int, int, int] | None:
+    """(rows, size, a's row stride, b's) of an ADD/SUB/MUL record whose operands have the output's
+    shape: dense rows one after another, or (a patch tile's regions of larger buffers) each
+    operand's rows their own stride apart; None for a broadcast."""
+    walk = fields["walk"].fields if "walk" in fields else fields
+    if walk["rank"] > 2 or list(walk["a_stride"])[-1:] != [1] or list(walk["b_stride"])[-1:] != [1]:
+        return None
+    rows, size = (1, walk["shape"][0]) if walk["rank"] == 1 else walk["shape"]
+    a_row, b_row = (size, size) if walk["rank"] == 1 else (walk["a_stride"][0], walk["b_stride"][0])
+    return None if 0 in (a_row, b_row) else (int(rows), int(size), int(a_row), int(b_row))
+
+
+def rescaled_input(fields: dict, operand: str, value: int) -> int:
+    """What TFLM's int8 ADD/SUB makes of `value` of operand "a" or "b" before the sum: its offset
+    added, shifted left for headroom and scaled to the common scale."""
+    return multiply_by_quantized_multiplier((value + fields[f"{operand}_offset"]) * (1 << fields["left_shift"]),
+                                            fields[f"{operand}_multiplier"], fields[f"{operand}_shift"])
