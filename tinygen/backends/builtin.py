@@ -39,6 +39,7 @@ from tinygen.backends.builtin_quant import Requant, accumulator_range, requant
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, LocalFunction, Record, Scratch, constant_bytes
 from tinygen.ops.binary import rescaled_input, same_shape_rows
+from tinygen.ops.window import conv_geometry, is_pointwise
 from tinygen.ops.inplace import InPlace, window_inplace
 
 OPT_ADD_PARAMS = Record("opt_add_params", """
@@ -295,12 +296,8 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
     # has no columns).
     doubled = group > 0 and layer["can_double"] and (wide or out_c > 2 * k4)
     channels = layer["records"](2 if doubled else 1, wide)
-    pointwise = (kh == kw == 1 and f["pad_top"] <= 0 and f["pad_left"] <= 0
-                 and (f["out_h"] - 1) * f["stride_h"] - f["pad_top"] < x.shape[1]
-                 and (f["out_w"] - 1) * f["stride_w"] - f["pad_left"] < x.shape[2])
-    fields = {name: f[name] for name in ("batches", "in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "kernel_h",
-                                         "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w",
-                                         "pad_top", "pad_left")}
+    pointwise = is_pointwise(f, x)
+    fields = conv_geometry(f)
     fields.update({"pointwise": int(pointwise), "k4": k4, "pad_value": -f["input_offset"], "doubled": int(doubled),
                    "group": group, "wide": int(wide), **rq.fields(), "channels": channels, "reverse": 0})
     # Columns of a group of pixels, then (for windows not made of whole 4-byte chunks) the window's

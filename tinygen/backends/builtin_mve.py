@@ -21,6 +21,7 @@ import numpy as np
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, Record, Scratch
 from tinygen.ops.binary import rescaled_input, same_shape_rows
+from tinygen.ops.window import conv_geometry, is_pointwise
 from tinygen.ops.inplace import window_inplace
 
 CHUNK = 16  # int8 values per vector
@@ -129,12 +130,8 @@ def _conv(op: Op, call: Call, f: dict, weights: np.ndarray) -> Call | None:
     layer = _layer(f, weights.reshape(out_c, -1), 2)
     if layer is None:
         return None
-    pointwise = (kh == kw == 1 and f["pad_top"] <= 0 and f["pad_left"] <= 0
-                 and (f["out_h"] - 1) * f["stride_h"] - f["pad_top"] < x.shape[1]
-                 and (f["out_w"] - 1) * f["stride_w"] - f["pad_left"] < x.shape[2])
-    fields = {name: f[name] for name in ("batches", "in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "kernel_h",
-                                         "kernel_w", "stride_h", "stride_w", "dilation_h", "dilation_w",
-                                         "pad_top", "pad_left")}
+    pointwise = is_pointwise(f, x)
+    fields = conv_geometry(f)
     fields.update({"pointwise": int(pointwise), "depth": kh * kw * in_c, "stride16": layer["stride16"],
                    "pad_value": -f["input_offset"], **layer["rq"], "weights": layer["weights"], "reverse": 0})
     # Both pixels' windows are copied before either is written; pairs go front to back or back to front.

@@ -70,3 +70,20 @@ def sliding_window(op: Op) -> tuple[tuple[int, int], tuple[int, int], tuple[int,
     if "filter_height" in o:
         return (o["filter_height"], o["filter_width"]), (o["stride_h"], o["stride_w"]), (1, 1)
     return tuple(op.inputs[1].shape[1:3]), (o["stride_h"], o["stride_w"]), (o["dilation_h"], o["dilation_w"])
+
+
+CONV_GEOMETRY = ("batches", "in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "kernel_h", "kernel_w", "stride_h",
+                 "stride_w", "dilation_h", "dilation_w", "pad_top", "pad_left")
+
+
+def conv_geometry(fields: dict) -> dict:
+    """The shapes, strides, dilations and padding of a lowered convolution record."""
+    return {name: fields[name] for name in CONV_GEOMETRY}
+
+
+def is_pointwise(fields: dict, x) -> bool:
+    """A 1x1 window without padding whose every tap lies inside input `x`: a kernel may read each
+    output pixel's input pixel directly instead of copying windows."""
+    return (fields["kernel_h"] == fields["kernel_w"] == 1 and fields["pad_top"] <= 0 and fields["pad_left"] <= 0
+            and (fields["out_h"] - 1) * fields["stride_h"] - fields["pad_top"] < x.shape[1]
+            and (fields["out_w"] - 1) * fields["stride_w"] - fields["pad_left"] < x.shape[2])
