@@ -39,7 +39,7 @@ from tinygen.backends.builtin_quant import Requant, accumulator_range, requant
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, LocalFunction, Record, Scratch, constant_bytes
 from tinygen.ops.binary import rescaled_input, same_shape_rows
-from tinygen.ops.window import conv_geometry, is_pointwise
+from tinygen.ops.window import conv_geometry, depthwise_geometry, is_pointwise
 from tinygen.ops.inplace import InPlace, window_inplace
 
 OPT_ADD_PARAMS = Record("opt_add_params", """
@@ -349,13 +349,6 @@ def _wide_words(rows: np.ndarray) -> np.ndarray:
 # DEPTHWISE_CONV_2D: opt_dwconv
 
 
-def _inner(out_size: int, in_size: int, stride: int, pad: int, kernel: int, dilation: int) -> tuple[int, int]:
-    """The output positions whose window lies inside the input, as [first, last + 1)."""
-    inside = [o for o in range(out_size)
-              if o * stride - pad >= 0 and o * stride - pad + (kernel - 1) * dilation < in_size]
-    return (inside[0], inside[-1] + 1) if inside else (0, 0)
-
-
 def _depthwise(op: Op, call: Call, rows: bool = True, widen: bool = False) -> Call | None:
     """opt_dwconv_rows where it applies (`rows`), else opt_dwconv; with one input channel
     opt_conv (pre-widened weights if `widen`)."""
@@ -371,13 +364,8 @@ def _depthwise(op: Op, call: Call, rows: bool = True, widen: bool = False) -> Ca
     _, kh, kw, c = w.shape
     layer = _cached((f["weights"], f["bias"]), ("dwconv", _requant_values(f)), lambda: _dwconv_layer(f, w))
     rq = layer["rq"]
-    inner_y = _inner(f["out_h"], x.shape[1], f["stride_h"], f["pad_top"], kh, f["dilation_h"])
-    inner_x = _inner(f["out_w"], x.shape[2], f["stride_w"], f["pad_left"], kw, f["dilation_w"])
-    fields = {"batches": f["batches"], "in_h": f["in_h"], "in_w": f["in_w"], "channels": c}
-    fields.update({name: f[name] for name in ("out_h", "out_w", "kernel_h", "kernel_w", "stride_h", "stride_w",
-                                               "dilation_h", "dilation_w", "pad_top", "pad_left", "input_offset")})
-    fields.update({"inner_y0": inner_y[0], "inner_y1": inner_y[1], "inner_x0": inner_x[0], "inner_x1": inner_x[1],
-                   **rq.fields(), "weights": layer["weights"], "bias": layer["bias"], "rq": layer["table"],
+    fields = depthwise_geometry(f, x)
+    fields.update({**rq.fields(), "weights": layer["weights"], "bias": layer["bias"], "rq": layer["table"],
                    "reverse": 0})
     inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
                              f["dilation_h"], f["dilation_w"])

@@ -21,7 +21,7 @@ import numpy as np
 from tinygen.ir import Op
 from tinygen.ops import Array, Call, Record, Scratch
 from tinygen.ops.binary import rescaled_input, same_shape_rows
-from tinygen.ops.window import conv_geometry, is_pointwise
+from tinygen.ops.window import conv_geometry, depthwise_geometry, is_pointwise
 from tinygen.ops.inplace import window_inplace
 
 CHUNK = 16  # int8 values per vector
@@ -142,13 +142,6 @@ def _conv(op: Op, call: Call, f: dict, weights: np.ndarray) -> Call | None:
                 macs=call.macs, inplace=inplace, sources=() if function.endswith("_inline") else (function,))
 
 
-def _inner(out_size: int, in_size: int, stride: int, pad: int, kernel: int, dilation: int) -> tuple[int, int]:
-    """The output positions whose window lies inside the input, as [first, last + 1)."""
-    inside = [o for o in range(out_size)
-              if o * stride - pad >= 0 and o * stride - pad + (kernel - 1) * dilation < in_size]
-    return (inside[0], inside[-1] + 1) if inside else (0, 0)
-
-
 def _depthwise(op: Op, call: Call, f: dict) -> Call | None:
     x, out = op.inputs[0], op.outputs[0]
     _, kh, kw, c = f["weights"].data.shape
@@ -160,14 +153,8 @@ def _depthwise(op: Op, call: Call, f: dict) -> Call | None:
     padded = np.zeros((kh * kw, _round_up(c, 4)), np.int8)
     padded[:, :c] = taps
     weights = padded.reshape(kh * kw, -1, 4).transpose(1, 0, 2)  # [group of 4 channels][tap][4]
-    inner_y = _inner(f["out_h"], x.shape[1], f["stride_h"], f["pad_top"], kh, f["dilation_h"])
-    inner_x = _inner(f["out_w"], x.shape[2], f["stride_w"], f["pad_left"], kw, f["dilation_w"])
-    fields = {"batches": f["batches"], "in_h": f["in_h"], "in_w": f["in_w"], "channels": c}
-    fields.update({name: f[name] for name in ("out_h", "out_w", "kernel_h", "kernel_w", "stride_h", "stride_w",
-                                               "dilation_h", "dilation_w", "pad_top", "pad_left", "input_offset")})
-    fields.update({"inner_y0": inner_y[0], "inner_y1": inner_y[1], "inner_x0": inner_x[0], "inner_x1": inner_x[1],
-                   "weights": Array(np.ascontiguousarray(weights).reshape(-1), "int8_t"),
-                   **rq, "reverse": 0})
+    fields = depthwise_geometry(f, x)
+    fields.update({"weights": Array(np.ascontiguousarray(weights).reshape(-1), "int8_t"), **rq, "reverse": 0})
     # Two pixels of a pair are read channel group by channel group as they are written (none of their
     # outputs on any of their inputs, by the bounds); a border pixel's window is copied first.
     inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,

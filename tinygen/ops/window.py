@@ -87,3 +87,27 @@ def is_pointwise(fields: dict, x) -> bool:
     return (fields["kernel_h"] == fields["kernel_w"] == 1 and fields["pad_top"] <= 0 and fields["pad_left"] <= 0
             and (fields["out_h"] - 1) * fields["stride_h"] - fields["pad_top"] < x.shape[1]
             and (fields["out_w"] - 1) * fields["stride_w"] - fields["pad_left"] < x.shape[2])
+
+
+def _inner(out_size: int, in_size: int, stride: int, pad: int, kernel: int, dilation: int) -> tuple[int, int]:
+    """The output positions whose window lies inside the input, as [first, last + 1)."""
+    inside = [o for o in range(out_size)
+              if o * stride - pad >= 0 and o * stride - pad + (kernel - 1) * dilation < in_size]
+    return (inside[0], inside[-1] + 1) if inside else (0, 0)
+
+
+def depthwise_geometry(fields: dict, x) -> dict:
+    """A lowered depthwise record's shapes, strides, padding and input offset, and the output rows
+    and columns [inner_*0, inner_*1) whose windows lie inside input `x` (a kernel runs them
+    without bounds checks)."""
+    inner_y = _inner(fields["out_h"], x.shape[1], fields["stride_h"], fields["pad_top"], fields["kernel_h"],
+                     fields["dilation_h"])
+    inner_x = _inner(fields["out_w"], x.shape[2], fields["stride_w"], fields["pad_left"], fields["kernel_w"],
+                     fields["dilation_w"])
+    geometry = {name: fields[name] for name in ("batches", "in_h", "in_w")}
+    geometry["channels"] = x.shape[3]
+    geometry.update({name: fields[name] for name in ("out_h", "out_w", "kernel_h", "kernel_w", "stride_h", "stride_w",
+                                                      "dilation_h", "dilation_w", "pad_top", "pad_left",
+                                                      "input_offset")})
+    geometry.update({"inner_y0": inner_y[0], "inner_y1": inner_y[1], "inner_x0": inner_x[0], "inner_x1": inner_x[1]})
+    return geometry
