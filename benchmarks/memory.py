@@ -15,7 +15,7 @@ the patch stages chosen. Every tinygen figure counts the model input and output 
 persistent state of a model with LSTM or SVDF layers (its own column too: TFLM keeps variable
 tensors in its arena).
 
-With --tinyengine (a checkout of mit-han-lab/tinyengine) and --tinyengine-python (an interpreter
+With --tinyengine (a checkout of the TinyEngine repository) and --tinyengine-python (an interpreter
 with numpy < 2, flatbuffers, tqdm and matplotlib, as TinyEngine needs), TinyEngine's own memory
 scheduler runs on the same models (benchmarks/tinyengine_peak.py): layer-based, and 2x2
 patch-based at its best split point. TinyEngine takes an int8 input and leaves the input image
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="board the models are compiled for (its SRAM limit is in the plots)")
     parser.add_argument("--io-buffers", action="store_true",
                         help="also compare the arena of --io-buffers separate, and its I/O buffers, with the default's")
-    parser.add_argument("--tinyengine", type=Path, metavar="CHECKOUT", help="a mit-han-lab/tinyengine checkout")
+    parser.add_argument("--tinyengine", type=Path, metavar="CHECKOUT", help="a checkout of the TinyEngine repository")
     parser.add_argument("--tinyengine-python", default=None, metavar="PYTHON",
                         help="the interpreter to run TinyEngine with (numpy < 2)")
     args = parser.parse_args(argv)

@@ -2,7 +2,7 @@
 
     PYTHON tinyengine_peak.py TINYENGINE_CHECKOUT MODEL.tflite layer|PATCHES
 
-Drives the public API of a TinyEngine checkout (mit-han-lab/tinyengine: its TfliteConvertor,
+Drives the public API of a TinyEngine checkout (its TfliteConvertor,
 PatchBasedUtil and GeneralMemoryScheduler, as its examples/vww.py and vww_patchbased.py do) and
 prints one JSON line: {"layer": bytes} for layer-based inference, or for PATCHES x PATCHES tiles
 the best over the split points TinyEngine accepts, {"patch": bytes, "split": index,
