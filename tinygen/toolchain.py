@@ -87,8 +87,9 @@ def compile_objects(compiler: str, flags: list[str], sources: list[str], cwd: Pa
         result = subprocess.run([compiler, *flags, "-c", source, "-o", str(obj)], cwd=cwd, capture_output=True,
                                 text=True)
         if result.returncode != 0:
-            raise TinygenError(f"{Path(compiler).name} could not compile the generated {source}: "
-                               f"{(result.stderr.strip().splitlines() or ['?'])[-1]}")
+            lines = result.stderr.strip().splitlines() or ["?"]
+            first_error = next((line for line in lines if "error" in line), lines[-1])
+            raise TinygenError(f"{Path(compiler).name} could not compile the generated {source}: {first_error}")
         objects.append(obj)
     return objects
 

@@ -194,6 +194,78 @@ TG_ALWAYS_INLINE void opt_conv_window(const opt_conv_params *p, const int8_t *im
   opt_conv_put_bytes(p, col, stage, 4 * p->k4);
 }
 
+/* One chunk of four pixels' columns from their raw words (input bytes or the pad value's). */
+#if TG_DSP && defined(__OPTIMIZE__)
+/* GCC stores the eight words one by one: written out, in pairs (STRD). */
+#define OPT_CONV_PUT4_PAIR(EXTEND, a, b) EXTEND("0", a) EXTEND("1", b) "strd %[t0], %[t1], [%[col]], #8\n\t"
+#define OPT_CONV_PUT4_EVEN(t, w) "sxtb16 %[t" t "], %[w" w "]\n\t"
+#define OPT_CONV_PUT4_ODD(t, w) "sxtb16 %[t" t "], %[w" w "], ror #8\n\t"
+#define OPT_CONV_PUT4_EVEN2(t, w) OPT_CONV_PUT4_EVEN(t, w) "sxtab16 %[t" t "], %[t" t "], %[w" w "]\n\t"
+#define OPT_CONV_PUT4_ODD2(t, w) OPT_CONV_PUT4_ODD(t, w) "sxtab16 %[t" t "], %[t" t "], %[w" w "], ror #8\n\t"
+#define OPT_CONV_PUT4_ASM(EVEN, ODD)                                                                 \
+  __asm__ volatile(OPT_CONV_PUT4_PAIR(EVEN, "0", "1") OPT_CONV_PUT4_PAIR(EVEN, "2", "3")                      \
+          OPT_CONV_PUT4_PAIR(ODD, "0", "1") OPT_CONV_PUT4_PAIR(ODD, "2", "3")                        \
+          : [col] "+r"(col), [t0] "=&r"(t0), [t1] "=&r"(t1)                                          \
+          : [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [w3] "r"(w3)                                   \
+          : "memory")
+TG_ALWAYS_INLINE uint32_t *opt_conv_put4(const opt_conv_params *p, uint32_t *col, uint32_t w0, uint32_t w1,
+                                         uint32_t w2, uint32_t w3) {
+  uint32_t t0, t1;
+  if (p->doubled && !p->wide) {
+    OPT_CONV_PUT4_ASM(OPT_CONV_PUT4_EVEN2, OPT_CONV_PUT4_ODD2);
+  } else {
+    OPT_CONV_PUT4_ASM(OPT_CONV_PUT4_EVEN, OPT_CONV_PUT4_ODD);
+  }
+  return col;
+}
+#else
+TG_ALWAYS_INLINE uint32_t *opt_conv_put4(const opt_conv_params *p, uint32_t *col, uint32_t w0, uint32_t w1,
+                                         uint32_t w2, uint32_t w3) {
+  opt_conv_put(p, col, w0);
+  opt_conv_put(p, col + 1, w1);
+  opt_conv_put(p, col + 2, w2);
+  return opt_conv_put(p, col + 3, w3) - 3;
+}
+#endif
+
+/* n bytes (a multiple of 4) of four pixels whose bytes start `step` apart from src. */
+TG_ALWAYS_INLINE uint32_t *opt_conv_put4_run(const opt_conv_params *p, uint32_t *col, const int8_t *src,
+                                             int32_t step, int32_t n) {
+  for (int32_t j = 0; j < n; j += 4) {
+    col = opt_conv_put4(p, col, tg_read32(src + j), tg_read32(src + step + j), tg_read32(src + 2 * step + j),
+                        tg_read32(src + 3 * step + j));
+  }
+  return col;
+}
+
+/* A group of four pixels in one output row, in_c a multiple of 4: the columns are written a chunk
+ * of all four pixels at a time (four loads from constant offsets of one pointer where the tap is
+ * inside the input for all four), about half the instructions of one pixel after another. */
+TG_ALWAYS_INLINE void opt_conv_fill4(const opt_conv_params *p, const int8_t *image, int32_t oy, int32_t ox,
+                                     uint32_t *col) {
+  const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+  const int32_t c = p->in_c, sw = p->stride_w, step = sw * c;
+  const uint32_t pad = (uint32_t)(uint8_t)p->pad_value * 0x01010101u;
+  for (int32_t ky = 0; ky < p->kernel_h; ++ky) {
+    const int32_t y = y0 + ky * p->dilation_h, row_inside = y >= 0 && y < p->in_h;
+    for (int32_t kx = 0; kx < p->kernel_w; ++kx) {
+      const int32_t x = x0 + kx * p->dilation_w;
+      const int8_t *src = image + (y * p->in_w + x) * c;
+      if (row_inside && x >= 0 && x + 3 * sw < p->in_w) {
+        col = opt_conv_put4_run(p, col, src, step, c);
+        continue;
+      }
+      int32_t inside[4];
+      for (int32_t g = 0; g < 4; ++g) inside[g] = row_inside && x + g * sw >= 0 && x + g * sw < p->in_w;
+      for (int32_t j = 0; j < c; j += 4) {
+        col = opt_conv_put4(p, col, inside[0] ? tg_read32(src + j) : pad, inside[1] ? tg_read32(src + step + j) : pad,
+                            inside[2] ? tg_read32(src + 2 * step + j) : pad,
+                            inside[3] ? tg_read32(src + 3 * step + j) : pad);
+      }
+    }
+  }
+}
+
 /* The columns of output pixel `pixel` into col (already offset to the pixel's lane). */
 TG_ALWAYS_INLINE void opt_conv_fill(const opt_conv_params *p, const int8_t *image, int32_t pixel, uint32_t *col,
                                     int8_t *stage) {
@@ -364,7 +436,18 @@ TG_ALWAYS_INLINE const int32_t *opt_conv_dot(const uint32_t *col, const int32_t 
 TG_ALWAYS_INLINE void opt_conv_group(const opt_conv_params *p, const int8_t *image, int32_t first, int32_t valid,
                                      uint32_t *col, int8_t *stage, int8_t *out) {
   const int32_t pixels = valid == 3 ? 4 : valid;
-  for (int32_t g = 0; g < pixels; ++g) opt_conv_fill(p, image, first + (g < valid ? g : valid - 1), col + g, stage);
+  const int32_t c = p->in_c, four = p->group == 4 && valid == 4 && (c & 3) == 0;
+  /* A pointwise layer whose output pixels are its input pixels (not a tile's crop of them): the
+   * group's four are consecutive, rows or not. */
+  const int32_t same_pixels = p->pointwise && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+                              p->pad_left == 0 && p->in_w == p->out_w;
+  if (four && same_pixels) {
+    opt_conv_put4_run(p, col, image + first * c, c, c);
+  } else if (four && first % p->out_w + 3 < p->out_w) {
+    opt_conv_fill4(p, image, first / p->out_w, first % p->out_w, col);
+  } else {
+    for (int32_t g = 0; g < pixels; ++g) opt_conv_fill(p, image, first + (g < valid ? g : valid - 1), col + g, stage);
+  }
   out += first * p->out_c;
 #if TG_DSP
   const int32_t n = p->out_c;
