@@ -160,10 +160,9 @@ TG_ALWAYS_INLINE int32_t opt_dwconv_rows_tap_row(const uint32_t *d, const uint32
   OPT_DWCONV_ROWS_ASM_2(in0, in1) "ldr %[x0], [%[d], %[offset] + 8]\n\t"       \
   OPT_DWCONV_ROWS_ASM_PAIR("a2", "a3", "x1", "x0", in2, in3)
 #define OPT_DWCONV_ROWS_ASM_TEMPS [x0] "=&r"(x0), [x1] "=&r"(x1), [w0] "=&r"(w0), [w1] "=&r"(w1)
-#define OPT_DWCONV_ROWS_ASM_IN(words)                                                                       \
-  [d] "r"(rows), [offset] "i"(offset), [w] "r"(w), [w_offset] "i"(w_offset),                                \
-      "m"(*(const uint32_t(*)[words])((const char *)rows + offset)),                                        \
-      "m"(*(const uint32_t(*)[2])((const char *)w + w_offset))
+/* The band and weights it reads are a "memory" clobber, not "m" operands: GCC would compute their
+ * addresses into registers (spilled and reloaded per block) that the asm never uses. */
+#define OPT_DWCONV_ROWS_ASM_IN [d] "r"(rows), [offset] "i"(offset), [w] "r"(w), [w_offset] "i"(w_offset)
 /* `first`: the accumulators start from the bias (their values in acc are not read). */
 TG_ALWAYS_INLINE void opt_dwconv_rows_row3(const uint32_t *rows, int32_t offset, const uint32_t *w, int32_t w_offset,
                                            int32_t n, int32_t first, int32_t bias, int32_t *acc) {
@@ -171,19 +170,23 @@ TG_ALWAYS_INLINE void opt_dwconv_rows_row3(const uint32_t *rows, int32_t offset,
   if (n == 4 && first) {
     __asm__(OPT_DWCONV_ROWS_ASM_4("b", "b", "b", "b")
             : [a0] "=&r"(acc[0]), [a1] "=&r"(acc[1]), [a2] "=&r"(acc[2]), [a3] "=&r"(acc[3]), OPT_DWCONV_ROWS_ASM_TEMPS
-            : OPT_DWCONV_ROWS_ASM_IN(3), [b] "r"(bias));
+            : OPT_DWCONV_ROWS_ASM_IN, [b] "r"(bias)
+            : "memory");
   } else if (n == 4) {
     __asm__(OPT_DWCONV_ROWS_ASM_4("a0", "a1", "a2", "a3")
             : [a0] "+r"(acc[0]), [a1] "+r"(acc[1]), [a2] "+r"(acc[2]), [a3] "+r"(acc[3]), OPT_DWCONV_ROWS_ASM_TEMPS
-            : OPT_DWCONV_ROWS_ASM_IN(3));
+            : OPT_DWCONV_ROWS_ASM_IN
+            : "memory");
   } else if (first) {
     __asm__(OPT_DWCONV_ROWS_ASM_2("b", "b")
             : [a0] "=&r"(acc[0]), [a1] "=&r"(acc[1]), OPT_DWCONV_ROWS_ASM_TEMPS
-            : OPT_DWCONV_ROWS_ASM_IN(2), [b] "r"(bias));
+            : OPT_DWCONV_ROWS_ASM_IN, [b] "r"(bias)
+            : "memory");
   } else {
     __asm__(OPT_DWCONV_ROWS_ASM_2("a0", "a1")
             : [a0] "+r"(acc[0]), [a1] "+r"(acc[1]), OPT_DWCONV_ROWS_ASM_TEMPS
-            : OPT_DWCONV_ROWS_ASM_IN(2));
+            : OPT_DWCONV_ROWS_ASM_IN
+            : "memory");
   }
 }
 #undef OPT_DWCONV_ROWS_ASM_PAIR
