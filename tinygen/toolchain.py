@@ -18,9 +18,11 @@ from tinygen.errors import TinygenError
 
 HOST_FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra"]
 # AddressSanitizer and UndefinedBehaviorSanitizer, every report fatal. clang's: only its UBSan
-# reports an offset applied to a NULL pointer, which gcc's lets through.
+# reports an offset applied to a NULL pointer, which gcc's lets through. -O0: nothing the checks
+# look at is optimized away, and a shared model's always-inline per-layer kernels build in a
+# quarter of -O1's time (person_detect's model.c: 27 s against 92 s; it then runs in 0.4 s).
 SANITIZER_COMPILER = "clang"
-SANITIZER_FLAGS = ["-std=c99", "-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+SANITIZER_FLAGS = ["-std=c99", "-O0", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
                    "-fno-omit-frame-pointer"]
 SANITIZER_ENV = {"ASAN_OPTIONS": "detect_leaks=0", "UBSAN_OPTIONS": "print_stacktrace=1"}
 # What the kernels compile clean under for a Cortex-M core (the kernel warning tests).
