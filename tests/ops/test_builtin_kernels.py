@@ -566,6 +566,18 @@ def test_conv_zoo_is_bit_exact_on_emulated_cores_without_dsp(board, patch, zoo_m
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("board", ["qemu_mps2_an385", "qemu_netduino2_m0"])
+def test_depthwise_zoo_is_bit_exact_on_emulated_cores_without_dsp(board, zoo_models):
+    """opt_dwconv's portable code in a layer's own call: its border pixels in loops of their own
+    on the M3, one loop over all pixels on ARMv6-M (OPT_DWCONV_FOLDS)."""
+    _needs_arm_tools()
+    path = zoo_models("depthwise")
+    program = compile_model(path, builtin_options("off", memory_first=False), get_board(board))
+    assert "opt_dwconv_s8_inline" in functions(program)
+    _emulated_exactly(path, program, board)
+
+
+@pytest.mark.slow
 def test_depthwise_by_rows_gives_way_at_a_peak(zoo_models):
     """opt_dwconv_rows' leaner variant is opt_dwconv: no band, and in-place both ways."""
     path = zoo_models("depthwise")
