@@ -451,18 +451,18 @@ TG_ALWAYS_INLINE void opt_conv_group(const opt_conv_params *p, const int8_t *ima
   out += first * p->out_c;
 #if TG_DSP
   const int32_t n = p->out_c;
-  const int32_t *ch = p->channels;
+  const int32_t *w = p->channels + 1; /* a record's weights, its bias the word before them */
 #define OPT_CONV_OUT(g, a)                                                                           \
   out[(g) * n + oc] = (int8_t)(p->doubled ? OPT_REQUANTIZE_X2(p, a, r) : OPT_REQUANTIZE(p, a, r))
   for (int32_t oc = 0; oc < n; ++oc) {
-    int32_t a0 = ch[0], a1 = a0, a2 = a0, a3 = a0;
-    const int32_t *q = opt_conv_dot(col, ch + 1, p->k4, p->wide, p->group, pixels, &a0, &a1, &a2, &a3);
+    int32_t a0 = w[-1], a1 = a0, a2 = a0, a3 = a0;
+    const int32_t *q = opt_conv_dot(col, w, p->k4, p->wide, p->group, pixels, &a0, &a1, &a2, &a3);
     const opt_rq r = opt_rq_load(q);
+    w = q + 4;
     OPT_CONV_OUT(0, a0);
     if (valid > 1) OPT_CONV_OUT(1, a1);
     if (valid > 2) OPT_CONV_OUT(2, a2);
     if (valid > 3) OPT_CONV_OUT(3, a3);
-    ch = q + 3;
   }
 #undef OPT_CONV_OUT
 #else
