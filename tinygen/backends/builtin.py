@@ -25,8 +25,7 @@ A layer-based call runs the kernel's always-inline body (`*_inline`): given the 
 `static const` parameters, the compiler folds the layer's shapes and modes into that call site.
 A call inside a patch-based stage (one per tile, tens of them) runs an out-of-line variant
 instead: opt_conv one that model.c defines per layer with every field its tiles share fixed
-(LocalFunction), the others one of opt_*.c with the fields that shape the inner loops fixed where
-the layer allows.
+(LocalFunction); so does opt_dwconv, and opt_add runs its one out-of-line copy (opt_add.c).
 """
 from __future__ import annotations
 
@@ -87,7 +86,8 @@ CONV_TILE_FIXED = ("batches", "in_c", "out_c", "kernel_h", "kernel_w", "stride_h
                    "output_offset", "act_min", "act_max")
 DIRECT_STACK_WORDS = 64  # OPT_CONV_DIRECT_STACK_WORDS in opt_conv.h
 RQ_WORDS = 3  # requantization constants per channel (opt_common.h)
-DWCONV_WINDOWS = (3, 5)  # square windows with their own out-of-line variant in opt_dwconv.c
+DWCONV_TILE_FIXED = ("batches", "channels", "kernel_h", "kernel_w", "stride_h", "stride_w", "dilation_h",
+                     "dilation_w", "input_offset", "exact", "sign_fix", "output_offset", "act_min", "act_max")
 DWCONV_ROWS_MIN_WIDTH = 6  # output row width from which opt_dwconv_rows beats opt_dwconv (measured)
 
 
@@ -180,17 +180,8 @@ def _repeated(op: Op) -> bool:
     return bool(op.options.get("in_tile"))
 
 
-def _plain(rq: Requant) -> bool:
-    """Fast requantization without sign fix and with the full int8 output range."""
-    return not rq.exact and not rq.sign_fix and rq.act_min == -128 and rq.act_max == 127
 
 
-def _function(op: Op, name: str, plain: bool, shape: str = "") -> str:
-    """The always-inline body for a layer-based call; for a tile call the out-of-line variant with
-    the most fields fixed that matches the layer (see opt_*.c)."""
-    if not _repeated(op):
-        return f"{name}_inline"
-    return name + (f"_{shape}" if shape else "") + ("_plain" if plain else "")
 
 
 def _tile_function(macro: str, kernel: str, fields: dict, fixed: tuple[str, ...]) -> LocalFunction:
@@ -201,10 +192,6 @@ def _tile_function(macro: str, kernel: str, fields: dict, fixed: tuple[str, ...]
     return LocalFunction(macro, f"{kernel}_tiles_{digest}", values)
 
 
-def _out_of_line(function: str) -> tuple[str, ...]:
-    """An out-of-line variant is a source file of its own (tinygen/kernels/builtin/<function>.c);
-    an always-inline body needs none."""
-    return () if function.endswith("_inline") else (function,)
 
 
 def _words(values: np.ndarray) -> np.ndarray:
@@ -369,10 +356,9 @@ def _depthwise(op: Op, call: Call, rows: bool = True, widen: bool = False) -> Ca
                    "reverse": 0})
     inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
                              f["dilation_h"], f["dilation_w"])
-    square = kh == kw and kh in DWCONV_WINDOWS and f["dilation_h"] == f["dilation_w"] == 1 and f["batches"] == 1
-    function = _function(op, "opt_dwconv_s8", _plain(rq), f"{kh}x{kw}" if square else "")
-    return Call("opt_dwconv", function, [OPT_DWCONV_PARAMS(fields), x, out],
-                macs=call.macs, extra_kernels=["opt_common"], inplace=inplace, sources=_out_of_line(function))
+    local = _tile_function("OPT_DWCONV_TILES", "opt_dwconv_s8", fields, DWCONV_TILE_FIXED) if _repeated(op) else None
+    return Call("opt_dwconv", local.name if local else "opt_dwconv_s8_inline", [OPT_DWCONV_PARAMS(fields), x, out],
+                macs=call.macs, extra_kernels=["opt_common"], inplace=inplace, sources=(), local=local)
 
 
 def _rows_apply(op: Op, f: dict, shape: tuple) -> bool:

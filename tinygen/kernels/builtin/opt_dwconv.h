@@ -9,7 +9,7 @@
  * time.
  *
  * opt_dwconv_s8_inline is the always-inline body (each layer's call site gets its own code with the
- * shapes folded in), opt_dwconv_s8* the same out of line for patch-based tiles (opt_dwconv.c).
+ * shapes folded in); OPT_DWCONV_TILES makes it out of line per layer for patch-based tiles.
  */
 #ifndef OPT_DWCONV_H
 #define OPT_DWCONV_H
@@ -217,25 +217,12 @@ TG_ALWAYS_INLINE void opt_dwconv_s8_inline(const opt_dwconv_params *p, const int
   }
 }
 
-void opt_dwconv_s8(const opt_dwconv_params *p, const int8_t *input, int8_t *output);
-void opt_dwconv_s8_plain(const opt_dwconv_params *p, const int8_t *input, int8_t *output);
-void opt_dwconv_s8_3x3(const opt_dwconv_params *p, const int8_t *input, int8_t *output);
-void opt_dwconv_s8_3x3_plain(const opt_dwconv_params *p, const int8_t *input, int8_t *output);
-void opt_dwconv_s8_5x5(const opt_dwconv_params *p, const int8_t *input, int8_t *output);
-void opt_dwconv_s8_5x5_plain(const opt_dwconv_params *p, const int8_t *input, int8_t *output);
-
-/* Out of line, for call sites that run many times (the tiles of a patch-based stage). Variants
- * fix the fields that shape the inner loops (a copy of the params with those fields set to
- * constants, which the compiler folds), the rest stays run-time:
- *   _3x3, _5x5  the window size (undilated), so the taps unroll into fixed offsets
- *   _plain      fast requantization without sign fix and with the full int8 output range
- * Each is its own source file (opt_dwconv_s8*.c), compiled only where a call needs it. */
-
-#define OPT_DWCONV_PLAIN(k) ((k).exact = 0, (k).sign_fix = 0, (k).act_min = -128, (k).act_max = 127)
-#define OPT_DWCONV_WINDOW(k, n) \
-  ((k).batches = 1, (k).kernel_h = (n), (k).kernel_w = (n), (k).dilation_h = 1, (k).dilation_w = 1)
-
-#define OPT_DWCONV_VARIANT(name, fix)                                                      \
+/* Out of line, for call sites that run many times (the tiles of a patch-based stage): model.c
+ * defines one function per layer, `static OPT_DWCONV_TILES(name, (k.channels = 16, ...))`, with the
+ * fields all its tiles share fixed (DWCONV_TILE_FIXED in tinygen/backends/builtin.py), so that the
+ * compiler specializes the body for the layer (channel groups, taps, requantization) as it does a
+ * layer-based call's; each tile's extent, padding, inner bounds and direction stay run-time. */
+#define OPT_DWCONV_TILES(name, fix)                                                      \
   void name(const opt_dwconv_params *p, const int8_t *input, int8_t *output) {             \
     opt_dwconv_params k = *p;                                                              \
     fix;                                                                                   \
