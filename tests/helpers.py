@@ -307,10 +307,11 @@ def schema():
 class Spec:
     shape: tuple
     dtype: str = "int8"
-    scale: float | list | None = None  # a list: per channel, along axis 0
+    scale: float | list | None = None  # a list: per channel, along `axis`
     zp: int = 0
     data: np.ndarray | None = None  # a constant
     variable: bool = False  # a variable tensor (an op's state), neither a constant nor a model input
+    axis: int = 0  # the quantized dimension of per-channel scales
 
 
 ACTIVATIONS = {"NONE": 0, "RELU": 1, "RELU_N1_TO_1": 2, "RELU6": 3, "TANH": 4}
@@ -339,7 +340,7 @@ def write_model(model, path: Path) -> Path:
 
 def single_op_model(path: Path, kind: str, inputs: list, output: Spec, **options) -> Path:
     """A one-op .tflite; non-constant inputs become model inputs. An input may be an int32 array
-    (a constant), a Spec with a list of scales (per channel, along axis 0), or None (an optional
+    (a constant), a Spec with a list of scales (per channel, along its axis), or None (an optional
     input left out); keyword arguments set the op's option table (activation= for ops with a
     fused activation, others named as in the schema classes, e.g. keepDims)."""
     s = schema()
@@ -359,6 +360,7 @@ def single_op_model(path: Path, kind: str, inputs: list, output: Spec, **options
             zero_points = [0] * len(scales) if isinstance(spec.scale, list) else [int(spec.zp)]
             t.quantization = s.QuantizationParametersT()
             t.quantization.scale, t.quantization.zeroPoint = [float(v) for v in scales], zero_points
+            t.quantization.quantizedDimension = spec.axis
         if spec.data is not None:
             buffers.append(s.BufferT())
             buffers[-1].data = np.frombuffer(np.asarray(spec.data, "<" + np.dtype(spec.dtype).str[1:]).tobytes(),

@@ -18,9 +18,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from helpers import SHARED_MODELS, compiled, shared_or_skip
+from helpers import SHARED_MODELS, Spec, compiled, shared_or_skip, single_op_model
 from helpers import keras_model, quantize, tf
 from tinygen.backends import builtin
 from tinygen.backends import builtin_quant as bq
@@ -506,6 +507,32 @@ def test_zoos_are_bit_exact_with_the_mve_kernels_on_an_emulated_cortex_m55(tmp_p
             call.args[0].fields["reverse"] = 1
             reversed_calls += 1
     assert reversed_calls >= 5
+    _emulated_exactly(path, program, M55, samples=4)
+
+
+@pytest.mark.parametrize("kind", ["CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"])
+def test_mve_left_shifts_are_bit_exact_on_an_emulated_cortex_m55(kind, tmp_path):
+    """Channels whose real multiplier is 1 or more shift left before the multiply: their layer's
+    requantization records hold a third vector (mve_common.h); per-channel scales mix such
+    channels with ones that shift right."""
+    _needs_arm_tools()
+    rng = np.random.default_rng(7)
+    channels, w_scales = 8, [2.0 ** e for e in (-9, -3, 1, 0, -6, 2, -1, -4)]
+    shapes = {"CONV_2D": ((1, 5, 5, 4), (channels, 3, 3, 4), (1, 5, 5, channels)),
+              "DEPTHWISE_CONV_2D": ((1, 5, 5, channels), (1, 3, 3, channels), (1, 5, 5, channels)),
+              "FULLY_CONNECTED": ((1, 12), (channels, 12), (1, channels))}[kind]
+    x_shape, w_shape, out_shape = shapes
+    weights = Spec(w_shape, "int8", w_scales, 0, data=rng.integers(-127, 128, w_shape).astype(np.int8),
+                   axis=3 if kind == "DEPTHWISE_CONV_2D" else 0)
+    bias = Spec((channels,), "int32", [0.05 * s for s in w_scales], 0,
+                data=rng.integers(-300, 300, channels).astype(np.int32))
+    options = {"FULLY_CONNECTED": {}, "CONV_2D": {"padding": 0, "strideW": 1, "strideH": 1},
+               "DEPTHWISE_CONV_2D": {"padding": 0, "strideW": 1, "strideH": 1, "depthMultiplier": 1}}[kind]
+    path = single_op_model(tmp_path / "m.tflite", kind, [Spec(x_shape, "int8", 0.05, 3), weights, bias],
+                           Spec(out_shape, "int8", 0.04, -5), **options)
+    program = compile_model(path, CompileOptions(patch="off"), get_board(M55))
+    call = next(call for _, call in program.calls if call.kernel.startswith("mve_"))
+    assert call.args[0].fields["left_shift"] == 1
     _emulated_exactly(path, program, M55, samples=4)
 
 

@@ -92,18 +92,25 @@ def _rq_fields(f: dict, shift: np.ndarray) -> dict:
 def _records(f: dict, folded: np.ndarray, group: int) -> dict:
     """The requantization fields of a kernel whose blocks of `group` channels fill four lanes
     (lane l serves channel block * group + l % group; past the last channel, the last again): per
-    block the folded biases and the record (left shift, multiplier, -right shift), kept once when
+    block the folded biases and the record ([left shift,] multiplier, -right shift), kept once when
     every block's is the same (rq_stride 0), and the shared fields."""
     channels = folded.shape[0]
     blocks = -(-channels // group)
     multiplier = np.broadcast_to(f["multiplier"].values, (channels,)).astype(np.int64)
     shift = np.broadcast_to(f["shift"].values, (channels,)).astype(np.int64)
     lane = np.minimum(np.arange(blocks)[:, None] * group + np.arange(4)[None, :] % group, channels - 1)
-    records = np.stack([np.maximum(shift, 0)[lane], multiplier[lane], np.minimum(shift, 0)[lane]], axis=1)
+    records = np.stack(_record_vectors(shift, multiplier, lane), axis=1)
     uniform = bool((records == records[:1]).all())
     return {"bias": Array(folded[lane].reshape(-1).astype(np.int32), "int32_t"),
             "rq": Array((records[:1] if uniform else records).reshape(-1).astype(np.int32), "int32_t"),
             "rq_stride": 0 if uniform else records[0].size, **_rq_fields(f, shift)}
+
+
+def _record_vectors(shift: np.ndarray, multiplier: np.ndarray, lane) -> list[np.ndarray]:
+    """A record's vectors for the channels in `lane`: the left shifts (only where some channel
+    shifts left, see mve_common.h), the multipliers, the negated right shifts."""
+    left = [np.maximum(shift, 0)[lane]] if (shift > 0).any() else []
+    return left + [multiplier[lane], np.minimum(shift, 0)[lane]]
 
 
 def _layer(f: dict, rows: np.ndarray, group: int) -> dict | None:
@@ -194,7 +201,7 @@ def _add(op: Op, call: Call, f: dict) -> Call | None:
         return Array(np.array([rescaled_input(f, operand, int(v)) for v in bits], np.int32), "int32_t")
 
     shift = np.array([f["shift"]], np.int64)
-    record = np.repeat([[max(f["shift"], 0)], [f["multiplier"]], [min(f["shift"], 0)]], 4, axis=1)
+    record = np.stack(_record_vectors(shift, np.array([f["multiplier"]], np.int64), np.zeros(4, np.int64)))
     fields = {"rows": rows, "size": size, "a_row_stride": a_row, "b_row_stride": b_row,
               "subtract": int(op.kind == "SUB"), **_rq_fields(f, shift),
               "a_table": table("a"), "b_table": table("b"),

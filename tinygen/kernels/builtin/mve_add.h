@@ -24,7 +24,7 @@ typedef struct {
   int32_t left_shift, sign_fix, output_offset, act_min, act_max; /* requantization (mve_common.h) */
   const int32_t *a_table, *b_table; /* [256]: the rescaled value of the int8 input whose bits are the index */
   const int32_t *bias;              /* [4]: zeros (the requantization's bias lanes) */
-  const int32_t *rq;                /* [MVE_RQ_WORDS]: the output's requantization, four equal lanes */
+  const int32_t *rq;                /* [record words (mve_common.h)]: the output's requantization, four equal lanes */
 } mve_add_params;
 
 /* Elements 0..3 at a and b into out; `partial`: only those under `pred`. */

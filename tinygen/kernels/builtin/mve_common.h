@@ -11,9 +11,11 @@
  *                                       r & -e, which is set only for r < 0 and e > 0)
  * then + zero point and the activation clamp. Ties of negative r only move outputs at or below the
  * zero point: with an activation that clamps there (act_min >= zero point) the fix-up is skipped
- * (`sign_fix` 0). Four lanes take a vector of biases and a record of three vectors, prepared at
- * generation time (tinygen/backends/builtin_mve.py): left shift, multiplier, -right shift; a layer
- * whose lanes all share one record (per-tensor quantization) stores it once (`rq_stride` 0).
+ * (`sign_fix` 0). Four lanes take a vector of biases and a record of vectors, prepared at
+ * generation time (tinygen/backends/builtin_mve.py): left shift (only in a layer where some lane
+ * shifts left: `left_shift` 1), multiplier, -right shift, four int32 lanes each (a record is 8
+ * words, 12 with the left shift); a layer whose lanes all share one record (per-tensor
+ * quantization) stores it once (`rq_stride` 0).
  */
 #ifndef MVE_COMMON_H
 #define MVE_COMMON_H
@@ -30,9 +32,6 @@
  * one induction variable per constant offset, which it spills once there are more than registers. */
 #define MVE_OPAQUE(p) __asm__("" : "+r"(p))
 
-/* int32 words per record: left shift, multiplier, negated right shift; four lanes each. */
-#define MVE_RQ_WORDS 12
-
 /* Every MVE kernel's params struct has these fields:
  *   int32_t left_shift;  1: some lane shifts left first (a real multiplier >= 1, rare)
  *   int32_t sign_fix;    1: negative ties can show (the activation does not clamp them away)
@@ -45,9 +44,12 @@ MVE_ALWAYS_INLINE int32x4_t mve_requantize4(int32x4_t acc, const int32_t *bias, 
                                             int32_t sign_fix, int32_t output_offset, int32_t act_min,
                                             int32_t act_max) {
   int32x4_t x = vaddq_s32(acc, vldrwq_s32(bias));
-  if (left_shift) x = vshlq_s32(x, vldrwq_s32(rec));
-  x = vqrdmulhq_s32(x, vldrwq_s32(rec + 4));
-  const int32x4_t right = vldrwq_s32(rec + 8);
+  if (left_shift) {
+    x = vshlq_s32(x, vldrwq_s32(rec));
+    rec += 4;
+  }
+  x = vqrdmulhq_s32(x, vldrwq_s32(rec));
+  const int32x4_t right = vldrwq_s32(rec + 4);
   if (sign_fix) x = vqaddq_s32(x, vshrq_n_s32(vandq_s32(x, right), 31));
   x = vaddq_n_s32(vrshlq_s32(x, right), output_offset);
   return vminq_s32(vmaxq_s32(x, vdupq_n_s32(act_min)), vdupq_n_s32(act_max));

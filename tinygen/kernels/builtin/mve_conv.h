@@ -32,8 +32,8 @@ typedef struct {
   const int8_t *weights; /* [out_c / 2 rounded up][stride16 / 16][2 channels][16], zero-padded */
   /* Per pair of channels, lanes (p0 c0, p0 c1, p1 c0, p1 c1): */
   const int32_t *bias;   /* [out_c / 2 rounded up][4]: bias - input zero point * sum(weights) */
-  const int32_t *rq;     /* [out_c / 2 rounded up, or 1][MVE_RQ_WORDS] */
-  int32_t rq_stride;     /* MVE_RQ_WORDS, or 0: one record for all */
+  const int32_t *rq;     /* [out_c / 2 rounded up, or 1][record words (mve_common.h)] */
+  int32_t rq_stride;     /* a record's words, or 0: one record for all */
   int32_t reverse;       /* 1: last pair first, so the output may sit above its input */
 } mve_conv_params;
 

@@ -26,8 +26,8 @@ typedef struct {
   const int8_t *weights; /* [channels / 4 rounded up][kernel_h][kernel_w][4 channels], zero-padded */
   /* Per group of four channels: */
   const int32_t *bias;   /* [channels / 4 rounded up][4]: bias + input_offset * sum(weights) */
-  const int32_t *rq;     /* [channels / 4 rounded up, or 1][MVE_RQ_WORDS] */
-  int32_t rq_stride;     /* MVE_RQ_WORDS, or 0: one record for all */
+  const int32_t *rq;     /* [channels / 4 rounded up, or 1][record words (mve_common.h)] */
+  int32_t rq_stride;     /* a record's words, or 0: one record for all */
   int32_t reverse;       /* 1: last pixel first, so the output may sit above its input */
 } mve_dwconv_params;
 

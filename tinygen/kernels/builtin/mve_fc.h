@@ -23,8 +23,8 @@ typedef struct {
   const int8_t *weights; /* [units / 4 rounded up][stride16 / 16][4 units][16], zero-padded */
   /* Per block of four units, one lane each: */
   const int32_t *bias;   /* [units / 4 rounded up][4]: bias - input zero point * sum(weights) */
-  const int32_t *rq;     /* [units / 4 rounded up, or 1][MVE_RQ_WORDS] */
-  int32_t rq_stride;     /* MVE_RQ_WORDS, or 0: one record for all */
+  const int32_t *rq;     /* [units / 4 rounded up, or 1][record words (mve_common.h)] */
+  int32_t rq_stride;     /* a record's words, or 0: one record for all */
 } mve_fc_params;
 
 MVE_ALWAYS_INLINE void mve_fc_s8_inline(const mve_fc_params *p, const int8_t *input, int8_t *output) {
