@@ -249,18 +249,18 @@ TG_ALWAYS_INLINE void opt_conv_fill4(const opt_conv_params *p, const int8_t *ima
   for (int32_t ky = 0; ky < p->kernel_h; ++ky) {
     const int32_t y = y0 + ky * p->dilation_h, row_inside = y >= 0 && y < p->in_h;
     for (int32_t kx = 0; kx < p->kernel_w; ++kx) {
-      const int32_t x = x0 + kx * p->dilation_w;
-      const int8_t *src = image + (y * p->in_w + x) * c;
+      /* The tap of the group's first pixel as an offset: a pointer is formed only for taps inside. */
+      const int32_t x = x0 + kx * p->dilation_w, at = (y * p->in_w + x) * c;
       if (row_inside && x >= 0 && x + 3 * sw < p->in_w) {
-        col = opt_conv_put4_run(p, col, src, step, c);
+        col = opt_conv_put4_run(p, col, image + at, step, c);
         continue;
       }
       int32_t inside[4];
       for (int32_t g = 0; g < 4; ++g) inside[g] = row_inside && x + g * sw >= 0 && x + g * sw < p->in_w;
-      for (int32_t j = 0; j < c; j += 4) {
-        col = opt_conv_put4(p, col, inside[0] ? tg_read32(src + j) : pad, inside[1] ? tg_read32(src + step + j) : pad,
-                            inside[2] ? tg_read32(src + 2 * step + j) : pad,
-                            inside[3] ? tg_read32(src + 3 * step + j) : pad);
+      for (int32_t j = at; j < at + c; j += 4) {
+        col = opt_conv_put4(p, col, inside[0] ? tg_read32(image + j) : pad, inside[1] ? tg_read32(image + step + j) : pad,
+                            inside[2] ? tg_read32(image + 2 * step + j) : pad,
+                            inside[3] ? tg_read32(image + 3 * step + j) : pad);
       }
     }
   }
