@@ -9,23 +9,13 @@ import numpy as np
 
 from tinygen.boards import Board
 from tinygen.compiler import Program
-from tinygen.errors import TinygenError
-
-
-def require_emulated(board: Board) -> None:
-    if not board.emulator:
-        from tinygen.boards import all_boards
-
-        emulated = ", ".join(b.name for b in all_boards() if b.emulator)
-        raise TinygenError(f"board {board.name} has no emulator; emulated boards: {emulated} "
-                           f"(for {board.name}, use `tinygen generate --board {board.name}` and `tinygen flash`)")
 
 
 def run_emulated(program: Program, board: Board, samples: list[list[np.ndarray]], profile: bool = True,
                  progress=None, sequence: int = 0) -> tuple[list[list[np.ndarray]], dict]:
     """The samples through one model instance in order; sequence > 0: its state reset before
     every sequence-th sample (tinygen.firmware.build_firmware)."""
-    from tinygen.firmware import build_firmware, run_qemu
+    from tinygen.firmware import build_firmware, require_emulated, run_qemu
 
     require_emulated(board)
     with tempfile.TemporaryDirectory(prefix="tinygen-fw-") as tmp:

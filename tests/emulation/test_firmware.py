@@ -204,8 +204,11 @@ def test_missing_tools_say_what_to_install(tmp_path, monkeypatch):
 def test_board_without_emulator(tmp_path):
     program = compile_model(EXAMPLE, REFERENCE)
     (tmp_path / "fw.elf").write_bytes(b"")
-    with pytest.raises(TinygenError, match="board nucleo_f746zg has no emulator; the boards QEMU runs are: .*qemu_mps2_an500"):
+    with pytest.raises(TinygenError, match="board nucleo_f746zg has no emulator; the boards QEMU runs are: .*qemu_mps2_an500"
+                                          r".*use `tinygen generate --board nucleo_f746zg` and `tinygen flash`"):
         run_qemu(tmp_path / "fw.elf", "nucleo_f746zg", [], program)
+    with pytest.raises(TinygenError, match="board host has no emulator.*the host runs models without an emulator"):
+        run_qemu(tmp_path / "fw.elf", "host", [], program)
 
 
 @needs_tools

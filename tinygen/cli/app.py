@@ -161,7 +161,7 @@ def refuse_link_unless_real(board) -> None:
 
 
 def emulated_board(name: str):
-    from tinygen.emulation import require_emulated
+    from tinygen.firmware import require_emulated
 
     board = board_named(name)
     require_emulated(board)

@@ -47,11 +47,19 @@ def ram_region(board: Board) -> Region:
     return board.link.ram
 
 
+def require_emulated(board: Board) -> None:
+    """A board QEMU runs, or one line saying which ones it does and where this one runs."""
+    if board.emulator:
+        return
+    emulated = ", ".join(b.name for b in _emulated_boards())
+    where = ("the host runs models without an emulator: leave out --board" if board.is_host
+             else f"for {board.name}, use `tinygen generate --board {board.name}` and `tinygen flash`")
+    raise TinygenError(f"board {board.name} has no emulator; the boards QEMU runs are: {emulated} ({where})")
+
+
 def qemu_command(board: Board, shift: int | None = None) -> list[str]:
     """The QEMU command line for a board's emulator, without -kernel."""
-    if not board.emulator:
-        emulated = ", ".join(b.name for b in _emulated_boards())
-        raise TinygenError(f"board {board.name} has no emulator; the boards QEMU runs are: {emulated}")
+    require_emulated(board)
     shift = icount_shift(board) if shift is None else shift
     cpu = ["-cpu", board.emulator["cpu"]] if "cpu" in board.emulator else []
     return ["qemu-system-arm", "-M", board.emulator["machine"], *cpu, "-nographic", "-monitor", "none",
