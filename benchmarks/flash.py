@@ -16,11 +16,10 @@ import argparse
 import json
 import sys
 
-from models import REPO, add_models_argument, find_models  # noqa: E402  (beside this script)
+from models import REPO, add_models_argument, find_models, named_boards  # noqa: E402  (beside this script)
 
 sys.path.insert(0, str(REPO))
 
-from tinygen.boards import get_board
 from tinygen.compiler import compile_model
 from tinygen.errors import TinygenError
 from tinygen.options import CompileOptions
@@ -46,14 +45,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated boards, one per core class (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args(argv)
-    try:
-        boards = [get_board(name) for name in args.boards.split(",")]
-    except TinygenError as e:
-        print(f"flash.py: {e}", file=sys.stderr)
-        return 2
-    models = find_models(args.models)
+    boards = named_boards("flash.py", args.boards.split(","))
+    models = find_models(args.models) if boards else []
     if not models:
-        return 1
+        return 2
     rows = []
     for model in models:
         for board in boards:

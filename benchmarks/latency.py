@@ -34,15 +34,14 @@ import os
 import sys
 from pathlib import Path
 
-from models import REPO, add_models_argument, models_of  # noqa: E402  (beside this script)
+from models import REPO, add_models_argument, models_of, named_boards  # noqa: E402  (beside this script)
 
 sys.path.insert(0, str(REPO))
 
 from tinygen.backends import cmsis_nn
-from tinygen.boards import Board, get_board
+from tinygen.boards import Board
 from tinygen.compiler import compile_model
 from tinygen.options import CompileOptions
-from tinygen.emulation import require_emulated
 from tinygen.errors import TinygenError
 
 DEFAULT_BOARD = "qemu_mps2_an500"
@@ -177,15 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the random sample (default 0)")
     args = parser.parse_args(argv)
 
-    try:
-        board = get_board(args.board)
-        require_emulated(board)
-    except TinygenError as e:
-        print(f"latency.py: {e}", file=sys.stderr)
-        return 2
-    models = models_of(args)
+    boards = named_boards("latency.py", [args.board], emulated=True)
+    models = models_of(args) if boards else []
     if not models:
-        return 1
+        return 2
+    board = boards[0]
     checkout = args.cmsis_nn or os.environ.get(cmsis_nn.ENV)
     backends = [BASELINE, "reference"]
     if checkout:

@@ -19,13 +19,13 @@ import json
 import sys
 from pathlib import Path
 
-from models import REPO, add_models_argument, models_of  # noqa: E402  (beside this script)
+from models import REPO, add_models_argument, models_of, named_boards  # noqa: E402  (beside this script)
 
 sys.path.insert(0, str(REPO))
 
-from tinygen.boards import Board, all_boards, boards_dir, get_board
+from tinygen.boards import Board, all_boards, boards_dir
 from tinygen.compiler import compile_model
-from tinygen.emulation import profile_report, require_emulated, run_emulated
+from tinygen.emulation import profile_report, run_emulated
 from tinygen.errors import TinygenError
 from tinygen.inputs import random_inputs
 from tinygen.nas.graph import LATENCY_KINDS, latency_kind
@@ -113,14 +113,8 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="store the figures in boards/cores/latency.json")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the tables")
     args = parser.parse_args()
-    try:
-        boards = [get_board(name) for name in args.board] or default_boards()
-        for board in boards:
-            require_emulated(board)
-    except TinygenError as e:
-        print(f"latency_model.py: {e}", file=sys.stderr)
-        return 2
-    models = models_of(args)
+    boards = named_boards("latency_model.py", args.board, emulated=True) if args.board else default_boards()
+    models = models_of(args) if boards else []
     if not models:
         return 2
     results = {board.core: measure_board(board, models) for board in boards}

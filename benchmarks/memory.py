@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
 
     models = models_of(args)
     if not models:
-        return 1
+        return 2
     rows, failed, io_rows = [], [], []
     for model in models:
         print(f"{model.stem} ...", file=sys.stderr, flush=True)

@@ -1,7 +1,8 @@
 """What the benchmark scripts share: the models directory argument (../shared/models beside the
 repo by default) and its .tflite files, and the models with state (LSTM, SVDF) of a tflite-micro
 checkout named by TINYGEN_TFLM_MODELS; or (--seanet) that checkout's int16 SEANet integration-test
-models."""
+models; and the boards a script is given. Where none of them is usable a script prints why in one
+line and exits with 2 (bad input)."""
 from __future__ import annotations
 
 import argparse
@@ -63,3 +64,20 @@ def tflm_stateful_models() -> list[Path]:
         if not path.exists():
             print(f"{path} is absent from the tflite-micro checkout at TINYGEN_TFLM_MODELS", file=sys.stderr)
     return [path for path in found if path.exists()]
+
+
+def named_boards(script: str, names: list[str], emulated: bool = False) -> list | None:
+    """The boards of these names (each one QEMU runs, with `emulated`), or None after one line on
+    stderr naming the problem."""
+    from tinygen.boards import get_board
+    from tinygen.firmware import require_emulated
+    from tinygen.errors import TinygenError
+
+    try:
+        boards = [get_board(name) for name in names]
+        for board in boards if emulated else ():
+            require_emulated(board)
+    except TinygenError as e:
+        print(f"{script}: {e}", file=sys.stderr)
+        return None
+    return boards

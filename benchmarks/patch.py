@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     models = models_of(args)
     if not models:
-        return 1
+        return 2
     rows = []
     for model in models:
         print(f"{model.stem} ...", file=sys.stderr, flush=True)

@@ -292,7 +292,16 @@ def test_memory_benchmark_prints_one_table(tmp_path):
     assert (tmp_path / "plots" / "tiny_cnn_int8.png").is_file()
 
 
+@pytest.mark.parametrize("script, board", [("latency.py", "nucleo_f411re"), ("latency_model.py", "host")])
+def test_emulator_benchmarks_refuse_a_board_qemu_does_not_run(script, board):
+    result = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), "--board", board],
+                            capture_output=True, text=True, env=ONLY_GIVEN_MODELS)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith(f"{script}: board {board} has no emulator")
+
+
 def test_memory_benchmark_says_when_models_are_absent(tmp_path):
     result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "memory.py"), str(tmp_path / "none")],
                             capture_output=True, text=True, env=ONLY_GIVEN_MODELS)
-    assert result.returncode == 1 and "no .tflite models in" in result.stderr
+    assert result.returncode == 2 and "no .tflite models in" in result.stderr
