@@ -30,7 +30,8 @@ class CompileOptions:
     kernels: str = "builtin"  # tinygen.backends: builtin, reference or cmsis-nn
     # speed: the fastest kernels everywhere; memory: at the layers that set the peak, leaner
     # kernel variants where they shrink the arena; auto: speed, then memory's steps only until
-    # the arena fits the target (the host has no limit: speed)
+    # the arena fits the target (the host has no limit: speed); except with speed, the CLI also
+    # fits the builtin kernels to the board's flash (tinygen.flash_fit, reference_ops)
     optimize: str = "auto"
     io: str = "model"  # "int8": the boundary QUANTIZE/DEQUANTIZE are dropped (tinygen.passes.int8_io)
     cmsis_nn: str | None = None  # a CMSIS-NN checkout, for kernels="cmsis-nn"
@@ -38,6 +39,9 @@ class CompileOptions:
     # "separate": they have buffers of their own outside the arena and survive invoke
     io_buffers: str = "arena"
     prefix: str = DEFAULT_PREFIX  # of every C symbol the generated library exports (kernels included)
+    # ops (their index in the source model) that keep their reference kernel whatever `kernels`
+    # says: what tinygen.flash_fit chooses where the optimized kernels' flash does not fit the board
+    reference_ops: tuple = ()
 
     def __post_init__(self):
         if self.patch not in PATCH_MODES and not isinstance(self.patch, tuple):
@@ -48,6 +52,8 @@ class CompileOptions:
                 raise TinygenError(f"--{name} must be one of {', '.join(allowed)}, not {value!r}")
         if not math.isfinite(self.max_mac_overhead) or self.max_mac_overhead < 0:
             raise TinygenError(f"--max-mac-overhead must be a fraction >= 0, not {self.max_mac_overhead}")
+        if any(not isinstance(i, int) or i < 0 for i in self.reference_ops):
+            raise TinygenError(f"reference_ops must be op indices (ints >= 0), not {self.reference_ops!r}")
         if not _C_IDENTIFIER.fullmatch(self.prefix):
             raise TinygenError(f"--prefix must be a C identifier (letters, digits, '_'; not first a digit), "
                                f"not {self.prefix!r}")

@@ -103,12 +103,16 @@ class FlashUse:
     is_estimate: bool
     method: str
     notes: list[str] = field(default_factory=list)
+    # bytes per symbol (static ones included) where a linked image was measured: the steps'
+    # functions (<prefix>_step_N), the kernels they call out of line, the constant arrays
+    symbols: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, kinds: dict[str, int], is_estimate: bool, method: str, notes: list[str] | None = None) -> "FlashUse":
+    def of(cls, kinds: dict[str, int], is_estimate: bool, method: str, notes: list[str] | None = None,
+           symbols: dict[str, int] | None = None) -> "FlashUse":
         """From section bytes by kind (code, constant, data, bss)."""
         return cls(kinds["code"] + kinds["constant"] + kinds["data"], kinds["code"], kinds["constant"], kinds["data"],
-                   kinds["bss"], is_estimate, method, notes or [])
+                   kinds["bss"], is_estimate, method, notes or [], symbols or {})
 
     def to_dict(self) -> dict:
         return {"flash_bytes": self.flash_bytes, "code_bytes": self.code_bytes,
@@ -126,6 +130,17 @@ def _sections(size_tool: str, path: Path) -> dict[str, int]:
         if m:
             sections[m.group(1)] = sections.get(m.group(1), 0) + int(m.group(2))
     return sections
+
+
+def _symbols(nm_tool: str, path: Path) -> dict[str, int]:
+    """Symbol -> bytes in flash (code and constant data), from `nm -S`."""
+    out = subprocess.run([nm_tool, "-S", "--defined-only", str(path)], capture_output=True, text=True).stdout
+    sizes: dict[str, int] = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "tTrR":
+            sizes[parts[3]] = sizes.get(parts[3], 0) + int(parts[1], 16)
+    return sizes
 
 
 def _classify(sections: dict[str, int]) -> dict[str, int]:
@@ -171,7 +186,9 @@ def _arm_flash(program: Program, src: Path, board: Board, gcc: str, size_tool: s
     link = [gcc, *flags, *_sources(src, needs), *model_link_flags(entry_points[0], entry_points), "-o", "model.elf"]
     result = subprocess.run(link, cwd=src, capture_output=True, text=True)
     if result.returncode == 0:
-        return FlashUse.of(_classify(_sections(size_tool, src / "model.elf")), False, method)
+        nm_tool = shutil.which("arm-none-eabi-nm")
+        symbols = _symbols(nm_tool, src / "model.elf") if nm_tool else {}
+        return FlashUse.of(_classify(_sections(size_tool, src / "model.elf")), False, method, symbols=symbols)
     # No C library for the link (or it failed): the objects alone still give the model's own bytes.
     objects = compile_objects(gcc, flags, _sources(src, needs), src)
     return FlashUse.of(_object_kinds(size_tool, objects), False,
@@ -293,7 +310,8 @@ def simulate(model: str | Path, program: Program) -> dict:
         "model": str(model), "board": target.name, "board_description": target.description,
         "patch_mode": program.options.patch, "max_mac_overhead": program.options.max_mac_overhead,
         "patch": None if program.patch is None else plain(program.patch),
-        "patch_note": program.patch_note,
+        "patch_note": program.patch_note, "kernels": program.options.kernels,
+        "reference_ops": list(program.options.reference_ops),
         "io_buffers": program.options.io_buffers, "arena_bytes": peak_bytes, "io_buffer_bytes": io_bytes,
         "peak_sram_bytes": peak_bytes + io_bytes, "peak_step": peak_step, "peak_at": where,
         "lower_bound_bytes": program.plan.lower_bound_bytes + io_bytes,

@@ -42,8 +42,9 @@ def build_needs(program) -> BuildNeeds:
 def specialize(op: Op, call: Call, options, target, wide: frozenset = frozenset()) -> Call:
     """The call of `options.kernels` (tinygen.options.CompileOptions) for `op` on `target` (a
     tinygen.boards.Board, None for the host); `wide` (builtin only): the ops (their ids) of
-    the convolutions that store their weights pre-widened (widened_layers)."""
-    if options.kernels == "reference" or op.has_int16_activations:
+    the convolutions that store their weights pre-widened (widened_layers). The ops in
+    `options.reference_ops` keep their reference call."""
+    if options.kernels == "reference" or op.has_int16_activations or op.index in options.reference_ops:
         return call
     if options.kernels == "builtin":
         from tinygen.backends import builtin

@@ -114,8 +114,8 @@ def widened_layers(graph, calls: list[tuple[Op, Call]], target) -> frozenset:
     """The layer-based convolutions (ids of their ops) whose weights to store pre-widened, given the
     calls made with narrow weights: in the order of instructions saved per extra byte (two per
     chunk and pass of a group of pixels, for four bytes), each while the model's flash, estimated
-    as its constant data plus an allowance for code (_code_bytes), stays within the target's flash limit
-    (with the firmware's sample input). Every one on a target without a limit (the host); none on
+    as its constant data plus an allowance for code (CODE_BYTES_BASE and code_estimate), stays
+    within the target's flash limit (with the firmware's sample input). Every one on a target without a limit (the host); none on
     a core without the DSP extension."""
     if not widens_weights(target):
         return frozenset()
@@ -125,7 +125,7 @@ def widened_layers(graph, calls: list[tuple[Op, Call]], target) -> frozenset:
     if limit is None:
         return frozenset(id(op) for op, _ in candidates)
     budget = (limit - target.sample_input_bytes(graph.inputs) - constant_bytes(call for _, call in calls)
-              - _code_bytes(calls))
+              - CODE_BYTES_BASE - code_estimate(call for _, call in calls))
     chosen = set()
     for op, f in sorted(candidates, key=lambda c: -_passes(c[1])):
         extra = 4 * f["k4"] * f["out_c"]  # a word more per chunk and output channel
@@ -142,11 +142,13 @@ def widens_weights(target) -> bool:
     return target is None or target.is_host or target.dsp
 
 
-def _code_bytes(calls: list[tuple[Op, Call]]) -> int:
-    """An upper estimate of the flash the calls' code takes (CODE_BYTES_*)."""
-    chunks = sum(call.args[0].fields["k4"] for _, call in calls
+def code_estimate(calls) -> int:
+    """An upper estimate of the flash the calls' own code takes (CODE_BYTES_PER_*; the rest of the
+    program's is CODE_BYTES_BASE at most)."""
+    calls = list(calls)
+    chunks = sum(call.args[0].fields["k4"] for call in calls
                  if call.function == "opt_conv_s8_inline" and call.args[0].fields["k4"] <= CONV_UNROLL)
-    return CODE_BYTES_BASE + CODE_BYTES_PER_CALL * len(calls) + CODE_BYTES_PER_CHUNK * chunks
+    return CODE_BYTES_PER_CALL * len(calls) + CODE_BYTES_PER_CHUNK * chunks
 
 
 def _passes(f: dict) -> int:

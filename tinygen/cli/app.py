@@ -70,7 +70,9 @@ def planning_options(fn):
                            show_default=True, help="auto: the fastest kernels whose arena fits the board, "
                            "memory's slower variants only as far as needed to fit (the host: speed); memory: "
                            "at the layers that set peak SRAM, slower kernel variants wherever they shrink it; "
-                           "speed: the fastest kernels everywhere.")(command)
+                           "speed: the fastest kernels everywhere. Except with speed, builtin kernels whose flash "
+                           "does not fit a board go back to the reference kernel at the ops that cost the fewest "
+                           "MACs per byte saved, until it fits (measured with builds for the board).")(command)
     command = click.option("--cmsis-nn", metavar="PATH", default=None, envvar="TINYGEN_CMSIS_NN",
                            help="A CMSIS-NN checkout, for --kernels cmsis-nn (default: $TINYGEN_CMSIS_NN).")(command)
     command = click.option("--kernels", type=click.Choice(defaults.KERNELS), default=defaults.DEFAULT.kernels,
@@ -114,9 +116,12 @@ def board_option(help_text: str):
 
 
 def compile_for(model: Path, compile_options: CompileOptions, board_name: str | None):
-    from tinygen.compiler import compile_model
+    """The program for the board, with reference kernels where the builtin ones would not fit its
+    flash (tinygen.flash_fit; what it chose is said on stderr)."""
+    from tinygen.flash_fit import compile_within_flash
 
-    return compile_model(model, compile_options, board_named(board_name))
+    return compile_within_flash(model, compile_options, board_named(board_name),
+                                lambda line: click.echo(line, err=True))
 
 
 def board_named(name: str | None):

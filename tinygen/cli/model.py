@@ -293,6 +293,9 @@ def _print_simulation(r: dict) -> None:
                    f"the next ({len(r['persistent_state'])} variable tensors); SRAM {r['sram_bytes']:,} bytes in all")
     flash = r["flash"]
     label = "flash (estimate)" if r["flash_is_estimate"] else "flash"
+    if r["reference_ops"]:
+        click.echo(f"kernels      {r['kernels']}, but the reference ones at ops "
+                   f"{', '.join(map(str, r['reference_ops']))} (what fits the board's flash)")
     click.echo(f"{label:16} {r['flash_bytes']:>7,} bytes: code {flash['code_bytes']:,}, constant data "
                f"{flash['constant_bytes']:,}, initialised data {flash['data_bytes']:,} [{flash['method']}]")
     if flash["static_ram_bytes"] is not None and not r["flash_is_estimate"]:

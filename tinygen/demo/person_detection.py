@@ -224,7 +224,7 @@ def run_demo(model: Path | None, images: Path | None, board_name: str | None = N
              say=lambda text: None) -> DemoReport:
     """Everything `tinygen demo person-detection` does; the CLI only prints the report."""
     from tinygen.boards import get_board
-    from tinygen.compiler import compile_model
+    from tinygen.flash_fit import compile_within_flash
     from tinygen.frontend import load_model
     from tinygen.oracle import run_tflm
 
@@ -250,7 +250,7 @@ def run_demo(model: Path | None, images: Path | None, board_name: str | None = N
         raise TinygenError(f"{model}: a person detector takes one image; this model has {len(graph.inputs)} inputs")
     spec = infer_preprocess(graph.inputs[0], overrides)
     index, decision = person_output(graph, person_index, threshold)
-    program = compile_model(model, options, board)
+    program = compile_within_flash(model, options, board, say)
     say(f"{model.name} on {board.name}: {spec.describe()}; {decision}")
     tensors = [spec.tensor(f) for f in files]
     reference = run_tflm(model, [[x] for x in tensors], len(graph.outputs))
