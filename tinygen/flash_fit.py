@@ -88,7 +88,7 @@ def measure(program: Program) -> Build:
     from tinygen.simulate import fit, flash_use, sample_input_bytes, sram_bytes
 
     target = program.target
-    flash = flash_use(program, target)
+    flash = flash_use(program, target)  # fit_of(program) less a second build: the symbols are wanted too
     verdict = fit(sram_bytes(program), flash.flash_bytes, target, sample_input_bytes(program, target))
     sizes = _by_name(flash.symbols, program.options.prefix)
     owners: dict[str, int] = {}

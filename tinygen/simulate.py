@@ -285,9 +285,10 @@ def persistent_state(program: Program) -> list[dict]:
     return [{"name": t.name, "dtype": t.dtype, "shape": list(t.shape), "bytes": t.nbytes} for t in program.state]
 
 
-def fit_of(program: Program) -> dict:
-    """fit() for a program on its target, its flash measured as simulate measures it."""
-    target = program.target
+def fit_of(program: Program, board: Board | None = None) -> dict:
+    """fit() for a program on `board` (default: its target), its flash measured as simulate
+    measures it."""
+    target = board or program.target
     if target.link is None:
         return fit(sram_bytes(program), 0, target)
     flash = flash_use(program, target)

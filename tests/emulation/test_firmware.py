@@ -185,6 +185,16 @@ def test_arena_too_big_for_the_region(tmp_path):
 
 
 @needs_tools
+def test_a_refusal_for_ram_says_when_the_flash_is_over_too(tmp_path):
+    program = _case(EXAMPLE)[0]
+    board = _small("qemu_mps2_an386", ram=4096)
+    board = dataclasses.replace(board, link=dataclasses.replace(board.link, flash_bytes=2048))
+    with pytest.raises(TinygenError, match=r"does not fit region tiny SRAM .*; and flash too: [\d,]+ bytes of 2,048 "
+                                           r"\(the framework's included\), [\d,]+ over$"):
+        build_firmware(program, board, tmp_path)
+
+
+@needs_tools
 def test_code_too_big_for_the_flash(tmp_path):
     with pytest.raises(TinygenError, match=r"do not fit the flash of qemu_mps2_an386 \(2,048 bytes\): [\d,]+ bytes over"):
         build_firmware(_case(EXAMPLE)[0], _small("qemu_mps2_an386", flash=2048), tmp_path)

@@ -143,7 +143,7 @@ def write_firmware(program: Program, board: str | Board, out_dir: str | Path, pr
     stack_bytes = stack_bytes_for(board) if stack_bytes is None else stack_bytes
     arena = program.plan.arena_bytes + program.state_bytes
     if arena + stack_bytes > ram.bytes:
-        raise TinygenError(_ram_message(arena, ram, stack_bytes))
+        raise TinygenError(_ram_message(arena, ram, stack_bytes) + _flash_too(program, board))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = codegen.render(program, out)
@@ -207,6 +207,17 @@ def _ram_message(arena: int, ram, stack_bytes: int, short: int | None = None) ->
     detail = (f"{short:,} bytes short with the stack ({stack_bytes:,}) and other data" if short is not None
               else f"the stack needs {stack_bytes:,} more")
     return f"arena {arena:,} bytes does not fit region {ram.name} ({ram.bytes:,} bytes): {detail}"
+
+
+def _flash_too(program: Program, board: Board) -> str:
+    """What to add to a refusal for RAM when the flash is over as well (measured as simulate does)."""
+    from tinygen.simulate import fit_of
+
+    verdict = fit_of(program, board)
+    if verdict["flash_fits"]:
+        return ""
+    return (f"; and flash too: {verdict['flash_used_bytes']:,} bytes of {verdict['flash_limit_bytes']:,} "
+            f"(the framework's included), {-verdict['flash_margin_bytes']:,} over")
 
 
 def _link_error(stderr: str, board: Board, ram, arena: int, stack_bytes: int) -> str:
