@@ -32,8 +32,11 @@ from tinygen.simulate import fit_of
 CHOICES = ("builtin", "fitted", "reference")
 
 
-def instructions(model, options: CompileOptions, board) -> int:
+def instructions(model, options: CompileOptions, board) -> int | None:
+    """One inference's instructions on the emulated board; None where the program overflows its flash."""
     program = compile_model(model, options, board)
+    if not fit_of(program)["flash_fits"]:
+        return None
     _, cycles = run_emulated(program, board, random_inputs(program.graph, 1, 0), profile=False)
     return int(cycles["total"][0])
 
@@ -88,11 +91,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{'builtin instr':>13} {'fitted instr':>12} {'reference instr':>15}")
     for r in rows:
         flash = [f"{r[c]['flash_used_bytes']:,}{'' if r[c]['fits'] else '!'}" for c in CHOICES]
-        counts = [f"{r[c]['instructions']:,}" if "instructions" in r[c] else "-" for c in CHOICES]
+        counts = [f"{r[c]['instructions']:,}" if r[c].get("instructions") else "-" for c in CHOICES]
         kept = f"{len(r['reference_ops'])} of {r['optimized_ops']}"
         print(f"{r['model']:28} {flash[0]:>13} {flash[1]:>12} {flash[2]:>15} {kept:>16} "
               f"{counts[0]:>13} {counts[1]:>12} {counts[2]:>15}")
-    print("\n! does not fit; '-': not run (builtin fits everywhere, or reference does not fit either)")
+    print("\n! does not fit; '-': not run (builtin fits everywhere, reference does not fit either, or the "
+          "program does not fit the emulated board's flash)")
     return 0
 
 

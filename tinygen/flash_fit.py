@@ -1,5 +1,6 @@
 """The builtin kernels within a board's flash: where a model compiled with them does not fit the
-board's flash but does with the reference kernels, some ops go back to their reference kernel
+board's flash, first the convolutions keep 8-bit weights (CompileOptions.wide_weights); where that
+is not enough but the reference kernels fit, some ops go back to their reference kernel
 (CompileOptions.reference_ops), those that give up the fewest MACs per byte saved first, until it
 fits.
 
@@ -38,7 +39,8 @@ def compile_within_flash(path: str | Path, options: CompileOptions, board,
                          report: Callable[[str], None] = lambda line: None) -> Program:
     """compile_model(path, options, board), with reference kernels at as few ops as it takes for
     the flash to fit (builtin kernels, --optimize other than speed, a board with a flash limit),
-    `report` told of each build. Unchanged where it fits already, and where reference kernels
+    after 8-bit weights everywhere (none pre-widened) where those alone do not fit; `report` told
+    of each build. Unchanged where it fits already, and where reference kernels
     everywhere do not fit either."""
     program = compile_model(path, options, board)
     if options.kernels != "builtin" or options.optimize == "speed" or _surely_fits(program):
@@ -47,6 +49,15 @@ def compile_within_flash(path: str | Path, options: CompileOptions, board,
     candidates = sorted(builtin.macs)
     if builtin.over <= 0 or not candidates:
         return program
+    if _widened(program):  # first the flash spent on speed within the builtin kernels
+        options = options.but(wide_weights=False)
+        narrow = compile_model(path, options, board)
+        spare = -measure(narrow).over
+        if spare >= 0:
+            report(f"flash: {builtin.over:,} bytes over {board.name}'s with the builtin kernels; with 8-bit "
+                   f"weights (none pre-widened): fits, {spare:,} bytes spare")
+            return narrow
+        program, builtin = narrow, measure(narrow)
     everything = compile_model(path, options.but(reference_ops=tuple(candidates)), board)
     reference = measure(everything)
     if reference.over > 0:
@@ -67,6 +78,11 @@ def compile_within_flash(path: str | Path, options: CompileOptions, board,
         needed += missing
     report("flash: reference kernels everywhere")
     return everything
+
+
+def _widened(program: Program) -> bool:
+    """Whether some builtin convolution stores its weights pre-widened."""
+    return any(call.kernel == "opt_conv" and call.args[0].fields["wide"] for _, call in program.calls)
 
 
 def _surely_fits(program: Program) -> bool:

@@ -42,6 +42,8 @@ class CompileOptions:
     # ops (their index in the source model) that keep their reference kernel whatever `kernels`
     # says: what tinygen.flash_fit chooses where the optimized kernels' flash does not fit the board
     reference_ops: tuple = ()
+    # False: the builtin convolutions keep 8-bit weights, none pre-widened (what flash_fit tries first)
+    wide_weights: bool = True
 
     def __post_init__(self):
         if self.patch not in PATCH_MODES and not isinstance(self.patch, tuple):

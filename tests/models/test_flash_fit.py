@@ -7,6 +7,7 @@ import pytest
 from helpers import EXAMPLE, run_cli, shared_or_skip
 from test_simulate import tiny_board
 from tinygen import flash_fit
+from tinygen.backends import builtin
 from tinygen.boards import get_board
 from tinygen.compiler import compile_model
 from tinygen.options import DEFAULT
@@ -64,6 +65,21 @@ def test_a_model_whose_builtin_kernels_overflow_the_flash_fits_with_some_referen
     assert "keep their reference kernel: fits" in lines[-1], lines
     assert validate(EXAMPLE, compile_model(EXAMPLE, DEFAULT.but(reference_ops=kept)), samples=10).exact
     assert flash_fit.compile_within_flash(EXAMPLE, DEFAULT.but(optimize="speed"), board).options.reference_ops == ()
+
+
+@needs_arm_gcc
+def test_8_bit_weights_come_first_where_they_are_enough(monkeypatch):
+    # Widening takes what an estimate of the code leaves; told the code is free, it overshoots.
+    monkeypatch.setattr(builtin, "CODE_BYTES_BASE", 0)
+    monkeypatch.setattr(builtin, "code_estimate", lambda calls: 0)
+    roomy = tiny_board(128 * 1024, 1 << 20)
+    narrow_bytes = flash_use(compile_model(EXAMPLE, DEFAULT.but(wide_weights=False), roomy), roomy).flash_bytes
+    board = tiny_board(128 * 1024, narrow_bytes + 100)
+    assert flash_fit._widened(compile_model(EXAMPLE, DEFAULT, board))
+    lines = []
+    program = flash_fit.compile_within_flash(EXAMPLE, DEFAULT, board, lines.append)
+    assert not program.options.wide_weights and program.options.reference_ops == (), lines
+    assert not flash_fit._widened(program) and "with 8-bit weights (none pre-widened): fits" in lines[-1]
 
 
 @needs_arm_gcc

@@ -57,7 +57,7 @@ def specialize(op: Op, call: Call, options, target, wide: frozenset = frozenset(
 def widened_layers(graph, calls: list[tuple[Op, Call]], options, target) -> frozenset:
     """The ops (their ids) of the convolutions whose weights the builtin kernels store pre-widened on
     `target`, given the calls lowered without (faster for more flash: see builtin.widened_layers)."""
-    if options.kernels != "builtin":
+    if options.kernels != "builtin" or not options.wide_weights:
         return frozenset()
     from tinygen.backends import builtin
 

@@ -101,7 +101,7 @@ def specialize(op: Op, call: Call, options, target, wide: frozenset = frozenset(
     if builtin_mve.applies(target) and (mve := builtin_mve.specialize(op, call)) is not None:
         return mve
     # A tile call is one of many covering a high-resolution stage: its weights serve the whole layer.
-    widen = id(op) in wide or (_repeated(op) and widens_weights(target))
+    widen = id(op) in wide or (_repeated(op) and widens_weights(target) and options.wide_weights)
     if call.kernel == "depthwise_conv2d":
         return _depthwise(op, call, rows=options.optimize != "memory", widen=widen) or call
     if call.kernel == "conv2d":
