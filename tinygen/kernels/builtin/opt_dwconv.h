@@ -221,7 +221,9 @@ TG_ALWAYS_INLINE void opt_dwconv_s8_inline(const opt_dwconv_params *p, const int
  * defines one function per layer, `static OPT_DWCONV_TILES(name, (k.channels = 16, ...))`, with the
  * fields all its tiles share fixed (DWCONV_TILE_FIXED in tinygen/backends/builtin.py), so that the
  * compiler specializes the body for the layer (channel groups, taps, requantization) as it does a
- * layer-based call's; each tile's extent, padding, inner bounds and direction stay run-time. */
+ * layer-based call's; each tile's extent, padding and inner bounds stay run-time but on cores with
+ * the DSP extension, which get a function per tile shape (DWCONV_TILE_SHAPE); its direction always
+ * does. */
 #define OPT_DWCONV_TILES(name, fix)                                                      \
   void name(const opt_dwconv_params *p, const int8_t *input, int8_t *output) {             \
     opt_dwconv_params k = *p;                                                              \
