@@ -65,9 +65,9 @@ def compile_within_flash(path: str | Path, options: CompileOptions, board,
     report(f"flash: {builtin.over:,} bytes over {board.name}'s with the builtin kernels, "
            f"{-reference.over:,} spare with the reference ones; choosing ops for the reference kernels")
     chosen: set[int] = set()
-    needed = builtin.over
+    saved, needed = 0, builtin.over
     for _ in range(TRIES):
-        chosen = choose(builtin, reference, candidates, chosen, needed)
+        chosen, saved = choose(builtin, reference, candidates, chosen, saved, needed)
         fitted = compile_model(path, options.but(reference_ops=tuple(sorted(chosen))), board)
         missing = measure(fitted).over
         if missing <= 0:
@@ -148,11 +148,12 @@ def _constant_tensors(value):
             yield from _constant_tensors(item)
 
 
-def choose(builtin: Build, reference: Build, candidates: list[int], chosen: set[int], needed: int) -> set[int]:
-    """`chosen` and more candidates, one at a time the one that gives up the fewest MACs per byte
-    it saves given those before it, until they save `needed` bytes (or none saves any more)."""
+def choose(builtin: Build, reference: Build, candidates: list[int], chosen: set[int], saved: int,
+           needed: int) -> tuple[set[int], int]:
+    """`chosen` (estimated to save `saved` bytes) and more candidates, one at a time the one that
+    gives up the fewest MACs per byte it saves given those before it, until the estimate reaches
+    `needed` bytes (or none saves any more); and the estimate."""
     chosen = set(chosen)
-    saved = sum(_saving(builtin, reference, i, chosen - {i}) for i in chosen)  # an estimate, as the rest
     while saved < needed:
         gains = {i: _saving(builtin, reference, i, chosen) for i in candidates if i not in chosen}
         useful = {i: g for i, g in gains.items() if g > 0}
@@ -161,7 +162,7 @@ def choose(builtin: Build, reference: Build, candidates: list[int], chosen: set[
         best = min(useful, key=lambda i: builtin.macs[i] / useful[i])
         chosen.add(best)
         saved += useful[best]
-    return chosen
+    return chosen, saved
 
 
 def _saving(builtin: Build, reference: Build, op: int, chosen: set[int]) -> int:

@@ -41,8 +41,9 @@ def test_a_reference_kernel_costs_its_code_at_its_first_op_only():
 def test_the_ops_that_give_up_the_fewest_macs_per_byte_go_first():
     builtin = build({1: 1100, 2: 1100, 3: 1100}, macs={1: 10_000, 2: 10, 3: 500})
     reference = build({1: 100, 2: 100, 3: 100})
-    assert flash_fit.choose(builtin, reference, [1, 2, 3], set(), 1500) == {2, 3}
-    assert flash_fit.choose(builtin, reference, [1, 2, 3], {2}, 500) == {2}
+    assert flash_fit.choose(builtin, reference, [1, 2, 3], set(), 0, 1500) == ({2, 3}, 2000)
+    assert flash_fit.choose(builtin, reference, [1, 2, 3], {2}, 1000, 1500) == ({2, 3}, 2000)
+    assert flash_fit.choose(builtin, reference, [1, 2, 3], {2, 3}, 2000, 1500) == ({2, 3}, 2000)
 
 
 def _flash_over(program) -> int:
