@@ -39,9 +39,10 @@ def compile_within_flash(path: str | Path, options: CompileOptions, board,
                          report: Callable[[str], None] = lambda line: None) -> Program:
     """compile_model(path, options, board), with reference kernels at as few ops as it takes for
     the flash to fit (builtin kernels, --optimize other than speed, a board with a flash limit),
-    after 8-bit weights everywhere (none pre-widened) where those alone do not fit; `report` told
-    of each build. Unchanged where it fits already, and where reference kernels
-    everywhere do not fit either."""
+    after 8-bit weights everywhere (none pre-widened) where those alone do not fit, and kept so
+    while ops take reference kernels (widening again would spend the bytes they free, and the
+    estimates would miss it); `report` told of each build. Unchanged where it fits already, and
+    where reference kernels everywhere do not fit either."""
     program = compile_model(path, options, board)
     if options.kernels != "builtin" or options.optimize == "speed" or _surely_fits(program):
         return program
@@ -49,20 +50,21 @@ def compile_within_flash(path: str | Path, options: CompileOptions, board,
     candidates = sorted(builtin.macs)
     if builtin.over <= 0 or not candidates:
         return program
+    original, over = program, builtin.over
     if _widened(program):  # first the flash spent on speed within the builtin kernels
         options = options.but(wide_weights=False)
-        narrow = compile_model(path, options, board)
-        spare = -measure(narrow).over
-        if spare >= 0:
-            report(f"flash: {builtin.over:,} bytes over {board.name}'s with the builtin kernels; with 8-bit "
-                   f"weights (none pre-widened): fits, {spare:,} bytes spare")
-            return narrow
-        program, builtin = narrow, measure(narrow)
+        program = compile_model(path, options, board)
+        narrow = measure(program)
+        if narrow.over <= 0:
+            report(f"flash: {over:,} bytes over {board.name}'s with the builtin kernels; with 8-bit "
+                   f"weights (none pre-widened): fits, {-narrow.over:,} bytes spare")
+            return program
+        builtin = narrow
     everything = compile_model(path, options.but(reference_ops=tuple(candidates)), board)
     reference = measure(everything)
     if reference.over > 0:
-        return program  # the verdict on the builtin kernels says what does not fit
-    report(f"flash: {builtin.over:,} bytes over {board.name}'s with the builtin kernels, "
+        return original  # the verdict on the builtin kernels says what does not fit
+    report(f"flash: {over:,} bytes over {board.name}'s with the builtin kernels, "
            f"{-reference.over:,} spare with the reference ones; choosing ops for the reference kernels")
     chosen: set[int] = set()
     saved, needed = 0, builtin.over
