@@ -64,6 +64,10 @@ def compile_within_flash(path: str | Path, options: CompileOptions, board,
     reference = measure(everything)
     if reference.over > 0:
         return original  # the verdict on the builtin kernels says what does not fit
+    if not builtin.own:  # no linked image to read (no arm-none-eabi-gcc): nothing to choose by
+        report(f"flash: {over:,} bytes over {board.name}'s with the builtin kernels by the host's estimate; "
+               "without arm-none-eabi-gcc to measure them op by op, reference kernels everywhere")
+        return everything
     report(f"flash: {over:,} bytes over {board.name}'s with the builtin kernels, "
            f"{-reference.over:,} spare with the reference ones; choosing ops for the reference kernels")
     chosen: set[int] = set()

@@ -92,3 +92,19 @@ def test_a_model_that_fits_keeps_every_builtin_kernel_and_the_cli_says_what_it_c
     assert result.returncode == 0, result.stderr
     assert "keep their reference kernel: fits" in result.stderr
     assert "but the reference ones at ops" in result.stdout
+
+
+def test_without_the_arm_toolchain_the_estimate_decides_and_nothing_is_chosen_op_by_op(monkeypatch):
+    import tinygen.simulate
+
+    which = shutil.which
+    monkeypatch.setattr(tinygen.simulate.shutil, "which", lambda name: None if name.startswith("arm-") else which(name))
+    roomy = tiny_board(128 * 1024, 1 << 20)
+    builtin_bytes = flash_use(compile_model(EXAMPLE, DEFAULT, roomy), roomy)
+    reference_bytes = flash_use(compile_model(EXAMPLE, DEFAULT.but(kernels="reference"), roomy), roomy)
+    assert builtin_bytes.is_estimate and builtin_bytes.flash_bytes > reference_bytes.flash_bytes + 2000
+    board = tiny_board(128 * 1024, (builtin_bytes.flash_bytes + reference_bytes.flash_bytes) // 2)
+    lines = []
+    program = flash_fit.compile_within_flash(EXAMPLE, DEFAULT, board, lines.append)
+    assert not any(call.kernel.startswith("opt_") for _, call in program.calls), lines
+    assert "without arm-none-eabi-gcc" in lines[-1]
