@@ -29,8 +29,6 @@ instead: opt_conv one that model.c defines per layer with every field its tiles 
 """
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 from tinygen.backends import builtin_mve
@@ -195,20 +193,6 @@ def _repeated(op: Op) -> bool:
     return bool(op.options.get("in_tile"))
 
 
-
-
-
-
-def _tile_function(macro: str, kernel: str, fields: dict, fixed: tuple[str, ...]) -> LocalFunction:
-    """The out-of-line body model.c defines for a tile call (one for every tile of a layer, and
-    for layers alike): the `fixed` fields as constants, named after their values."""
-    values = tuple((name, int(fields[name])) for name in fixed)
-    digest = hashlib.sha1(repr(values).encode()).hexdigest()[:10]
-    return LocalFunction(macro, f"{kernel}_tiles_{digest}", values)
-
-
-
-
 def _words(values: np.ndarray) -> np.ndarray:
     """int8 values (a multiple of 4 of them) as little-endian int32 words."""
     return np.ascontiguousarray(values, dtype=np.int8).reshape(-1).view("<i4").astype(np.int32)
@@ -308,7 +292,7 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
     scratch = group * k4 * 8 + stage
     inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
                              f["dilation_h"], f["dilation_w"], block=max(group, 1))
-    local = _tile_function("OPT_CONV_TILES", "opt_conv_s8", fields, CONV_TILE_FIXED) if _repeated(op) else None
+    local = LocalFunction.fixing("OPT_CONV_TILES", "opt_conv_s8", fields, CONV_TILE_FIXED) if _repeated(op) else None
     args = [OPT_CONV_PARAMS(fields), x, out, Scratch(scratch) if scratch else None]
     return Call("opt_conv", local.name if local else "opt_conv_s8_inline", args, macs=call.macs,
                 extra_kernels=["opt_common"], inplace=inplace, sources=(), local=local)
@@ -373,7 +357,7 @@ def _depthwise(op: Op, call: Call, rows: bool = True, widen: bool = False, tile_
     inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
                              f["dilation_h"], f["dilation_w"])
     fixed = DWCONV_TILE_FIXED + (DWCONV_TILE_SHAPE if tile_shapes else ())
-    local = _tile_function("OPT_DWCONV_TILES", "opt_dwconv_s8", fields, fixed) if _repeated(op) else None
+    local = LocalFunction.fixing("OPT_DWCONV_TILES", "opt_dwconv_s8", fields, fixed) if _repeated(op) else None
     return Call("opt_dwconv", local.name if local else "opt_dwconv_s8_inline", [OPT_DWCONV_PARAMS(fields), x, out],
                 macs=call.macs, extra_kernels=["opt_common"], inplace=inplace, sources=(), local=local)
 

@@ -13,6 +13,8 @@ plain ints/floats literals.
 """
 from __future__ import annotations
 
+import hashlib
+
 import importlib
 import pkgutil
 import re
@@ -74,6 +76,13 @@ class LocalFunction:
     macro: str
     name: str
     fixed: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def fixing(cls, macro: str, kernel: str, fields: dict, fixed: tuple[str, ...]) -> "LocalFunction":
+        """The body model.c defines for a tile call (one for every tile of a layer with the same
+        values of the `fixed` fields, and for layers alike), named after those values."""
+        values = tuple((name, int(fields[name])) for name in fixed)
+        return cls(macro, f"{kernel}_tiles_{hashlib.sha1(repr(values).encode()).hexdigest()[:10]}", values)
 
 
 class Record:

@@ -11,8 +11,8 @@
  * has zero weights, and the store leaves out what does not exist.
  *
  * mve_conv_s8_inline is an always-inline body: called with the address of a `static const`
- * params struct, the compiler folds the layer's shapes into the call site. mve_conv_s8 is the
- * same out of line, for patch-based tiles (mve_conv_s8.c).
+ * params struct, the compiler folds the layer's shapes into the call site. MVE_CONV_TILES makes
+ * it out of line per layer, for patch-based tiles.
  */
 #ifndef MVE_CONV_H
 #define MVE_CONV_H
@@ -106,6 +106,15 @@ MVE_ALWAYS_INLINE void mve_conv_s8_inline(const mve_conv_params *p, const int8_t
   }
 }
 
-void mve_conv_s8(const mve_conv_params *p, const int8_t *input, int8_t *output, void *scratch);
+/* Out of line, for the tiles of a patch-based stage: model.c defines one function per layer,
+ * `static MVE_CONV_TILES(name, (k.in_c = 16, ...))`, the fields all its tiles share fixed
+ * (MVE_CONV_TILE_FIXED in tinygen/backends/builtin_mve.py) and folded as in a layer's own call;
+ * each tile's extent, padding and direction stay run-time. */
+#define MVE_CONV_TILES(name, fix)                                                          \
+  void name(const mve_conv_params *p, const int8_t *input, int8_t *output, void *scratch) { \
+    mve_conv_params k = *p;                                                                \
+    fix;                                                                                   \
+    mve_conv_s8_inline(&k, input, output, scratch);                                        \
+  }
 
 #endif

@@ -9,7 +9,7 @@
  * group of channels loads and stores under a predicate, reading nothing past the pixel.
  *
  * mve_dwconv_s8_inline is an always-inline body (the call site folds the layer's shapes);
- * mve_dwconv_s8 the same out of line, for patch-based tiles (mve_dwconv_s8.c).
+ * MVE_DWCONV_TILES makes it out of line per layer, for patch-based tiles.
  */
 #ifndef MVE_DWCONV_H
 #define MVE_DWCONV_H
@@ -173,6 +173,14 @@ MVE_ALWAYS_INLINE void mve_dwconv_s8_inline(const mve_dwconv_params *p, const in
   }
 }
 
-void mve_dwconv_s8(const mve_dwconv_params *p, const int8_t *input, int8_t *output, void *scratch);
+/* Out of line, for the tiles of a patch-based stage, as MVE_CONV_TILES (MVE_DWCONV_TILE_FIXED in
+ * tinygen/backends/builtin_mve.py; each tile's extent, padding, inner bounds and direction stay
+ * run-time). */
+#define MVE_DWCONV_TILES(name, fix)                                                          \
+  void name(const mve_dwconv_params *p, const int8_t *input, int8_t *output, void *scratch) { \
+    mve_dwconv_params k = *p;                                                                \
+    fix;                                                                                     \
+    mve_dwconv_s8_inline(&k, input, output, scratch);                                        \
+  }
 
 #endif
