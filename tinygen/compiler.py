@@ -43,6 +43,9 @@ class Program:
     # the arena, kept from one invoke to the next (place_state).
     state_offsets: dict = field(default_factory=dict)
     state_bytes: int = 0
+    # board name -> its flash as tinygen.simulate.flash_use measured it in a linked image: a build
+    # of seconds that the flash fit, simulate and the fit check of generate would otherwise repeat
+    measured_flash: dict = field(default_factory=dict, repr=False, compare=False)
 
     def offset(self, item) -> int:
         return self.offsets[id(item)]

@@ -217,6 +217,17 @@ def _counted_flash(program: Program, reason: str) -> FlashUse:
 
 
 def flash_use(program: Program, board: Board) -> FlashUse:
+    """The program's flash on the board: a linked image's, once per program and board (the
+    generated code depends on nothing else), or an estimate, measured again every time."""
+    measured = program.measured_flash.get(board.name)
+    if measured is None:
+        measured = _measure_flash(program, board)
+        if not measured.is_estimate and not measured.notes:
+            program.measured_flash[board.name] = measured
+    return measured
+
+
+def _measure_flash(program: Program, board: Board) -> FlashUse:
     from tinygen import codegen
 
     gcc, size_tool = shutil.which(ARM_GCC), shutil.which("arm-none-eabi-size")
