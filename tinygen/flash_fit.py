@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from tinygen.backends.builtin import CODE_BYTES_BASE, code_estimate
+from tinygen.backends.builtin import estimated_flash
 from tinygen.compiler import Program, compile_model
 from tinygen.ir import Tensor
-from tinygen.ops import Struct, constant_bytes
+from tinygen.ops import Struct
 from tinygen.options import CompileOptions
 
 TRIES = 4  # measured choices before giving every op its reference kernel
@@ -93,27 +93,25 @@ def _widened(program: Program) -> bool:
 
 def _surely_fits(program: Program) -> bool:
     """Whether the program fits its board's flash by a margin no build could miss (the boards of
-    emulators have megabytes): its constant data and twice the builtin backend's code estimate
-    (itself above the measured code of every shared model on every core class, at most 0.97 of
-    it, on the Cortex-M3)."""
+    emulators have megabytes): builtin.estimated_flash with twice its allowance for code (the
+    allowance was above the measured code of every shared model on every core class, which came
+    to at most 0.97 of it, on the Cortex-M3)."""
     board = program.target
     if board.flash_limit_bytes is None:
         return True
     calls = [call for _, call in program.calls]
-    code = CODE_BYTES_BASE + code_estimate(calls)
-    return constant_bytes(calls) + 2 * code + board.sample_input_bytes(program.graph.inputs) <= board.flash_limit_bytes
+    sample = board.sample_input_bytes(program.graph.inputs)
+    return estimated_flash(calls, sample, code_margin=2) <= board.flash_limit_bytes
 
 
 def measure(program: Program) -> Build:
     """The program built for its board as `tinygen simulate` builds it, its flash per op: model.c
     names step k's function and constants after call k (step_k, opk_...), a constant tensor after
     its index (tensorN), an out-of-line kernel after its function."""
-    from tinygen.simulate import fit, flash_use, sample_input_bytes, sram_bytes
+    from tinygen.simulate import fit_of, flash_use
 
-    target = program.target
-    flash = flash_use(program, target)  # fit_of(program) less a second build: the symbols are wanted too
-    verdict = fit(sram_bytes(program), flash.flash_bytes, target, sample_input_bytes(program, target))
-    sizes = _by_name(flash.symbols, program.options.prefix)
+    verdict = fit_of(program)
+    sizes = _by_name(flash_use(program, program.target).symbols, program.options.prefix)
     owners: dict[str, int] = {}
     users: dict[str, set] = {}
     macs: dict[int, int] = {}

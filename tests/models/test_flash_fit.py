@@ -10,6 +10,7 @@ from tinygen import flash_fit
 from tinygen.backends import builtin
 from tinygen.boards import get_board
 from tinygen.compiler import compile_model
+from tinygen.ops import constant_bytes
 from tinygen.options import DEFAULT
 from tinygen.simulate import flash_use
 from tinygen.toolchain import ARM_GCC
@@ -71,8 +72,7 @@ def test_a_model_whose_builtin_kernels_overflow_the_flash_fits_with_some_referen
 @needs_arm_gcc
 def test_8_bit_weights_come_first_where_they_are_enough(monkeypatch):
     # Widening takes what an estimate of the code leaves; told the code is free, it overshoots.
-    monkeypatch.setattr(builtin, "CODE_BYTES_BASE", 0)
-    monkeypatch.setattr(builtin, "code_estimate", lambda calls: 0)
+    monkeypatch.setattr(builtin, "estimated_flash", lambda calls, sample, code_margin=1: constant_bytes(calls) + sample)
     roomy = tiny_board(128 * 1024, 1 << 20)
     narrow_bytes = flash_use(compile_model(EXAMPLE, DEFAULT.but(wide_weights=False), roomy), roomy).flash_bytes
     board = tiny_board(128 * 1024, narrow_bytes + 100)

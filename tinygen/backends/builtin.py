@@ -108,7 +108,8 @@ def specialize(op: Op, call: Call, options, target, wide: frozenset = frozenset(
     # A tile call is one of many covering a high-resolution stage: its weights serve the whole layer.
     widen = id(op) in wide or (_repeated(op) and widens_weights(target) and options.wide_weights)
     if call.kernel == "depthwise_conv2d":
-        return _depthwise(op, call, rows=options.optimize != "memory", widen=widen, tile_shapes=dsp_code(target)) or call
+        return _depthwise(op, call, rows=options.optimize != "memory", widen=widen,
+                          tile_shapes=dsp_code(target)) or call
     if call.kernel == "conv2d":
         return _conv(op, call, widen=widen) or call
     handler = {"fully_connected": _fully_connected, "binary": _add}.get(call.kernel)
@@ -118,10 +119,9 @@ def specialize(op: Op, call: Call, options, target, wide: frozenset = frozenset(
 def widened_layers(graph, calls: list[tuple[Op, Call]], target) -> frozenset:
     """The layer-based convolutions (ids of their ops) whose weights to store pre-widened, given the
     calls made with narrow weights: in the order of instructions saved per extra byte (two per
-    chunk and pass of a group of pixels, for four bytes), each while the model's flash, estimated
-    as its constant data plus an allowance for code (CODE_BYTES_BASE and code_estimate), stays
-    within the target's flash limit (with the firmware's sample input). Every one on a target without a limit (the host); none on
-    a core without the DSP extension."""
+    chunk and pass of a group of pixels, for four bytes), each while the model's flash
+    (estimated_flash, with the firmware's sample input) stays within the target's flash limit.
+    Every one on a target without a limit (the host); none on a core without the DSP extension."""
     if not widens_weights(target):
         return frozenset()
     candidates = [(op, call.args[0].fields) for op, call in calls
@@ -129,8 +129,7 @@ def widened_layers(graph, calls: list[tuple[Op, Call]], target) -> frozenset:
     limit = target.flash_limit_bytes if target is not None else None
     if limit is None:
         return frozenset(id(op) for op, _ in candidates)
-    budget = (limit - target.sample_input_bytes(graph.inputs) - constant_bytes(call for _, call in calls)
-              - CODE_BYTES_BASE - code_estimate(call for _, call in calls))
+    budget = limit - estimated_flash([call for _, call in calls], target.sample_input_bytes(graph.inputs))
     chosen = set()
     for op, f in sorted(candidates, key=lambda c: -_passes(c[1])):
         extra = 4 * f["k4"] * f["out_c"]  # a word more per chunk and output channel
@@ -153,13 +152,13 @@ def dsp_code(target) -> bool:
     return target is None or target.is_host or target.dsp
 
 
-def code_estimate(calls) -> int:
-    """An upper estimate of the flash the calls' own code takes (CODE_BYTES_PER_*; the rest of the
-    program's is CODE_BYTES_BASE at most)."""
-    calls = list(calls)
+def estimated_flash(calls: list[Call], sample_bytes: int, code_margin: int = 1) -> int:
+    """An upper estimate of a program's flash from its calls: their constant data, the sample
+    input's bytes and `code_margin` times an allowance for code (CODE_BYTES_*)."""
     chunks = sum(call.args[0].fields["k4"] for call in calls
                  if call.function == "opt_conv_s8_inline" and call.args[0].fields["k4"] <= CONV_UNROLL)
-    return CODE_BYTES_PER_CALL * len(calls) + CODE_BYTES_PER_CHUNK * chunks
+    code = CODE_BYTES_BASE + CODE_BYTES_PER_CALL * len(calls) + CODE_BYTES_PER_CHUNK * chunks
+    return constant_bytes(calls) + sample_bytes + code_margin * code
 
 
 def _passes(f: dict) -> int:
@@ -335,7 +334,8 @@ def _wide_words(rows: np.ndarray) -> np.ndarray:
 # DEPTHWISE_CONV_2D: opt_dwconv
 
 
-def _depthwise(op: Op, call: Call, rows: bool = True, widen: bool = False, tile_shapes: bool = False) -> Call | None:
+def _depthwise(op: Op, call: Call, rows: bool = True, widen: bool = False,
+               tile_shapes: bool = False) -> Call | None:
     """opt_dwconv_rows where it applies (`rows`), else opt_dwconv (tile calls: a function per
     layer, and per tile shape with `tile_shapes`); with one input channel opt_conv (pre-widened
     weights if `widen`)."""

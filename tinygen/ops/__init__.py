@@ -14,7 +14,6 @@ plain ints/floats literals.
 from __future__ import annotations
 
 import hashlib
-
 import importlib
 import pkgutil
 import re
