@@ -1,6 +1,7 @@
 """Print a `Program` as C through the Jinja templates. Nothing is decided here, only printed."""
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -271,6 +272,23 @@ def copy_kernels(headers, sources, dest: Path, prefix: str) -> list[Path]:
     names_header.write_text(_environment().get_template("kernel_names.h.j2").render(
         functions=external_functions(files), **names(prefix)))
     return [dest / p.name for p in files] + [names_header]
+
+
+# What model.c names after what: step k's function (<prefix>_step_k), call k's parameter structs
+# and arrays (opk_...; an array shared by several calls after the first), a constant tensor
+# (tensorN, its index).
+_CALL_SYMBOL = re.compile(r"(?:step_|op)(\d+)(?:_|$)")
+_TENSOR_SYMBOL = re.compile(r"tensor(\d+)$")
+
+
+def symbol_origin(name: str) -> tuple[str, int] | None:
+    """Which call ("call", k) or constant tensor ("tensor", index) a model.c symbol belongs to
+    (without the prefix of exported names); None for anything else (kernels, the runtime)."""
+    if m := _CALL_SYMBOL.match(name):
+        return "call", int(m.group(1))
+    if m := _TENSOR_SYMBOL.match(name):
+        return "tensor", int(m.group(1))
+    return None
 
 
 def names(prefix: str) -> dict:

@@ -105,26 +105,28 @@ def _surely_fits(program: Program) -> bool:
 
 
 def measure(program: Program) -> Build:
-    """The program built for its board as `tinygen simulate` builds it, its flash per op: model.c
-    names step k's function and constants after call k (step_k, opk_...), a constant tensor after
-    its index (tensorN), an out-of-line kernel after its function."""
+    """The program built for its board as `tinygen simulate` builds it, its flash per op: the
+    symbols of its steps' functions and constants (codegen.symbol_origin), and of the out-of-line
+    kernels they call."""
+    from tinygen.codegen import symbol_origin
     from tinygen.simulate import fit_of, flash_use
 
     verdict = fit_of(program)
     sizes = _by_name(flash_use(program, program.target).symbols, program.options.prefix)
-    owners: dict[str, int] = {}
+    owners: dict[str, dict[int, int]] = {"call": {}, "tensor": {}}  # call k / tensor N -> its op
     users: dict[str, set] = {}
     macs: dict[int, int] = {}
-    for k, (op, call) in enumerate(program.calls):  # model.c's step k runs call k
-        owners[f"step_{k}"] = owners[f"op{k}"] = op.index
+    for k, (op, call) in enumerate(program.calls):
+        owners["call"][k] = op.index
         for t in _constant_tensors(call.args):
-            owners.setdefault(f"tensor{t.index}", op.index)
+            owners["tensor"].setdefault(t.index, op.index)
         users.setdefault(call.function, set()).add(op.index)
         if op.index >= 0 and call.kernel.startswith(("opt_", "mve_")):
             macs[op.index] = macs.get(op.index, 0) + call.macs
     own: dict[int, int] = {}
     for name, size in sizes.items():
-        owner = owners.get(name.split("_params")[0].split("_arg")[0])
+        kind, number = symbol_origin(name) or ("", 0)
+        owner = owners.get(kind, {}).get(number)
         if owner is not None:
             own[owner] = own.get(owner, 0) + size
     functions = {name: (sizes[name], frozenset(ops)) for name, ops in users.items() if name in sizes}

@@ -108,3 +108,11 @@ def test_without_the_arm_toolchain_the_estimate_decides_and_nothing_is_chosen_op
     program = flash_fit.compile_within_flash(EXAMPLE, DEFAULT, board, lines.append)
     assert not any(call.kernel.startswith("opt_") for _, call in program.calls), lines
     assert "without arm-none-eabi-gcc" in lines[-1]
+
+
+def test_model_c_symbols_are_traced_to_their_call_or_tensor():
+    from tinygen.codegen import symbol_origin
+
+    assert symbol_origin("op51_params_channels") == ("call", 51) and symbol_origin("op0_params") == ("call", 0)
+    assert symbol_origin("step_12") == ("call", 12) and symbol_origin("tensor15") == ("tensor", 15)
+    assert symbol_origin("opt_conv_s8_tiles_90cb558239") is None and symbol_origin("tg_conv2d_s8") is None
