@@ -25,7 +25,8 @@ A layer-based call runs the kernel's always-inline body (`*_inline`): given the 
 `static const` parameters, the compiler folds the layer's shapes and modes into that call site.
 A call inside a patch-based stage (one per tile, tens of them) runs an out-of-line variant
 instead: opt_conv one that model.c defines per layer with every field its tiles share fixed
-(LocalFunction); so does opt_dwconv, and opt_add runs its one out-of-line copy (opt_add.c).
+(tinygen.ops.tile_function); so does opt_dwconv, and opt_add runs its one out-of-line copy
+(opt_add.c).
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ import numpy as np
 from tinygen.backends import builtin_mve
 from tinygen.backends.builtin_quant import Requant, accumulator_range, requant
 from tinygen.ir import Op
-from tinygen.ops import Array, Call, LocalFunction, Record, Scratch, constant_bytes
+from tinygen.ops import Array, Call, Record, Scratch, constant_bytes, tile_function
 from tinygen.ops.binary import rescaled_input, same_shape_rows
 from tinygen.ops.window import conv_geometry, depthwise_geometry, is_pointwise
 from tinygen.ops.inplace import InPlace, window_inplace
@@ -291,7 +292,7 @@ def _conv_call(op: Op, call: Call, f: dict, key, weights: np.ndarray, group: int
     scratch = group * k4 * 8 + stage
     inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
                              f["dilation_h"], f["dilation_w"], block=max(group, 1))
-    local = LocalFunction.fixing("OPT_CONV_TILES", "opt_conv_s8", fields, CONV_TILE_FIXED) if _repeated(op) else None
+    local = tile_function(op, "OPT_CONV_TILES", "opt_conv_s8", fields, CONV_TILE_FIXED)
     args = [OPT_CONV_PARAMS(fields), x, out, Scratch(scratch) if scratch else None]
     return Call("opt_conv", local.name if local else "opt_conv_s8_inline", args, macs=call.macs,
                 extra_kernels=["opt_common"], inplace=inplace, sources=(), local=local)
@@ -357,7 +358,7 @@ def _depthwise(op: Op, call: Call, rows: bool = True, widen: bool = False,
     inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
                              f["dilation_h"], f["dilation_w"])
     fixed = DWCONV_TILE_FIXED + (DWCONV_TILE_SHAPE if tile_shapes else ())
-    local = LocalFunction.fixing("OPT_DWCONV_TILES", "opt_dwconv_s8", fields, fixed) if _repeated(op) else None
+    local = tile_function(op, "OPT_DWCONV_TILES", "opt_dwconv_s8", fields, fixed)
     return Call("opt_dwconv", local.name if local else "opt_dwconv_s8_inline", [OPT_DWCONV_PARAMS(fields), x, out],
                 macs=call.macs, extra_kernels=["opt_common"], inplace=inplace, sources=(), local=local)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygen.ir import Op
-from tinygen.ops import Array, Call, LocalFunction, Record, Scratch
+from tinygen.ops import Array, Call, Record, Scratch, tile_function
 from tinygen.ops.binary import rescaled_input, same_shape_rows
 from tinygen.ops.window import conv_geometry, depthwise_geometry, is_pointwise
 from tinygen.ops.inplace import window_inplace
@@ -154,7 +154,7 @@ def _conv(op: Op, call: Call, f: dict, weights: np.ndarray) -> Call | None:
     # Both pixels' windows are copied before either is written; pairs go front to back or back to front.
     inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
                              f["dilation_h"], f["dilation_w"], block=2)
-    local = _local(op, "MVE_CONV_TILES", "mve_conv_s8", fields, MVE_CONV_TILE_FIXED)
+    local = tile_function(op, "MVE_CONV_TILES", "mve_conv_s8", fields, MVE_CONV_TILE_FIXED)
     return Call("mve_conv", local.name if local else "mve_conv_s8_inline",
                 [MVE_CONV_PARAMS(fields), x, out, Scratch(2 * layer["stride16"])], macs=call.macs, inplace=inplace,
                 sources=(), local=local)
@@ -177,16 +177,10 @@ def _depthwise(op: Op, call: Call, f: dict) -> Call | None:
     # outputs on any of their inputs, by the bounds); a border pixel's window is copied first.
     inplace = window_inplace(x, out, f["stride_h"], f["stride_w"], f["pad_top"], f["pad_left"], kh, kw,
                              f["dilation_h"], f["dilation_w"], block=2)
-    local = _local(op, "MVE_DWCONV_TILES", "mve_dwconv_s8", fields, MVE_DWCONV_TILE_FIXED)
+    local = tile_function(op, "MVE_DWCONV_TILES", "mve_dwconv_s8", fields, MVE_DWCONV_TILE_FIXED)
     return Call("mve_dwconv", local.name if local else "mve_dwconv_s8_inline",
                 [MVE_DWCONV_PARAMS(fields), x, out, Scratch(kh * kw * c)], macs=call.macs, inplace=inplace,
                 sources=(), local=local)
-
-
-def _local(op: Op, macro: str, kernel: str, fields: dict, fixed: tuple[str, ...]) -> LocalFunction | None:
-    """For a call made once per tile of a patch-based stage, the out-of-line body model.c defines
-    for the layer (its shared fields fixed); None for a layer-based call (the always-inline body)."""
-    return LocalFunction.fixing(macro, kernel, fields, fixed) if op.options.get("in_tile") else None
 
 
 def _function(op: Op, name: str) -> str:

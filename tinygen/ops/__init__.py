@@ -76,12 +76,15 @@ class LocalFunction:
     name: str
     fixed: tuple[tuple[str, int], ...]
 
-    @classmethod
-    def fixing(cls, macro: str, kernel: str, fields: dict, fixed: tuple[str, ...]) -> "LocalFunction":
-        """The body model.c defines for a tile call (one for every tile of a layer with the same
-        values of the `fixed` fields, and for layers alike), named after those values."""
-        values = tuple((name, int(fields[name])) for name in fixed)
-        return cls(macro, f"{kernel}_tiles_{hashlib.sha1(repr(values).encode()).hexdigest()[:10]}", values)
+
+def tile_function(op, macro: str, kernel: str, fields: dict, fixed: tuple[str, ...]) -> LocalFunction | None:
+    """For a call made once per tile of a patch-based stage, the body model.c defines for it: one
+    for every tile (and layer) with the same values of the `fixed` fields, named after them. None
+    for a layer-based call, which runs the kernel's always-inline body (<kernel>_inline)."""
+    if not op.options.get("in_tile"):
+        return None
+    values = tuple((name, int(fields[name])) for name in fixed)
+    return LocalFunction(macro, f"{kernel}_tiles_{hashlib.sha1(repr(values).encode()).hexdigest()[:10]}", values)
 
 
 class Record:
