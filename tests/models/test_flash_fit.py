@@ -116,3 +116,11 @@ def test_model_c_symbols_are_traced_to_their_call_or_tensor():
     assert symbol_origin("op51_params_channels") == ("call", 51) and symbol_origin("op0_params") == ("call", 0)
     assert symbol_origin("step_12") == ("call", 12) and symbol_origin("tensor15") == ("tensor", 15)
     assert symbol_origin("opt_conv_s8_tiles_90cb558239") is None and symbol_origin("tg_conv2d_s8") is None
+
+
+def test_reference_ops_must_be_op_indices():
+    from tinygen.errors import TinygenError
+
+    for bad in ((-1,), ("3",), (1.5,)):
+        with pytest.raises(TinygenError, match="reference_ops must be op indices"):
+            DEFAULT.but(reference_ops=bad)
